@@ -1,0 +1,73 @@
+"""Accounts: creating users (admin, CLI, self sign-up) and looking them up."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from api.errors import Invalid
+from api.security.passwords import hash_password, password_problem
+from schemas.accounts import Team, User
+from schemas.enums import Role
+from schemas.field_errors import FieldError
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.execute(
+        select(User).where(func.lower(User.email) == normalise_email(email))
+    ).scalar_one_or_none()
+
+
+def user_names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(ids)))  # type: ignore[union-attr]
+    return {row[0]: row[1] for row in rows}
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    team_id: int | None,
+) -> User:
+    """Checks every field and refuses with field errors; the email is unique, case-insensitively."""
+    errors: list[FieldError] = []
+    email = normalise_email(email)
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or len(email) > 254 or any(c.isspace() for c in email):
+        errors.append(FieldError(field="email", message="Enter an email address like name@nhs.net"))
+    elif find_by_email(session, email) is not None:
+        errors.append(
+            FieldError(field="email", message="An account with this email already exists")
+        )
+    if not name.strip():
+        errors.append(FieldError(field="name", message="Enter your full name"))
+    elif len(name) > 120:
+        errors.append(FieldError(field="name", message="Full name must be 120 characters or fewer"))
+    problem = password_problem(password)
+    if problem:
+        errors.append(FieldError(field="password", message=problem))
+    if team_id is not None:
+        team = session.get(Team, team_id)
+        if team is None or not team.active:
+            errors.append(FieldError(field="team_id", message="Select a team from the list"))
+    if errors:
+        raise Invalid(errors)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+        team_id=team_id,
+    )
+    session.add(user)
+    session.flush()
+    return user

@@ -1,0 +1,137 @@
+"""Settings from the environment (FRONTLINE_* and DATABASE_URL), with safe local defaults.
+
+One object, read once per process; production refuses to start on placeholder secrets.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-local-development-only"  # noqa: S105 - a placeholder production refuses
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob the service reads. Documented one by one in README.md (a test keeps them in step)."""
+
+    model_config = SettingsConfigDict(env_prefix="FRONTLINE_", extra="ignore")
+
+    environment: Environment = Field(
+        default=Environment.development,
+        description="development, test or production. Production turns on Secure cookies with the "
+        "__Host- prefix, HSTS, hides /docs from anonymous visitors and refuses default secrets.",
+    )
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Where the embedded defaults live: the SQLite file and generated keys.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "FRONTLINE_DATABASE_URL"),
+        description="SQLAlchemy URL (sqlite:///path or postgresql+psycopg://user:pass@host/db). "
+        "Default: SQLite file frontline.db in FRONTLINE_DATA_DIR.",
+    )
+    secret_key: str = Field(
+        default=DEFAULT_SECRET,
+        description="Key for CSRF tokens. Required (32+ characters) in production.",
+    )
+    allowed_signup_domains: str = Field(
+        default="",
+        description="Comma-separated email domains allowed to self-register as reporters "
+        "(e.g. nhs.net). Empty: only admins create accounts.",
+    )
+    session_idle_minutes: int = Field(
+        default=720, ge=5, description="A session ends after this long without a request."
+    )
+    session_max_hours: int = Field(
+        default=168, ge=1, description="A session ends this long after sign-in, whatever happens."
+    )
+    login_max_failures_per_account_client: int = Field(
+        default=5, ge=1, description="Failed sign-ins for one account from one client per window."
+    )
+    login_max_failures_per_client: int = Field(
+        default=30, ge=1, description="Failed sign-ins from one client address per window."
+    )
+    login_max_failures_per_account: int = Field(
+        default=50,
+        ge=1,
+        description="Failed sign-ins for one account from all clients per window (set well above "
+        "the per-client limit so an attacker elsewhere cannot lock a user out).",
+    )
+    login_window_minutes: int = Field(default=15, ge=1, description="The sign-in throttle window.")
+    sync_max_requests_per_minute: int = Field(
+        default=120, ge=1, description="Sync and record POSTs per user per minute before 429."
+    )
+    trusted_proxy_count: int = Field(
+        default=0,
+        ge=0,
+        description="How many reverse proxies sit in front; the client address is then read "
+        "from X-Forwarded-For. 0: the socket peer address.",
+    )
+    sqlite_synchronous: str = Field(
+        default="FULL",
+        description="SQLite PRAGMA synchronous: FULL (default, an acknowledged record survives "
+        "power loss) or NORMAL (faster; may lose the last commits on power loss).",
+    )
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _known_synchronous(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"FULL", "NORMAL", "EXTRA"}:
+            raise ValueError("must be FULL, NORMAL or EXTRA")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret_in_production(self) -> Settings:
+        if self.environment is Environment.production and (
+            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "FRONTLINE_SECRET_KEY must be set to a random value of 32+ characters in "
+                f"production (for example: {secrets.token_urlsafe(32)})"
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'frontline.db').resolve()}"
+
+    @property
+    def signup_domains(self) -> frozenset[str]:
+        return frozenset(
+            d.strip().lower().lstrip("@")
+            for d in self.allowed_signup_domains.split(",")
+            if d.strip()
+        )
+
+    @property
+    def session_cookie_name(self) -> str:
+        # __Host- binds the cookie to this origin: Secure, Path=/ and no Domain (ASVS 3.4.4).
+        return "__Host-frontline_session" if self.is_production else "frontline_session"
+
+    @property
+    def anon_cookie_name(self) -> str:
+        return "__Host-frontline_anon" if self.is_production else "frontline_anon"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

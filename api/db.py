@@ -1,0 +1,92 @@
+"""The database engine, the per-request session (one request is one transaction) and SQLite pragmas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from api.config import Settings, get_settings
+
+
+def make_engine(settings: Settings) -> Engine:
+    url = make_url(settings.sqlalchemy_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # A pool of file connections keeps WAL readers cheap; SQLite serialises writers itself.
+            pool_size=8,
+            max_overflow=8,
+        )
+        _configure_sqlite(engine, settings.sqlite_synchronous)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling defers BEGIN; take control so BEGIN IMMEDIATE is
+        # ours and a write transaction never upgrades from a read lock (SQLITE_BUSY mid-request).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the write lock up front (IMMEDIATE) so a transaction that read first never
+        # fails to upgrade; readers stay DEFERRED and run beside a writer under WAL.
+        immediate = conn.get_execution_options().get(WRITE_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return make_engine(get_settings())
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+WRITE_OPTION = "frontline_write"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def open_session(*, write: bool) -> Session:
+    """A session whose transaction is a writer's (IMMEDIATE on SQLite) when `write` is set."""
+    session = Session(get_engine(), expire_on_commit=False)
+    session.info[WRITE_OPTION] = write
+    if write:
+        session.connection(execution_options={WRITE_OPTION: True})
+    return session
+
+
+def is_writer(session: Session) -> bool:
+    return bool(session.info.get(WRITE_OPTION))
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One request, one transaction: commit when the route returns, roll back when it raises."""
+    with open_session(write=request.method not in SAFE_METHODS) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

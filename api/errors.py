@@ -1,0 +1,139 @@
+"""Domain errors and the one handler that answers them as JSON (API) or as a page (HTML)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from schemas.field_errors import FieldError, messages_for
+
+logger = logging.getLogger("frontline")
+
+
+class DomainError(Exception):
+    status_code = 400
+    default_detail = "The request could not be completed."
+
+    def __init__(self, detail: Any = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail or self.default_detail)
+        self.detail = detail if detail is not None else self.default_detail
+        self.headers = headers or {}
+
+
+class NotSignedIn(DomainError):
+    status_code = 401
+    default_detail = "Sign in to continue."
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    default_detail = "You do not have permission to do this."
+
+
+class CsrfRefused(Forbidden):
+    default_detail = "The form expired or came from another site. Reload the page and try again."
+
+
+class NotFound(DomainError):
+    status_code = 404
+    default_detail = "Not found."
+
+
+class Conflict(DomainError):
+    status_code = 409
+    default_detail = "This conflicts with what is already recorded."
+
+
+class PreconditionFailed(DomainError):
+    status_code = 412
+    default_detail = "Someone else changed this record. Reload it and try again."
+
+
+class Invalid(DomainError):
+    status_code = 422
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__([e.model_dump() for e in errors])
+        self.errors = errors
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    default_detail = "Too many attempts. Wait a few minutes and try again."
+
+    def __init__(self, detail: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    default_detail = "The service is unavailable. Your work is safe; try again shortly."
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path in {"/openapi.json", "/healthz"}
+
+
+def _page_error(request: Request, status: int, detail: Any, headers: dict[str, str]) -> Response:
+    from api.templating import render
+
+    message = detail if isinstance(detail, str) else "The request could not be completed."
+    return render(
+        request,
+        "error.html",
+        {"status": status, "message": message},
+        status_code=status,
+        headers=headers,
+    )
+
+
+async def handle_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    if wants_json(request):
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+    if isinstance(exc, NotSignedIn):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    return _page_error(request, exc.status_code, exc.detail, exc.headers)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = messages_for(exc.errors())
+    if wants_json(request):
+        return JSONResponse({"detail": [e.model_dump() for e in errors]}, 422)
+    return _page_error(request, 422, "; ".join(e.message for e in errors), {})
+
+
+async def handle_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if wants_json(request) or exc.status_code == 413:
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=headers)
+    detail = "Page not found." if exc.status_code == 404 else exc.detail
+    return _page_error(request, exc.status_code, detail, headers)
+
+
+async def handle_database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database is down or locked past its timeout: a generic 503, never a stack trace, and
+    never an acknowledgement (the phone keeps its queue and retries)."""
+    logger.error(
+        "database unavailable", extra={"event": "db_unavailable", "error": type(exc).__name__}
+    )
+    return await handle_domain_error(request, ServiceUnavailable(headers={"Retry-After": "30"}))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, handle_domain_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(OperationalError, handle_database_unavailable)
+    app.add_exception_handler(InterfaceError, handle_database_unavailable)

@@ -1,0 +1,75 @@
+"""How a handover note is stored from a submission: the sync kind, its row and category links."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Table
+from sqlmodel import Session
+
+from api.reference.service import active_ids
+from api.sync.kinds import RecordKind
+from schemas.accounts import Partner
+from schemas.field_errors import FieldError
+from schemas.handovers import Handover, HandoverCategory, HandoverIn
+
+HANDOVER_TABLE: Table = Handover.__table__  # type: ignore[attr-defined]
+
+
+def _row(
+    record_id: uuid.UUID, data: BaseModel, user_id: int, digest: str, now: datetime
+) -> dict[str, Any]:
+    assert isinstance(data, HandoverIn)
+    return {
+        "id": record_id,
+        "occurred_at": data.occurred_at,
+        "partner_id": data.partner_id,
+        "location_detail": data.location_detail,
+        "journey_type": str(data.journey_type) if data.journey_type else None,
+        "categories": [str(c) for c in data.categories],
+        "delay_minutes": data.delay_minutes,
+        "harm": str(data.harm) if data.harm else None,
+        "narrative": data.narrative,
+        "immediate_action": data.immediate_action,
+        "vehicle": data.vehicle,
+        "status": "new",
+        "reported_by": user_id,
+        "review_note": "",
+        "partner_response": "",
+        "version": 1,
+        "content_hash": digest,
+        "created_at": data.created_at or now,
+        "received_at": now,
+        "updated_at": now,
+    }
+
+
+def _links(record_id: uuid.UUID, data: BaseModel) -> list[tuple[Table, dict[str, Any]]]:
+    assert isinstance(data, HandoverIn)
+    table: Table = HandoverCategory.__table__  # type: ignore[attr-defined]
+    return [(table, {"handover_id": record_id, "category": str(c)}) for c in data.categories]
+
+
+def _check_references(session: Session, records: list[BaseModel]) -> list[list[FieldError]]:
+    notes = [r for r in records if isinstance(r, HandoverIn)]
+    partners = active_ids(session, Partner, (n.partner_id for n in notes))
+    return [
+        []
+        if note.partner_id in partners
+        else [FieldError(field="partner_id", message="Select a partner organisation from the list")]
+        for note in notes
+    ]
+
+
+HANDOVER_KIND = RecordKind(
+    name="handover",
+    model=HandoverIn,
+    table=HANDOVER_TABLE,
+    owner_column="reported_by",
+    link_rows=_links,
+    check_references=_check_references,
+    to_row=_row,
+)

@@ -1,0 +1,82 @@
+"""Handover notes: showing them to the right people and the managers' filtered list."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import exists, func, or_, select
+from sqlmodel import Session
+
+from api.auth.users import user_names
+from api.errors import Forbidden, NotFound
+from api.filtering import like_pattern, london_day_range
+from api.pagination import page_after, split_page
+from schemas.accounts import User
+from schemas.enums import Role
+from schemas.handovers import Handover, HandoverCategory, HandoverRead
+
+
+def to_read(note: Handover, names: dict[int, str]) -> HandoverRead:
+    return HandoverRead(
+        **note.model_dump(exclude={"content_hash"}),
+        reporter_name=names.get(note.reported_by, ""),
+    )
+
+
+def get_handover_for(session: Session, viewer: User, note_id: uuid.UUID) -> HandoverRead:
+    note = session.get(Handover, note_id)
+    if note is None or (viewer.role == Role.reporter and note.reported_by != viewer.id):
+        raise NotFound("No handover note has this id.")
+    return to_read(note, user_names(session, {note.reported_by}))
+
+
+@dataclass
+class HandoverFilters:
+    status: str | None = None
+    partner_id: int | None = None
+    category: str | None = None
+    harm: str | None = None
+    q: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def list_handovers(
+    session: Session, viewer: User, filters: HandoverFilters, cursor: str | None, limit: int
+) -> tuple[list[HandoverRead], str | None]:
+    if viewer.role == Role.reporter:
+        raise Forbidden()
+    statement = select(Handover)
+    if filters.status:
+        statement = statement.where(Handover.status == filters.status)
+    if filters.partner_id:
+        statement = statement.where(Handover.partner_id == filters.partner_id)
+    if filters.harm:
+        statement = statement.where(Handover.harm == filters.harm)
+    if filters.category:
+        statement = statement.where(
+            exists().where(
+                HandoverCategory.handover_id == Handover.id,
+                HandoverCategory.category == filters.category,
+            )
+        )
+    if filters.q:
+        pattern = like_pattern(filters.q)
+        statement = statement.where(
+            or_(
+                func.lower(Handover.narrative).like(pattern, escape="\\"),
+                func.lower(Handover.location_detail).like(pattern, escape="\\"),
+                func.lower(Handover.immediate_action).like(pattern, escape="\\"),
+            )
+        )
+    start, end = london_day_range(filters.date_from, filters.date_to)
+    if start:
+        statement = statement.where(Handover.occurred_at >= start)
+    if end:
+        statement = statement.where(Handover.occurred_at < end)
+    rows = list(session.execute(page_after(statement, Handover, cursor, limit)).scalars())
+    page, next_cursor = split_page(rows, limit)
+    names = user_names(session, {n.reported_by for n in page})
+    return [to_read(n, names) for n in page], next_cursor

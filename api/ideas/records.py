@@ -1,0 +1,78 @@
+"""How an idea is stored from a submission and shown back: the sync kind, rows and read models."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Table
+from sqlmodel import Session
+
+from api.reference.service import active_ids
+from api.sync.kinds import RecordKind
+from schemas.accounts import Aim, Team
+from schemas.field_errors import FieldError
+from schemas.ideas import Idea, IdeaAim, IdeaIn, IdeaWaste
+
+IDEA_TABLE: Table = Idea.__table__  # type: ignore[attr-defined]
+
+
+def _row(
+    record_id: uuid.UUID, data: BaseModel, user_id: int, digest: str, now: datetime
+) -> dict[str, Any]:
+    assert isinstance(data, IdeaIn)
+    return {
+        "id": record_id,
+        "title": data.title,
+        "problem": data.problem,
+        "proposal": data.proposal,
+        "wastes": [str(w) for w in data.wastes],
+        "aims": list(data.aims),
+        "benefits": [str(b) for b in data.benefits],
+        "team_id": data.team_id,
+        "show_name": data.show_name,
+        "status": "submitted",
+        "submitted_by": user_id,
+        "version": 1,
+        "content_hash": digest,
+        "created_at": data.created_at or now,
+        "received_at": now,
+        "updated_at": now,
+    }
+
+
+def _links(record_id: uuid.UUID, data: BaseModel) -> list[tuple[Table, dict[str, Any]]]:
+    assert isinstance(data, IdeaIn)
+    aim_table: Table = IdeaAim.__table__  # type: ignore[attr-defined]
+    waste_table: Table = IdeaWaste.__table__  # type: ignore[attr-defined]
+    return [(aim_table, {"idea_id": record_id, "aim_id": a}) for a in data.aims] + [
+        (waste_table, {"idea_id": record_id, "waste": str(w)}) for w in data.wastes
+    ]
+
+
+def _check_references(session: Session, records: list[BaseModel]) -> list[list[FieldError]]:
+    ideas = [r for r in records if isinstance(r, IdeaIn)]
+    teams = active_ids(session, Team, (i.team_id for i in ideas))
+    aims = active_ids(session, Aim, (a for i in ideas for a in i.aims))
+    problems: list[list[FieldError]] = []
+    for idea in ideas:
+        errors = []
+        if idea.team_id not in teams:
+            errors.append(FieldError(field="team_id", message="Select a team from the list"))
+        if any(a not in aims for a in idea.aims):
+            errors.append(FieldError(field="aims", message="Select strategic aims from the list"))
+        problems.append(errors)
+    return problems
+
+
+IDEA_KIND = RecordKind(
+    name="idea",
+    model=IdeaIn,
+    table=IDEA_TABLE,
+    owner_column="submitted_by",
+    link_rows=_links,
+    check_references=_check_references,
+    to_row=_row,
+)

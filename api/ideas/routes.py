@@ -1,0 +1,106 @@
+"""Ideas over HTTP: the JSON API (SPEC §6) and the capture page that works without JavaScript."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api.auth.identity import CurrentUser, ManagerUser
+from api.db import SessionDep
+from api.forms import FormDep, error_context, submit_form
+from api.ideas.service import IdeaFilters, get_idea_for, list_ideas
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from api.reference.service import reference_data
+from api.sync.guard import limit_writes
+from api.sync.http import RECORD_RESPONSES, record_response
+from api.sync.ingest import submit_one
+from api.templating import render
+from schemas.enums import IdeaStatus, Waste
+from schemas.ideas import IdeaPage, IdeaRead, IdeaSubmission
+
+api_router = APIRouter(prefix="/api/v1/ideas", tags=["ideas"])
+page_router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+@api_router.post("", status_code=201, response_model=IdeaRead, responses=RECORD_RESPONSES)
+def create_idea(body: IdeaSubmission, user: CurrentUser, session: SessionDep) -> Response:
+    limit_writes(user)
+    data = body.model_dump(mode="json", exclude={"id"})
+    result = submit_one(session, user.id, "idea", body.id, data)  # type: ignore[arg-type]
+    return record_response(
+        result.outcome, result.errors, lambda: get_idea_for(session, user, body.id)
+    )
+
+
+@api_router.get("", response_model=IdeaPage)
+def ideas_list(
+    user: ManagerUser,
+    session: SessionDep,
+    status: IdeaStatus | None = None,
+    team_id: Annotated[int | None, Query(gt=0)] = None,
+    aim: Annotated[int | None, Query(gt=0)] = None,
+    waste: Waste | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> IdeaPage:
+    filters = IdeaFilters(status, team_id, aim, waste, q, date_from, date_to)
+    items, next_cursor = list_ideas(session, user, filters, cursor, limit)
+    return IdeaPage(items=items, next_cursor=next_cursor)
+
+
+@api_router.get("/{idea_id}", response_model=IdeaRead)
+def idea_detail(idea_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> IdeaRead:
+    return get_idea_for(session, user, idea_id)
+
+
+# Pages
+
+
+def _idea_form_page(
+    request: Request,
+    session: SessionDep,
+    form: dict[str, Any],
+    *,
+    errors: Any = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "ideas/new.html",
+        {
+            "form": form,
+            **error_context(errors or []),
+            "reference": reference_data(session),
+            "notice": notice,
+        },
+        status_code=status_code,
+    )
+
+
+@page_router.get("/ideas/new")
+def new_idea_page(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    # The id for the no-JavaScript path; with JavaScript the page makes its own (SPEC O9).
+    form = {
+        "id": str(uuid.uuid4()),
+        "team_id": user.team_id,
+        "show_name": True,
+        "aims": [],
+        "wastes": [],
+        "benefits": [],
+    }
+    return _idea_form_page(request, session, form)
+
+
+@page_router.post("/ideas")
+def submit_idea_form(
+    request: Request, user: CurrentUser, session: SessionDep, form: FormDep
+) -> Response:
+    return submit_form(request, session, user, form, "idea", _idea_form_page)

@@ -1,0 +1,79 @@
+"""create_app(): settings, middleware, routers, templates, static files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.auth import routes as auth_routes
+from api.auth.identity import IdentityDep, identify
+from api.config import Settings, get_settings
+from api.errors import NotSignedIn, install_error_handlers
+from api.handovers import routes as handover_routes
+from api.ideas import routes as idea_routes
+from api.log_format import configure_logging
+from api.pages import routes as page_routes
+from api.reference import routes as reference_routes
+from api.security.headers import SecurityHeaders
+from api.sync import routes as sync_routes
+from api.templating import STATIC_DIR
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging()
+    app = FastAPI(
+        title="Frontline",
+        version="0.1.0",
+        summary="Offline-first quality improvement capture for NHS staff",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        max_body_size=MAX_BODY_BYTES,
+        dependencies=[Depends(identify)],
+    )
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeaders, settings=settings)
+
+    for router in (
+        auth_routes.router,
+        page_routes.router,
+        idea_routes.api_router,
+        idea_routes.page_router,
+        handover_routes.api_router,
+        handover_routes.page_router,
+        sync_routes.router,
+        reference_routes.router,
+    ):
+        app.include_router(router)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(identity: IdentityDep) -> JSONResponse:
+        """The API description: for signed-in users, and anyone in development."""
+        if identity.user is None and settings.is_production:
+            raise NotSignedIn()
+        return JSONResponse(_schema(app))
+
+    @app.get("/manifest.webmanifest", include_in_schema=False)
+    def manifest() -> FileResponse:
+        return FileResponse(
+            STATIC_DIR / "manifest.webmanifest", media_type="application/manifest+json"
+        )
+
+    return app
+
+
+def _schema(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        app.openapi_schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+    return app.openapi_schema

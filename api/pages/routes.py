@@ -1,0 +1,73 @@
+"""The reporter's own pages: home, confirmation, my submissions, the outbox shell."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from api.auth.identity import CurrentUser, IdentityDep
+from api.db import SessionDep
+from api.handovers.service import get_handover_for
+from api.ideas.service import get_idea_for
+from api.reference.mine import my_submissions
+from api.templating import render
+from schemas.accounts import Partner
+from schemas.enums import HARM_NEEDING_FORMAL_REPORT, Harm
+from schemas.handovers import HandoverRead
+from schemas.timestamps import utcnow
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+@router.get("/")
+def home(request: Request, identity: IdentityDep) -> Response:
+    if identity.user is None:
+        return RedirectResponse("/login", status_code=303)
+    return render(request, "home.html", {})
+
+
+@router.get("/submitted/{kind}/{record_id}")
+def submitted(
+    request: Request,
+    kind: Literal["idea", "handover"],
+    record_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    again: bool = False,
+) -> Response:
+    record = (get_idea_for if kind == "idea" else get_handover_for)(session, user, record_id)
+    needs_report = (
+        isinstance(record, HandoverRead)
+        and record.harm is not None
+        and (Harm(record.harm) in HARM_NEEDING_FORMAL_REPORT)
+    )
+    return render(
+        request,
+        "submitted.html",
+        {"kind": kind, "record": record, "needs_formal_report": needs_report, "replayed": again},
+    )
+
+
+@router.get("/mine")
+def mine(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    submissions = my_submissions(session, user)
+    partner_names = dict(session.execute(select(Partner.id, Partner.name)).all())  # type: ignore[arg-type]
+    return render(
+        request,
+        "mine.html",
+        {
+            "ideas": submissions.ideas,
+            "handovers": submissions.handovers,
+            "partner_names": partner_names,
+            "last_updated": utcnow(),
+        },
+    )
+
+
+@router.get("/outbox")
+def outbox(request: Request, user: CurrentUser) -> Response:
+    return render(request, "outbox.html", {})

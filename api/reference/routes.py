@@ -1,0 +1,61 @@
+"""Reference data, the caller's identity and submissions, and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from api.auth.identity import CurrentUser, IdentityDep
+from api.db import SessionDep, get_engine
+from api.reference.mine import MySubmissions, my_submissions
+from api.reference.service import reference_data
+
+router = APIRouter(tags=["reference"])
+
+
+@router.get("/api/v1/reference")
+def reference(user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+    """What the forms need, also offline: teams, partners, aims and the enums of SPEC §3."""
+    return reference_data(session)
+
+
+class Me(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    team_id: int | None
+    csrf_token: str
+
+
+@router.get("/api/v1/me", response_model=Me)
+def me(identity: IdentityDep, user: CurrentUser) -> Me:
+    """Who is signed in, with a fresh CSRF token for the service worker to send with."""
+    return Me(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,  # type: ignore[arg-type]
+        team_id=user.team_id,
+        csrf_token=identity.csrf_token,
+    )
+
+
+@router.get("/api/v1/me/submissions", response_model=MySubmissions)
+def me_submissions(user: CurrentUser, session: SessionDep) -> MySubmissions:
+    return my_submissions(session, user)
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz() -> JSONResponse:
+    """200 when the database answers, 503 otherwise (never the error's text)."""
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})

@@ -1,0 +1,132 @@
+"""Server-side sessions: a random token in an HttpOnly cookie, its SHA-256 in the database.
+
+Idle and absolute timeouts are enforced here on every lookup; sign-out and deactivation revoke.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import Request, Response
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from api.config import Settings
+from api.db import is_writer, open_session
+from schemas.accounts import User, UserSession
+from schemas.timestamps import utcnow
+
+# Writing last_seen_at on every request would make every read a write; a minute's slack is harmless
+# against an idle timeout measured in hours.
+LAST_SEEN_GRANULARITY = timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    token: str
+    user: User
+
+
+def start_session(session: Session, user: User, settings: Settings) -> str:
+    """A fresh token for every sign-in (no fixation): the caller sets it as the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        UserSession(
+            token_hash=_hash(token),
+            user_id=user.id,  # type: ignore[arg-type]
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_max_hours),
+        )
+    )
+    return token
+
+
+def find_session(session: Session, token: str, settings: Settings) -> ActiveSession | None:
+    row = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)  # type: ignore[arg-type]
+        .where(UserSession.token_hash == _hash(token))
+    ).first()
+    if row is None:
+        return None
+    user_session, user = row
+    now = utcnow()
+    idle_limit = timedelta(minutes=settings.session_idle_minutes)
+    if (
+        user_session.revoked_at is not None
+        or not user.active
+        or now >= user_session.expires_at
+        or now - user_session.last_seen_at >= idle_limit
+    ):
+        return None
+    if now - user_session.last_seen_at >= LAST_SEEN_GRANULARITY:
+        _touch(session, token)
+    return ActiveSession(token=token, user=user)
+
+
+def _touch(session: Session, token: str) -> None:
+    """Record activity. A writing request does it in its own transaction; a reading one in a short
+    transaction of its own, so that it never has to upgrade a read snapshot to a write (which
+    SQLite refuses when another writer committed meanwhile)."""
+    statement = (
+        update(UserSession)
+        .where(UserSession.token_hash == _hash(token))
+        .values(last_seen_at=utcnow())
+    )
+    if is_writer(session):
+        session.execute(statement)
+        return
+    with open_session(write=True) as own:
+        own.execute(statement)
+        own.commit()
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _hash(token))
+        .values(revoked_at=utcnow())
+    )
+
+
+def end_all_sessions_of(session: Session, user_id: int) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=utcnow())
+    )
+
+
+def session_token(request: Request, settings: Settings) -> str | None:
+    return request.cookies.get(settings.session_cookie_name)
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        settings.session_cookie_name,
+        token,
+        max_age=settings.session_max_hours * 3600,
+        path="/",
+        secure=settings.is_production,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        settings.session_cookie_name,
+        path="/",
+        secure=settings.is_production,
+        httponly=True,
+        samesite="lax",
+    )

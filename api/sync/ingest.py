@@ -1,0 +1,188 @@
+"""Taking in submitted records, exactly once: validate each item on its own, insert the valid ones
+with INSERT … ON CONFLICT DO NOTHING (the database enforces the client UUID), and decide each
+item's outcome with the one rule in outcome.py."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from api.handovers.records import HANDOVER_KIND
+from api.ideas.records import IDEA_KIND
+from api.sync.kinds import RecordKind
+from api.sync.outcome import Outcome, content_hash, replay_outcome
+from schemas.field_errors import FieldError, field_errors
+from schemas.timestamps import utcnow
+
+KINDS: dict[str, RecordKind] = {k.name: k for k in (IDEA_KIND, HANDOVER_KIND)}
+
+
+@dataclass
+class Submitted:
+    """One item as it arrived: its kind and id may themselves be invalid."""
+
+    kind: str
+    id: str
+    data: Any
+
+
+@dataclass
+class ItemResult:
+    id: str
+    kind: str
+    outcome: Outcome
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@dataclass
+class _Valid:
+    position: int
+    kind: RecordKind
+    record_id: uuid.UUID
+    data: BaseModel
+    digest: str
+
+
+def _insert(session: Session, table: Table) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def ingest(session: Session, user_id: int, items: list[Submitted]) -> list[ItemResult]:
+    """Outcomes in request order. Nothing about one item can stop another from being stored."""
+    results: list[ItemResult | None] = [None] * len(items)
+    valid: list[_Valid] = []
+
+    for position, item in enumerate(items):
+        kind = KINDS.get(item.kind)
+        if kind is None:
+            results[position] = ItemResult(
+                item.id,
+                item.kind,
+                Outcome.rejected,
+                [FieldError(field="kind", message="kind must be idea or handover")],
+            )
+            continue
+        try:
+            record_id = uuid.UUID(str(item.id))
+        except ValueError:
+            results[position] = ItemResult(
+                str(item.id),
+                kind.name,
+                Outcome.rejected,
+                [FieldError(field="id", message="id must be a UUID")],
+            )
+            continue
+        if not isinstance(item.data, dict):
+            results[position] = ItemResult(
+                str(record_id),
+                kind.name,
+                Outcome.rejected,
+                [FieldError(field="data", message="data must be an object")],
+            )
+            continue
+        try:
+            data = kind.model.model_validate(item.data)
+        except ValidationError as exc:
+            results[position] = ItemResult(
+                str(record_id), kind.name, Outcome.rejected, field_errors(exc)
+            )
+            continue
+        digest = content_hash(data.model_dump(mode="json"))
+        valid.append(_Valid(position, kind, record_id, data, digest))
+
+    by_kind: dict[str, list[_Valid]] = defaultdict(list)
+    for entry in valid:
+        by_kind[entry.kind.name].append(entry)
+
+    for kind_name, entries in by_kind.items():
+        kind = KINDS[kind_name]
+        problems = kind.check_references(session, [e.data for e in entries])
+        storable: list[_Valid] = []
+        for entry, errors in zip(entries, problems, strict=True):
+            if errors:
+                results[entry.position] = ItemResult(
+                    str(entry.record_id), kind_name, Outcome.rejected, errors
+                )
+            else:
+                storable.append(entry)
+        for entry, outcome in _store(session, kind, user_id, storable):
+            results[entry.position] = ItemResult(str(entry.record_id), kind_name, outcome)
+
+    return [r for r in results if r is not None]
+
+
+def _store(
+    session: Session, kind: RecordKind, user_id: int, entries: list[_Valid]
+) -> list[tuple[_Valid, Outcome]]:
+    if not entries:
+        return []
+    # The same id twice in one batch: the first is stored, the rest are judged as replays of it.
+    first: dict[uuid.UUID, _Valid] = {}
+    for entry in entries:
+        first.setdefault(entry.record_id, entry)
+
+    now = utcnow()
+    rows = [kind.to_row(e.record_id, e.data, user_id, e.digest, now) for e in first.values()]
+    statement = (
+        _insert(session, kind.table)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(kind.table.c.id)
+    )
+    created = {row[0] for row in session.execute(statement)}
+
+    links: dict[Table, list[dict[str, Any]]] = defaultdict(list)
+    for record_id in created:
+        entry = first[record_id]
+        for table, row in kind.link_rows(record_id, entry.data):
+            links[table].append(row)
+    for table, link_rows in links.items():
+        session.execute(_insert(session, table).values(link_rows).on_conflict_do_nothing())
+
+    stored: dict[uuid.UUID, tuple[str, int]] = {}
+    existing = [rid for rid in first if rid not in created]
+    if existing:
+        owner = kind.table.c[kind.owner_column]
+        found = session.execute(
+            select(kind.table.c.id, kind.table.c.content_hash, owner).where(
+                kind.table.c.id.in_(existing)
+            )
+        )
+        stored = {row[0]: (row[1], row[2]) for row in found}
+
+    outcomes: list[tuple[_Valid, Outcome]] = []
+    for entry in entries:
+        if entry.record_id in created and first[entry.record_id] is entry:
+            outcomes.append((entry, Outcome.created))
+            continue
+        if entry.record_id in created:
+            stored_hash, stored_owner = first[entry.record_id].digest, user_id
+        else:
+            stored_hash, stored_owner = stored[entry.record_id]
+        outcomes.append(
+            (
+                entry,
+                replay_outcome(
+                    stored_hash=stored_hash,
+                    stored_owner=stored_owner,
+                    sent_hash=entry.digest,
+                    sender=user_id,
+                ),
+            )
+        )
+    return outcomes
+
+
+def submit_one(
+    session: Session, user_id: int, kind: str, record_id: uuid.UUID, data: Any
+) -> ItemResult:
+    """One record through the same path as a batch, so the outcome rule is the same everywhere."""
+    return ingest(session, user_id, [Submitted(kind=kind, id=str(record_id), data=data)])[0]

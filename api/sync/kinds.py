@@ -1,0 +1,27 @@
+"""What the sync path needs to know about each kind of record, declared once per domain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Table
+from sqlmodel import Session
+
+from schemas.field_errors import FieldError
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    name: str
+    model: type[BaseModel]
+    table: Table
+    owner_column: str
+    # Extra rows to write beside a new record (its aims, categories…): (table, rows).
+    link_rows: Callable[[Any, BaseModel], list[tuple[Table, dict[str, Any]]]]
+    # Field errors for references that do not exist or are inactive, checked in one query per batch.
+    check_references: Callable[[Session, list[BaseModel]], list[list[FieldError]]]
+    # The table row for a valid record.
+    to_row: Callable[[Any, BaseModel, int, str, Any], dict[str, Any]]

@@ -1,0 +1,41 @@
+"""The one rule for what a submitted record's id means: created, duplicate, conflict or rejected."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    created = "created"
+    duplicate = "duplicate"
+    rejected = "rejected"
+    conflict = "conflict"
+
+
+ACKNOWLEDGED = frozenset({Outcome.created, Outcome.duplicate})
+
+
+def content_hash(validated: dict[str, Any]) -> str:
+    """A fingerprint of what the client sent (after validation), stable across key order."""
+    canonical = json.dumps(validated, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def replay_outcome(*, stored_hash: str, stored_owner: int, sent_hash: str, sender: int) -> Outcome:
+    """An id we already hold: the same sender sending the same content again is a replay (success,
+    nothing new); anything else under that id is a conflict and changes nothing."""
+    if stored_owner == sender and stored_hash == sent_hash:
+        return Outcome.duplicate
+    return Outcome.conflict
+
+
+# The single-record endpoints speak HTTP: 201 new, 200 replay, 409 clash, 422 invalid.
+HTTP_STATUS = {
+    Outcome.created: 201,
+    Outcome.duplicate: 200,
+    Outcome.conflict: 409,
+    Outcome.rejected: 422,
+}

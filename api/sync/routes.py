@@ -1,0 +1,63 @@
+"""`POST /api/v1/sync`: a batch of up to 100 records from a phone's outbox."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth.identity import CurrentUser
+from api.db import SessionDep
+from api.sync.guard import limit_writes
+from api.sync.ingest import Submitted, ingest
+from api.sync.outcome import Outcome
+from schemas.field_errors import FieldError
+
+router = APIRouter(prefix="/api/v1", tags=["sync"])
+
+MAX_BATCH = 100
+
+
+class SyncItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="idea or handover")
+    id: str = Field(description="The client-made UUID, the same on every retry")
+    data: dict[str, Any]
+
+
+class SyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[SyncItem] = Field(max_length=MAX_BATCH)
+
+
+class SyncResult(BaseModel):
+    id: str
+    kind: str
+    outcome: Literal["created", "duplicate", "rejected", "conflict"]
+    errors: list[FieldError]
+
+
+class SyncResponse(BaseModel):
+    results: list[SyncResult]
+
+
+@router.post("/sync", response_model=SyncResponse)
+def sync(body: SyncRequest, user: CurrentUser, session: SessionDep) -> SyncResponse:
+    """Each item is judged on its own; outcomes come back in request order. `created` and
+    `duplicate` are acknowledgements (the phone may delete its copy); `rejected` carries field errors;
+    `conflict` means the id already belongs to different content."""
+    limit_writes(user)
+    results = ingest(
+        session,
+        user.id,  # type: ignore[arg-type]
+        [Submitted(kind=i.kind, id=i.id, data=i.data) for i in body.items],
+    )
+    return SyncResponse(
+        results=[
+            SyncResult(id=r.id, kind=r.kind, outcome=Outcome(r.outcome).value, errors=r.errors)
+            for r in results
+        ]
+    )

@@ -1,0 +1,60 @@
+"""Jinja2 with NHS.UK frontend's component macros; one render() for every page and fragment.
+
+A request from htmx (HX-Request) gets the named block alone; the full page includes the same partial,
+so both stay in step, and such responses vary by HX-Request for caches (the service worker included).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+from starlette.responses import Response
+
+from schemas.enums import label
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+TEMPLATE_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+
+_environment = Environment(
+    loader=ChoiceLoader(
+        [FileSystemLoader(TEMPLATE_DIR), PackageLoader("nhsuk_frontend_jinja", "templates")]
+    ),
+    undefined=ChainableUndefined,
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_environment.filters["label"] = label
+templates = Jinja2Templates(env=_environment)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    from api.auth.identity import page_context
+
+    full_context = {**page_context(request), **(context or {})}
+    response = templates.TemplateResponse(
+        request, name, full_context, status_code=status_code, headers=headers
+    )
+    response.headers["Vary"] = "HX-Request, Cookie"
+    anon = getattr(request.state, "new_anon_cookie", None)
+    if anon is not None:
+        from api.auth.identity import set_anon_cookie
+
+        set_anon_cookie(response, anon)
+    return response

@@ -1,0 +1,72 @@
+"""People and the organisation: users, their sessions, teams, partner organisations, strategic aims."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, String
+from sqlmodel import Field, SQLModel
+
+from schemas.enums import PartnerKind, Role
+from schemas.timestamps import UTCDateTime, utcnow
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, sa_column_kwargs={"unique": True})
+    active: bool = True
+
+
+class Partner(SQLModel, table=True):
+    """A partner organisation where patients are handed over (hospital, ward, clinic, care home)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=160, sa_column_kwargs={"unique": True})
+    kind: PartnerKind = Field(sa_column=Column(String(20), nullable=False))
+    active: bool = True
+
+
+class Aim(SQLModel, table=True):
+    """A strategic aim of the trust; every idea serves at least one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=160, sa_column_kwargs={"unique": True})
+    description: str = Field(default="", max_length=1000)
+    active: bool = True
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(sa_column=Column(String(20), nullable=False))
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UserSession(SQLModel, table=True):
+    """A server-side session; the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "user_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ThrottleEvent(SQLModel, table=True):
+    """One counted event (a failed sign-in, a sync request) under a key, for rate limits that hold
+    across several app processes."""
+
+    __tablename__ = "throttle_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -1,0 +1,122 @@
+"""Turn validation failures into the field-level messages people read (SPEC §6: field + message)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from schemas.pid_guard import pid_error
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+FIELD_LABELS: dict[str, str] = {
+    "id": "Record id",
+    "title": "Title",
+    "problem": "What gets in the way today",
+    "proposal": "What you would change",
+    "wastes": "Wastes",
+    "aims": "Strategic aims",
+    "team_id": "Team",
+    "benefits": "Benefits",
+    "show_name": "Show my name",
+    "created_at": "Created at",
+    "occurred_at": "When it happened",
+    "partner_id": "Partner organisation",
+    "location_detail": "Where exactly",
+    "journey_type": "Journey type",
+    "categories": "What went wrong",
+    "delay_minutes": "Delay in minutes",
+    "harm": "Harm",
+    "narrative": "What happened",
+    "immediate_action": "What was done at the time",
+    "vehicle": "Vehicle call sign",
+    "email": "Email address",
+    "password": "Password",
+    "name": "Full name",
+}
+
+# What to say when a required field is missing or empty: the action the person must take.
+REQUIRED_MESSAGES: dict[str, str] = {
+    "title": "Enter a title",
+    "problem": "Enter what gets in the way today",
+    "proposal": "Enter what you would change",
+    "aims": "Select at least one strategic aim",
+    "team_id": "Select your team",
+    "occurred_at": "Enter when it happened",
+    "partner_id": "Select the partner organisation",
+    "categories": "Select at least one thing that went wrong",
+    "narrative": "Describe what happened",
+    "id": "A record id (UUID) is required",
+}
+
+
+def label_for(field: str) -> str:
+    return FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
+
+
+def _message(field: str, error: Any) -> str:
+    kind: str = error["type"]
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    label = label_for(field)
+    if kind in {"missing", "text_blank"} or (kind == "too_short" and field in REQUIRED_MESSAGES):
+        return REQUIRED_MESSAGES.get(field, f"Enter {label.lower()}")
+    if kind == "pid_detected":
+        return pid_error(label)
+    if kind == "string_too_long":
+        return f"{label} must be {ctx.get('max_length')} characters or fewer"
+    if kind == "text_too_short":
+        return f"{label} must be at least {ctx.get('min_length')} characters"
+    if kind == "too_long":
+        return f"{label}: choose at most {ctx.get('max_length')}"
+    if kind == "enum":
+        return f"Select a valid option for {label.lower()}"
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return f"{label} must be a whole number"
+    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        if field == "delay_minutes":
+            return "Delay in minutes must be between 0 and 1440 (24 hours)"
+        return f"{label} must refer to an existing record"
+    if kind == "in_future":
+        return f"{label} must not be in the future"
+    if kind == "too_early":
+        return f"{label} must be after 1 January 2000"
+    if kind in {"datetime_parsing", "datetime_type", "datetime_from_date_parsing"}:
+        return f"{label} must be a date and time, for example 2026-11-24T14:30"
+    if kind == "timezone_aware":
+        return f"{label} must include a time zone offset, for example 2026-11-24T14:30:00+00:00"
+    if kind == "extra_forbidden":
+        return f"{field} cannot be set by the app; remove it"
+    if kind in {"bool_parsing", "bool_type"}:
+        return f"{label} must be yes or no"
+    if kind in {"list_type"}:
+        return f"{label} must be a list"
+    if kind in {"string_type"}:
+        return f"{label} must be text"
+    if kind in {"uuid_parsing", "uuid_type", "uuid_version"}:
+        return f"{label} must be a UUID"
+    return f"{label}: {error.get('msg', 'is not valid')}"
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    return messages_for(exc.errors(include_url=False))
+
+
+def messages_for(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
+    """One message per field (the first problem found), in the order the errors came. Locations
+    from a request ("body", "query", "path") name the field, not where it travelled."""
+    seen: dict[str, FieldError] = {}
+    for error in errors:
+        loc = [p for p in error.get("loc", ()) if p not in {"body", "query", "path", "header"}]
+        if error.get("type") == "json_invalid":
+            seen.setdefault("body", FieldError(field="body", message="The body is not valid JSON"))
+            continue
+        field = next((str(part) for part in loc if isinstance(part, str)), "body")
+        if field not in seen:
+            seen[field] = FieldError(field=field, message=_message(field, error))
+    return list(seen.values())

@@ -1,0 +1,119 @@
+"""Improvement ideas (SPEC §3.1): the table, its link tables, and what a client may send."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import Field as PydanticField
+from sqlalchemy import JSON, Column, ForeignKey, Index, String
+from sqlmodel import Field, SQLModel
+
+from schemas.enums import Benefit, IdeaStatus, Waste
+from schemas.free_text import RecordRef, required_text, unique_list
+from schemas.timestamps import UTCDateTime, utcnow
+
+
+class Idea(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_idea_status_received", "status", "received_at"),
+        Index("ix_idea_received_id", "received_at", "id"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    title: str = Field(max_length=120)
+    problem: str
+    proposal: str
+    wastes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    aims: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    benefits: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    team_id: int = Field(foreign_key="team.id", index=True)
+    show_name: bool = True
+    status: IdeaStatus = Field(
+        default=IdeaStatus.submitted, sa_column=Column(String(20), nullable=False)
+    )
+    owner_id: int | None = Field(default=None, foreign_key="app_user.id")
+    impact: int | None = None
+    effort: int | None = None
+    submitted_by: int = Field(foreign_key="app_user.id", index=True)
+    duplicate_of: uuid.UUID | None = Field(default=None, foreign_key="idea.id")
+    version: int = 1
+    content_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class IdeaAim(SQLModel, table=True):
+    """Which strategic aims an idea serves; a table (not only JSON) so the queue filters by aim."""
+
+    __tablename__ = "idea_aim"
+
+    idea_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True)
+    )
+    aim_id: int = Field(foreign_key="aim.id", primary_key=True, index=True)
+
+
+class IdeaWaste(SQLModel, table=True):
+    __tablename__ = "idea_waste"
+
+    idea_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True)
+    )
+    waste: str = Field(max_length=30, primary_key=True, index=True)
+
+
+class IdeaIn(BaseModel):
+    """What a client sends for one idea (the id travels beside it). Server-owned fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    title: required_text(120, min_length=3)
+    problem: required_text(4000)
+    proposal: required_text(4000)
+    wastes: Annotated[list[Waste], unique_list] = []
+    aims: Annotated[list[RecordRef], unique_list, PydanticField(min_length=1, max_length=20)]
+    team_id: RecordRef
+    benefits: Annotated[list[Benefit], unique_list] = []
+    show_name: bool = True
+    created_at: AwareDatetime | None = None
+
+
+class IdeaSubmission(IdeaIn):
+    """`POST /api/v1/ideas`: one record with its client-made id."""
+
+    id: uuid.UUID
+
+
+class IdeaRead(BaseModel):
+    """An idea as the API returns it. `submitted_by` is withheld from reviewers when the submitter
+    chose not to show their name (`submitter_name` then reads "Anonymous")."""
+
+    id: uuid.UUID
+    title: str
+    problem: str
+    proposal: str
+    wastes: list[str]
+    aims: list[int]
+    team_id: int
+    benefits: list[str]
+    show_name: bool
+    status: str
+    owner_id: int | None
+    impact: int | None
+    effort: int | None
+    submitted_by: int | None
+    submitter_name: str
+    duplicate_of: uuid.UUID | None
+    version: int
+    created_at: datetime
+    received_at: datetime
+    updated_at: datetime
+
+
+class IdeaPage(BaseModel):
+    items: list[IdeaRead]
+    next_cursor: str | None

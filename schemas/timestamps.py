@@ -1,0 +1,41 @@
+"""Timestamps: stored as UTC on both databases, handed back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_aware(value: datetime, default_zone: ZoneInfo = LONDON) -> datetime:
+    """A naive time from a form is wall-clock time in London, where the crews are."""
+    return value if value.tzinfo else value.replace(tzinfo=default_zone)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """SQLite keeps no offset, so every value is converted to UTC going in and marked UTC coming out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime reached the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

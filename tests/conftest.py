@@ -1,0 +1,160 @@
+"""Fixtures on a real database: SQLite by default, PostgreSQL when FRONTLINE_TEST_DATABASE_URL names
+one (the README's test command runs the suite on both). Every test starts from the demo trust."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import api.auth.users
+import schemas.tables  # noqa: F401 - every table on the metadata
+from api.config import get_settings
+from api.db import get_engine, open_session
+from api.demo import seed_demo
+from api.main import create_app
+from api.migrate import upgrade
+from api.security.passwords import hash_password
+from api.sync import guard
+
+# Hashing is deliberately slow; the demo users are re-created before every test, so remember them.
+api.auth.users.hash_password = functools.lru_cache(maxsize=64)(hash_password)  # type: ignore[assignment]
+
+DEMO_PASSWORDS = {
+    "crew@demo.nhs.uk": "crew-demo-pass",
+    "staff@demo.nhs.uk": "staff-demo-pass",
+    "manager@demo.nhs.uk": "manager-demo-pass",
+    "admin@demo.nhs.uk": "admin-demo-pass",
+}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("FRONTLINE_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'frontline-test.db'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def configured(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["FRONTLINE_ENVIRONMENT"] = "test"
+    os.environ["FRONTLINE_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
+    os.environ["FRONTLINE_ALLOWED_SIGNUP_DOMAINS"] = "nhs.net"
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(engine)
+    yield
+    engine.dispose()
+
+
+def _wipe() -> None:
+    engine = get_engine()
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(autouse=True)
+def demo_trust(configured: None) -> None:
+    _wipe()
+    guard._limiter.cache_clear()
+    with open_session(write=True) as session:
+        seed_demo(session)
+        session.commit()
+
+
+@pytest.fixture
+def app() -> Any:
+    return create_app()
+
+
+class Client:
+    """A TestClient that signs in like a browser and sends the CSRF token like the pages do."""
+
+    def __init__(self, app: Any) -> None:
+        self.http = TestClient(app, follow_redirects=False)
+        self.csrf = ""
+
+    def page_token(self, path: str = "/login") -> str:
+        page = self.http.get(path)
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert match, f"no csrf meta on {path}"
+        return match.group(1)
+
+    def sign_in(self, email: str, password: str | None = None) -> Client:
+        token = self.page_token("/login")
+        response = self.http.post(
+            "/login",
+            data={
+                "email": email,
+                "password": password or DEMO_PASSWORDS[email],
+                "csrf_token": token,
+            },
+        )
+        assert response.status_code == 303, response.text
+        self.csrf = self.http.get("/api/v1/me").json()["csrf_token"]
+        return self
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.http.get(url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.http.post(
+            url, headers={"X-CSRF-Token": self.csrf, **kwargs.pop("headers", {})}, **kwargs
+        )
+
+    def patch(self, url: str, **kwargs: Any) -> Any:
+        return self.http.patch(
+            url, headers={"X-CSRF-Token": self.csrf, **kwargs.pop("headers", {})}, **kwargs
+        )
+
+    def form(self, url: str, data: dict[str, Any], page: str | None = None) -> Any:
+        """Post a form the way a browser does: the token comes from the page that holds the form."""
+        token = self.page_token(page or url)
+        return self.http.post(url, data={**data, "csrf_token": token})
+
+
+@pytest.fixture
+def client(app: Any) -> Client:
+    return Client(app)
+
+
+@pytest.fixture
+def crew(app: Any) -> Client:
+    return Client(app).sign_in("crew@demo.nhs.uk")
+
+
+@pytest.fixture
+def staff(app: Any) -> Client:
+    return Client(app).sign_in("staff@demo.nhs.uk")
+
+
+@pytest.fixture
+def manager(app: Any) -> Client:
+    return Client(app).sign_in("manager@demo.nhs.uk")
+
+
+@pytest.fixture
+def admin(app: Any) -> Client:
+    return Client(app).sign_in("admin@demo.nhs.uk")
+
+
+ROOT = Path(__file__).resolve().parent.parent

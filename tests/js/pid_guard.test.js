@@ -1,0 +1,138 @@
+// Tests for the patient-identifiable data guard (spec §3.3), browser side.
+//
+// Reads the same vectors as tests/test_pid_guard.py, so the browser and the
+// server must give the same answers and the same message text.
+'use strict';
+
+const { describe, it } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+
+const MODULE_PATH = path.join(__dirname, '..', '..', 'web', 'static', 'js', 'pid-guard.js');
+const VECTORS = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', 'vectors', 'nhs_numbers.json'), 'utf8'),
+);
+const guard = require(MODULE_PATH);
+
+/** @param {string} number ten digits @returns {string[]} bare, spaced, dashed */
+function formats(number) {
+  const a = number.slice(0, 3);
+  const b = number.slice(3, 6);
+  const c = number.slice(6);
+  return [number, `${a} ${b} ${c}`, `${a}-${b}-${c}`];
+}
+
+describe('isValidNhsNumber', () => {
+  for (const vector of VECTORS.digits) {
+    it(`${JSON.stringify(vector.digits)} -> ${vector.valid} (${vector.note})`, () => {
+      assert.equal(guard.isValidNhsNumber(vector.digits), vector.valid);
+    });
+  }
+
+  it('rejects every repeated digit, although each passes modulus 11', () => {
+    for (let d = 0; d <= 9; d++) {
+      assert.equal(guard.isValidNhsNumber(String(d).repeat(10)), false);
+    }
+  });
+
+  it('rejects values that are not strings', () => {
+    for (const value of [undefined, null, 9434765919, ['9434765919'], {}]) {
+      // @ts-ignore deliberately wrong types, as an untyped caller might pass
+      assert.equal(guard.isValidNhsNumber(value), false);
+    }
+  });
+});
+
+describe('findNhsNumber', () => {
+  for (const vector of VECTORS.texts) {
+    it(`${JSON.stringify(vector.text)} -> ${JSON.stringify(vector.found)} (${vector.note})`, () => {
+      const found = guard.findNhsNumber(vector.text);
+      assert.equal(found, vector.found);
+      assert.equal(found !== null, vector.contains_nhs_number);
+    });
+  }
+
+  it('finds every valid vector number embedded in text, in every format', () => {
+    const valid = VECTORS.digits.filter((v) => v.valid).map((v) => v.digits);
+    assert.ok(valid.length >= 3);
+    for (const number of valid) {
+      for (const written of formats(number)) {
+        assert.equal(guard.findNhsNumber(`Seen ${written}, then left.`), written);
+        assert.equal(guard.findNhsNumber(`ref${written}é`), written);
+        assert.equal(guard.findNhsNumber(`x 1${written} x`), null);
+        assert.equal(guard.findNhsNumber(`x ${written}1 x`), null);
+      }
+    }
+  });
+
+  it('gives the same answer when called repeatedly (no leftover regex state)', () => {
+    for (let i = 0; i < 3; i++) {
+      assert.equal(guard.findNhsNumber('a 943 476 5919 b'), '943 476 5919');
+      assert.equal(guard.findNhsNumber('9434765918'), null);
+      assert.equal(guard.findNhsNumber('1 9434765919'), '9434765919');
+    }
+  });
+
+  it('returns null for values that are not strings', () => {
+    for (const value of [undefined, null, 9434765919, ['9434765919'], {}]) {
+      // @ts-ignore deliberately wrong types, as an untyped caller might pass
+      assert.equal(guard.findNhsNumber(value), null);
+    }
+  });
+});
+
+describe('pidError', () => {
+  it('uses the shared message template', () => {
+    assert.equal(guard.PID_MESSAGE, VECTORS.message_template);
+  });
+
+  for (const label of VECTORS.message_labels) {
+    it(`names the field verbatim: ${JSON.stringify(label)}`, () => {
+      assert.equal(guard.pidError(label), VECTORS.message_template.split('{label}').join(label));
+    });
+  }
+
+  it('says "This field" when the label is blank', () => {
+    const expected = VECTORS.message_template.split('{label}').join(VECTORS.message_fallback_label);
+    for (const label of ['', '   ', '\t']) {
+      assert.equal(guard.pidError(label), expected);
+    }
+  });
+
+  it('does not itself contain a valid NHS number, so following its example works', () => {
+    assert.equal(guard.findNhsNumber(guard.PID_MESSAGE), null);
+    assert.equal(guard.findNhsNumber(guard.pidError('Description')), null);
+    assert.equal(guard.isValidNhsNumber('1234567890'), false);
+  });
+});
+
+describe('loading', () => {
+  it('attaches FrontlinePidGuard to the global object, as for <script src> and importScripts', () => {
+    const source = fs.readFileSync(MODULE_PATH, 'utf8');
+    // A browser page or classic service worker: no module, no require.
+    const context = vm.createContext({});
+    vm.runInContext(source, context, { filename: MODULE_PATH });
+    const loaded = context.FrontlinePidGuard;
+    assert.equal(typeof loaded, 'object');
+    assert.deepEqual(Object.keys(loaded).sort(), [
+      'PID_MESSAGE',
+      'findNhsNumber',
+      'isValidNhsNumber',
+      'pidError',
+    ]);
+    assert.equal(loaded.findNhsNumber('943-476-5919'), '943-476-5919');
+  });
+
+  it('uses no regex lookbehind, which older Safari cannot parse at all', () => {
+    const source = fs.readFileSync(MODULE_PATH, 'utf8');
+    assert.equal(/\(\?<[=!]/.test(source), false);
+  });
+
+  it('exports the same functions to node through module.exports', () => {
+    assert.equal(typeof guard.isValidNhsNumber, 'function');
+    assert.equal(typeof guard.findNhsNumber, 'function');
+    assert.equal(typeof guard.pidError, 'function');
+  });
+});

@@ -1,0 +1,16 @@
+import { initAll } from "/static/vendor/nhsuk-frontend/nhsuk-frontend.min.js";
+
+// Already-initialised components throw InitError on a second initAll(); ignore those.
+const onError = (error) => {
+  if (error?.name !== "InitError") console.error(error);
+};
+
+initAll({ onError });
+
+// Initialise NHS.UK components in content swapped in by htmx. initAll() only looks at
+// descendants of the scope, so use the parent in case the swapped element is itself a
+// component root.
+document.addEventListener("htmx:load", (event) => {
+  const el = event.target;
+  initAll({ scope: el.parentElement ?? el, onError });
+});
