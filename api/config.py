@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     environment: Environment = Field(
         default=Environment.development,
         description="development, test or production. Production turns on Secure cookies with the "
-        "__Host- prefix, HSTS, hides /docs from anonymous visitors and refuses default secrets.",
+        "__Host- prefix, HSTS, serves /openapi.json only to signed-in users and refuses default secrets and demo accounts.",
     )
     data_dir: Path = Field(
         default=Path("data"),

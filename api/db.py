@@ -85,6 +85,8 @@ def get_session(request: Request) -> Iterator[Session]:
             yield session
             session.commit()
         except BaseException:
+            # Detach first: a rollback would expire the signed-in user that the error page reads.
+            session.expunge_all()
             session.rollback()
             raise
 

@@ -1,7 +1,7 @@
 """Jinja2 with NHS.UK frontend's component macros; one render() for every page and fragment.
 
-A request from htmx (HX-Request) gets the named block alone; the full page includes the same partial,
-so both stay in step, and such responses vary by HX-Request for caches (the service worker included).
+Responses vary by HX-Request (routes may answer htmx with a `_partial.html` that the full page also
+includes) and by Cookie, for caches: the service worker's included.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoad
 from starlette.responses import Response
 
 from schemas.enums import label
+from schemas.timestamps import london_time
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -30,6 +31,7 @@ _environment = Environment(
     lstrip_blocks=True,
 )
 _environment.filters["label"] = label
+_environment.filters["london"] = london_time
 templates = Jinja2Templates(env=_environment)
 
 

@@ -21,6 +21,11 @@ def as_aware(value: datetime, default_zone: ZoneInfo = LONDON) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=default_zone)
 
 
+def london_time(value: datetime) -> datetime:
+    """What a person in the trust reads: wall-clock time in London (BST or GMT)."""
+    return as_aware(value).astimezone(LONDON)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """SQLite keeps no offset, so every value is converted to UTC going in and marked UTC coming out."""
 

@@ -24,6 +24,30 @@ function formats(number) {
   return [number, `${a} ${b} ${c}`, `${a}-${b}-${c}`];
 }
 
+/** Valid NHS numbers from the shared vectors. */
+const VALID = VECTORS.digits.filter((v) => v.valid).map((v) => v.digits);
+
+/** What may stand between a prefix and the digits (a sample of each kind). */
+const PREFIX_SEPARATORS = [
+  '',
+  ' ',
+  '   ',
+  ': ',
+  ':',
+  '#',
+  ' - ',
+  '.',
+  ' no. ',
+  ' No:',
+  'number ',
+  ' NUMBER#',
+];
+
+/** @param {string} word @returns {string[]} lower, upper and title case */
+function cases(word) {
+  return [word, word.toUpperCase(), word.charAt(0).toUpperCase() + word.slice(1)];
+}
+
 describe('isValidNhsNumber', () => {
   for (const vector of VECTORS.digits) {
     it(`${JSON.stringify(vector.digits)} -> ${vector.valid} (${vector.note})`, () => {
@@ -55,12 +79,11 @@ describe('findNhsNumber', () => {
   }
 
   it('finds every valid vector number embedded in text, in every format', () => {
-    const valid = VECTORS.digits.filter((v) => v.valid).map((v) => v.digits);
-    assert.ok(valid.length >= 3);
-    for (const number of valid) {
+    assert.ok(VALID.length >= 3);
+    for (const number of VALID) {
       for (const written of formats(number)) {
         assert.equal(guard.findNhsNumber(`Seen ${written}, then left.`), written);
-        assert.equal(guard.findNhsNumber(`ref${written}é`), written);
+        assert.equal(guard.findNhsNumber(`abc${written}é`), written);
         assert.equal(guard.findNhsNumber(`x 1${written} x`), null);
         assert.equal(guard.findNhsNumber(`x ${written}1 x`), null);
       }
@@ -79,6 +102,79 @@ describe('findNhsNumber', () => {
     for (const value of [undefined, null, 9434765919, ['9434765919'], {}]) {
       // @ts-ignore deliberately wrong types, as an untyped caller might pass
       assert.equal(guard.findNhsNumber(value), null);
+    }
+  });
+});
+
+describe('reference prefixes', () => {
+  it('are the shared list, lower-case ASCII words, including "ref" and not "nhs"', () => {
+    assert.deepEqual([...guard.REFERENCE_PREFIXES], VECTORS.reference_prefixes);
+    assert.ok(Object.isFrozen(guard.REFERENCE_PREFIXES));
+    assert.ok(guard.REFERENCE_PREFIXES.includes('ref'));
+    assert.ok(!guard.REFERENCE_PREFIXES.includes('nhs'));
+    for (const prefix of guard.REFERENCE_PREFIXES) {
+      assert.match(prefix, /^[a-z]+$/);
+    }
+  });
+
+  it('exempt a valid number directly after any prefix, any case, any allowed separator', () => {
+    for (const prefix of guard.REFERENCE_PREFIXES) {
+      for (const cased of cases(prefix)) {
+        for (const sep of PREFIX_SEPARATORS) {
+          for (const number of VALID) {
+            for (const written of formats(number)) {
+              for (const before of ['', 'Seen, ', '(', 'x\n', '\u201c', 'é ']) {
+                const text = `${before}${cased}${sep}${written} later.`;
+                assert.equal(guard.findNhsNumber(text), null, JSON.stringify(text));
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('never exempt wording that names an NHS number', () => {
+    const wordings = ['NHS number ', 'NHS no: ', 'nhs no. ', 'NHS No '];
+    for (const prefix of guard.REFERENCE_PREFIXES) {
+      wordings.push(`nhs ${prefix} `, `NHS-${prefix}: `, `NHS number: ${prefix} `);
+      wordings.push(`Nhs booking  ${prefix} `, `NHS no. job ${prefix}#`);
+    }
+    for (const wording of wordings) {
+      for (const number of VALID) {
+        for (const written of formats(number)) {
+          for (const text of [`${wording}${written}`, `Seen, ${wording}${written}.`]) {
+            assert.equal(guard.findNhsNumber(text), written, JSON.stringify(text));
+          }
+        }
+      }
+    }
+  });
+
+  it('only count as whole words', () => {
+    for (const prefix of guard.REFERENCE_PREFIXES) {
+      for (const glued of ['x', 'p', '_', '1', 'é', 'e\u0301', '\u{1D400}', '\u4e2d']) {
+        const text = `Seen ${glued}${prefix} 943 476 5919`;
+        assert.equal(guard.findNhsNumber(text), '943 476 5919', JSON.stringify(text));
+      }
+    }
+  });
+
+  it('exempt only the number directly after the prefix', () => {
+    for (const prefix of guard.REFERENCE_PREFIXES) {
+      assert.equal(guard.findNhsNumber(`${prefix} 9434765919 and 401 023 2137`), '401 023 2137');
+      assert.equal(guard.findNhsNumber(`${prefix}: 9434765919 9434765870`), '9434765870');
+      assert.equal(guard.findNhsNumber(`${prefix} 9434765919, ${prefix} 4010232137`), null);
+    }
+  });
+
+  it('make the advice in the message true: "ref" in front is never refused', () => {
+    assert.match(guard.PID_MESSAGE, /write "ref" in front of it/);
+    for (const number of VALID) {
+      for (const written of formats(number)) {
+        assert.equal(guard.findNhsNumber(`Call back, ref ${written}`), null);
+        assert.equal(guard.findNhsNumber(`booking ref ${written}`), null);
+      }
     }
   });
 });
@@ -118,11 +214,33 @@ describe('loading', () => {
     assert.equal(typeof loaded, 'object');
     assert.deepEqual(Object.keys(loaded).sort(), [
       'PID_MESSAGE',
+      'REFERENCE_PREFIXES',
       'findNhsNumber',
       'isValidNhsNumber',
       'pidError',
     ]);
     assert.equal(loaded.findNhsNumber('943-476-5919'), '943-476-5919');
+    assert.equal(loaded.findNhsNumber('ref 943-476-5919'), null);
+  });
+
+  it('fails closed without Unicode property escapes: non-ASCII is a word character', () => {
+    // Older engines throw on new RegExp('\\p{L}', 'u'); simulate that.
+    const source = fs.readFileSync(MODULE_PATH, 'utf8');
+    const RealRegExp = RegExp;
+    /** @param {string} pattern @param {string} [flags] */
+    function OldRegExp(pattern, flags) {
+      if (flags && flags.includes('u')) {
+        throw new SyntaxError('Invalid regular expression: unsupported flag u');
+      }
+      return new RealRegExp(pattern, flags);
+    }
+    const context = vm.createContext({ RegExp: OldRegExp });
+    vm.runInContext(source, context, { filename: MODULE_PATH });
+    const loaded = context.FrontlinePidGuard;
+    assert.equal(loaded.findNhsNumber('(ref 943 476 5919)'), null);
+    assert.equal(loaded.findNhsNumber('xref 943 476 5919'), '943 476 5919');
+    assert.equal(loaded.findNhsNumber('éref 943 476 5919'), '943 476 5919');
+    assert.equal(loaded.findNhsNumber('\u201cref 943 476 5919'), '943 476 5919');
   });
 
   it('uses no regex lookbehind, which older Safari cannot parse at all', () => {

@@ -1,0 +1,25 @@
+"""The README tells the truth about configuration: every setting is documented, nothing extra."""
+
+from __future__ import annotations
+
+import re
+
+from api.config import Settings
+from tests.conftest import ROOT
+
+
+def documented_variables() -> set[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([A-Z_]+)` \|", section, flags=re.MULTILINE))
+
+
+def setting_variables() -> set[str]:
+    return {
+        "DATABASE_URL" if name == "database_url" else f"FRONTLINE_{name.upper()}"
+        for name in Settings.model_fields
+    }
+
+
+def test_every_setting_is_documented_in_the_readme_and_nothing_else_is() -> None:
+    assert documented_variables() == setting_variables()
