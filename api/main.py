@@ -36,7 +36,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         max_body_size=MAX_BODY_BYTES,
-        dependencies=[Depends(identify)],
     )
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders, settings=settings)
@@ -51,11 +50,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sync_routes.router,
         reference_routes.router,
     ):
-        app.include_router(router)
+        # Every route but the health check knows who is asking and checks CSRF on unsafe methods.
+        app.include_router(router, dependencies=[Depends(identify)])
+    app.include_router(reference_routes.public_router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/openapi.json", include_in_schema=False)
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(identify)])
     def openapi(identity: IdentityDep) -> JSONResponse:
         """The API description: for signed-in users, and anyone in development."""
         if identity.user is None and settings.is_production:

@@ -15,6 +15,8 @@ from api.reference.mine import MySubmissions, my_submissions
 from api.reference.service import reference_data
 
 router = APIRouter(tags=["reference"])
+# Routes that must answer without a session or a database round trip of their own (load balancers).
+public_router = APIRouter()
 
 
 @router.get("/api/v1/reference")
@@ -50,7 +52,7 @@ def me_submissions(user: CurrentUser, session: SessionDep) -> MySubmissions:
     return my_submissions(session, user)
 
 
-@router.get("/healthz", include_in_schema=False)
+@public_router.get("/healthz", include_in_schema=False)
 def healthz() -> JSONResponse:
     """200 when the database answers, 503 otherwise (never the error's text)."""
     try:
