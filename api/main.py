@@ -11,22 +11,21 @@ from fastapi.staticfiles import StaticFiles
 
 from api.auth import routes as auth_routes
 from api.auth.identity import IdentityDep, identify
-from api.config import Settings, get_settings
+from api.config import get_settings
 from api.errors import NotSignedIn, install_error_handlers
 from api.handovers import routes as handover_routes
 from api.ideas import routes as idea_routes
 from api.log_format import configure_logging
 from api.pages import routes as page_routes
 from api.reference import routes as reference_routes
-from api.security.headers import SecurityHeaders
+from api.security.headers import BodySizeLimit, CatchAll, SecurityHeaders
 from api.sync import routes as sync_routes
-from api.templating import STATIC_DIR
-
-MAX_BODY_BYTES = 1024 * 1024
+from api.templating import SERVICE_WORKER_DIR, STATIC_DIR
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app() -> FastAPI:
+    """The app for the settings of this process (get_settings(): one source of truth)."""
+    settings = get_settings()
     configure_logging()
     app = FastAPI(
         title="Frontline",
@@ -35,9 +34,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        max_body_size=MAX_BODY_BYTES,
     )
     install_error_handlers(app)
+    # Added innermost first: CatchAll and BodySizeLimit answer inside SecurityHeaders.
+    app.add_middleware(CatchAll)
+    app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders, settings=settings)
 
     for router in (
@@ -55,6 +56,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reference_routes.public_router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # The service worker's modules, also loaded by pages (one copy of the outbox logic).
+    app.mount("/sw", StaticFiles(directory=SERVICE_WORKER_DIR), name="service-worker-modules")
+
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker() -> FileResponse:
+        # no-cache: the browser must revalidate so a new version is found; scope "/" is allowed.
+        return FileResponse(
+            SERVICE_WORKER_DIR / "sw.js",
+            media_type="text/javascript",
+            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+        )
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(identify)])
     def openapi(identity: IdentityDep) -> JSONResponse:

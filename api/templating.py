@@ -20,6 +20,7 @@ from schemas.timestamps import london_time
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 TEMPLATE_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
+SERVICE_WORKER_DIR = WEB_DIR.parent / "service_worker"
 
 _environment = Environment(
     loader=ChoiceLoader(

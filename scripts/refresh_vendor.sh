@@ -12,6 +12,7 @@
 #   web/static/vendor/nhsuk-frontend/   CSS (compiled here, see below), JS bundle, assets
 #   web/static/vendor/htmx/             htmx.min.js
 #   web/static/vendor/idb/              idb.umd.js (classic script / importScripts) + idb.mjs
+#   web/static/vendor/swagger-ui/       swagger-ui-bundle.js + swagger-ui.css for the /docs page
 #   web/static/vendor/manifest.json     machine-readable record (versions, integrity, sha256)
 #   web/static/vendor/VERSIONS.md       human-readable record + how pages load these files
 #
@@ -35,6 +36,7 @@ set -euo pipefail
 NHSUK_FRONTEND_VERSION="10.6.1"
 HTMX_VERSION="2.0.11"      # latest 2.0.x at the time of pinning; we use htmx 2, not 4
 IDB_VERSION="8.0.4"
+SWAGGER_UI_VERSION="5.35.0"  # swagger-ui-dist; latest 5.x at the time of pinning
 SASS_VERSION="1.108.2"     # build tool only (dart-sass, pure JS); not vendored
 
 # URL path the NHS.UK CSS uses for its images. The vendor directory is served
@@ -89,6 +91,7 @@ pack() {
 pack nhsuk-frontend "$NHSUK_FRONTEND_VERSION"
 pack htmx.org "$HTMX_VERSION"
 pack idb "$IDB_VERSION"
+pack swagger-ui-dist "$SWAGGER_UI_VERSION"
 
 # ---------------------------------------------------------------------------
 # nhsuk-frontend
@@ -161,6 +164,20 @@ cp "$tmp/src/idb/build/index.js" "$stage/idb/idb.mjs"
 cp "$tmp/src/idb/LICENSE" "$stage/idb/LICENSE"
 
 # ---------------------------------------------------------------------------
+# swagger-ui (the /docs page)
+# ---------------------------------------------------------------------------
+mkdir -p "$stage/swagger-ui"
+# swagger-ui-bundle.js: UMD; as a classic script it sets the global SwaggerUIBundle
+# (React and every dependency included). Only the bundle and its CSS are vendored:
+# no standalone preset (its top bar loads specs from any URL), no ES bundles, no
+# source maps. swagger-ui.css still ends in a sourceMappingURL comment; browsers
+# only follow it with devtools open (a 404 there, nothing else).
+for f in swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE swagger-ui-bundle.js.LICENSE.txt; do
+  [[ -f "$tmp/src/swagger-ui-dist/$f" ]] || die "swagger-ui-dist: $f missing"
+  cp "$tmp/src/swagger-ui-dist/$f" "$stage/swagger-ui/$f"
+done
+
+# ---------------------------------------------------------------------------
 # Checks (fail before touching web/static/vendor/)
 # ---------------------------------------------------------------------------
 log "checking staged files"
@@ -203,19 +220,38 @@ if (typeof (sandbox.idb && sandbox.idb.openDB) !== "function") fail("idb.umd.js 
 if (!/export\s*\{[^}]*\bopenDB\b/.test(read("idb/idb.mjs")) || /^\s*import\s/m.test(read("idb/idb.mjs")))
   fail("idb.mjs is not a self-contained ES module exporting openDB");
 
+// swagger-ui: the CSS must fetch nothing (every url() a data: URI, no @import), and
+// the bundle, run as a classic script, must define SwaggerUIBundle with the apis preset.
+const swaggerCss = read("swagger-ui/swagger-ui.css");
+if (/@import/.test(swaggerCss)) fail("swagger-ui.css contains @import");
+const swaggerUrls = [...swaggerCss.matchAll(/url\(\s*['"]?\s*([^'")\s]*)/g)].map((m) => m[1]);
+for (const u of swaggerUrls)
+  if (!u.startsWith("data:")) fail(`swagger-ui.css url() that is not a data: URI: ${u.slice(0, 80)}`);
+{
+  const sandbox = { File: require("buffer").File, Blob, FormData, URL, URLSearchParams, TextEncoder, TextDecoder };
+  vm.createContext(sandbox);
+  vm.runInContext(read("swagger-ui/swagger-ui-bundle.js"), sandbox);
+  const S = sandbox.SwaggerUIBundle;
+  if (typeof S !== "function") fail("swagger-ui-bundle.js does not define a global SwaggerUIBundle");
+  if (typeof (S.presets && S.presets.apis) !== "function") fail("SwaggerUIBundle.presets.apis missing");
+}
+for (const f of fs.readdirSync(path.join(stage, "swagger-ui")))
+  if (f.endsWith(".map")) fail(`swagger-ui/${f}: source maps are not vendored`);
+
 console.error(`    ${urls.length} CSS url()s, all under ${assetsUrl} and present`);
+console.error(`    swagger-ui.css: ${swaggerUrls.length} url()s, all data: URIs; SwaggerUIBundle defined`);
 JS
 
 # ---------------------------------------------------------------------------
 # Record: manifest.json + VERSIONS.md
 # ---------------------------------------------------------------------------
 log "writing manifest.json and VERSIONS.md"
-node - "$stage" "$packs" "$NHSUK_FRONTEND_VERSION" "$HTMX_VERSION" "$IDB_VERSION" "$SASS_VERSION" "$NHSUK_ASSETS_URL" <<'JS'
+node - "$stage" "$packs" "$NHSUK_FRONTEND_VERSION" "$HTMX_VERSION" "$IDB_VERSION" "$SASS_VERSION" "$NHSUK_ASSETS_URL" "$SWAGGER_UI_VERSION" <<'JS'
 const fs = require("fs");
 const path = require("path");
 const crypto = require("crypto");
 const zlib = require("zlib");
-const [stage, packs, nhsukV, htmxV, idbV, sassV, assetsUrl] = process.argv.slice(2);
+const [stage, packs, nhsukV, htmxV, idbV, sassV, assetsUrl, swaggerV] = process.argv.slice(2);
 
 const packMeta = (name) => JSON.parse(fs.readFileSync(path.join(packs, `${name}.json`), "utf8"))[0];
 const walk = (dir) =>
@@ -245,6 +281,8 @@ const packages = [
     source: (rel) => ({ "htmx/htmx.min.js": "dist/htmx.min.js", "htmx/LICENSE": "LICENSE" })[rel] },
   { name: "idb", version: idbV, dir: "idb", license: "ISC",
     source: (rel) => ({ "idb/idb.umd.js": "build/umd.js", "idb/idb.mjs": "build/index.js", "idb/LICENSE": "LICENSE" })[rel] },
+  { name: "swagger-ui-dist", version: swaggerV, dir: "swagger-ui", license: "Apache-2.0",
+    source: (rel) => rel.slice("swagger-ui/".length) },
 ].map((p) => {
   const meta = packMeta(p.name);
   const files = walk(path.join(stage, p.dir)).map((abs) => {
@@ -288,6 +326,11 @@ md.push("  (nhsuk-frontend-jinja 0.10.2 ↔ nhsuk-frontend 10.6.1). Bump both to
 md.push("- `htmx.org` is pinned to the latest 2.0.x (we use htmx 2, not 4). To see what is newer:");
 md.push("  `npm view htmx.org versions --json`.");
 md.push("- `idb` 8.x: `idb.umd.js` is the package's UMD build (`build/umd.js`).");
+md.push("- `swagger-ui-dist` is pinned to the latest 5.x. To see what is newer:");
+md.push("  `npm view swagger-ui-dist version`. Only `swagger-ui-bundle.js`, `swagger-ui.css` and the");
+md.push("  licence files are vendored (`NOTICE` because Apache-2.0 asks for it to travel with the");
+md.push("  code, `swagger-ui-bundle.js.LICENSE.txt` for the bundled dependencies' notices): no");
+md.push("  standalone preset, no ES bundles, no source maps.");
 md.push("");
 md.push("## Files");
 md.push("");
@@ -315,6 +358,10 @@ md.push("  Upstream also runs its CSS through PostCSS/cssnano, so this file is a
 md.push("  differs in selector order, quoting and rule merging; vendor prefixes are already in the");
 md.push("  package's SCSS, so the declarations match.");
 md.push("- Every other file is byte-for-byte the file from the npm tarball (see `from` above).");
+md.push("  `swagger-ui/swagger-ui.css` still ends in `/*# sourceMappingURL=swagger-ui.css.map*/`;");
+md.push("  the map is not vendored, so devtools show a 404 for it. The script fails if that CSS has");
+md.push("  an `@import` or any url() that is not a `data:` URI, or if the bundle, run as a classic");
+md.push("  script, does not define `SwaggerUIBundle` with `presets.apis`.");
 md.push("");
 md.push("## How pages load these");
 md.push("");
@@ -385,6 +432,17 @@ md.push("  `const db = await idb.openDB(\"frontline\", 1, { upgrade(db) { … } 
 md.push("- page, as a module: `import { openDB } from \"/static/vendor/idb/idb.mjs\";`");
 md.push("- page, classic: `<script src=\"/static/vendor/idb/idb.umd.js\"></script>` then `idb.openDB(…)`.");
 md.push("");
+md.push("swagger-ui (the `/docs` page, `web/templates/api_docs.html`): a standalone page, not built on");
+md.push("`base.html` (swagger-ui's CSS and NHS.UK's fight). It links");
+md.push("`/static/vendor/swagger-ui/swagger-ui.css`, loads `/static/vendor/swagger-ui/swagger-ui-bundle.js`");
+md.push("(classic script, defines the global `SwaggerUIBundle`) and then `/static/js/api-docs.js`, which");
+md.push("calls `SwaggerUIBundle({ url: \"/openapi.json\", dom_id: \"#swagger-ui\", presets:");
+md.push("[SwaggerUIBundle.presets.apis], layout: \"BaseLayout\", requestInterceptor })` on");
+md.push("DOMContentLoaded; the interceptor adds `X-CSRF-Token` from `<meta name=\"csrf-token\">`.");
+md.push("`BaseLayout` has no top bar and no online-validator badge, so nothing is fetched from");
+md.push("another host. swagger-ui sets styles through element.style (allowed by the CSP) and");
+md.push("injects no `<style>` element.");
+md.push("");
 md.push("Assets: favicons and app icons are in `nhsuk-frontend/assets/images/`");
 md.push("(`favicon.ico`, `favicon.svg`, `nhsuk-icon-180.png`, `nhsuk-icon-192.png`,");
 md.push("`nhsuk-icon-512.png`, `nhsuk-icon-mask.svg`, `nhsuk-opengraph-image.png`). The NHS logo in");
@@ -400,8 +458,8 @@ md.push("git diff --stat web/static/vendor/");
 md.push("```");
 md.push("");
 md.push("It needs node + npm and the npm registry; it writes nothing outside `web/static/vendor/`");
-md.push("(and only replaces `nhsuk-frontend/`, `htmx/`, `idb/`, `manifest.json` and `VERSIONS.md`");
-md.push("there). Running it twice with the same pins gives identical files.");
+md.push("(and only replaces `nhsuk-frontend/`, `htmx/`, `idb/`, `swagger-ui/`, `manifest.json` and");
+md.push("`VERSIONS.md` there). Running it twice with the same pins gives identical files.");
 md.push("");
 fs.writeFileSync(path.join(stage, "VERSIONS.md"), md.join("\n"));
 JS
@@ -410,7 +468,7 @@ JS
 # Install: replace only what this script owns
 # ---------------------------------------------------------------------------
 mkdir -p "$vendor_dir"
-for d in nhsuk-frontend htmx idb; do
+for d in nhsuk-frontend htmx idb swagger-ui; do
   rm -rf "${vendor_dir:?}/$d"
   cp -R "$stage/$d" "$vendor_dir/$d"
 done
@@ -428,6 +486,19 @@ latest_htmx="$(npm view htmx.org versions --json 2>/dev/null | node -e '
   });' || true)"
 if [[ -n "$latest_htmx" && "$latest_htmx" != "$HTMX_VERSION" ]]; then
   log "note: htmx.org $latest_htmx is available (pinned $HTMX_VERSION)"
+fi
+
+# Note (never fails): a newer swagger-ui-dist 5.x?
+latest_swagger="$(npm view "swagger-ui-dist@5" version --json 2>/dev/null | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    try {
+      const v = [].concat(JSON.parse(s)).filter((x) => /^5\.\d+\.\d+$/.test(x))
+        .sort((a, b) => { const [, am, ap] = a.split(".").map(Number), [, bm, bp] = b.split(".").map(Number); return am - bm || ap - bp; });
+      process.stdout.write(v.length ? v[v.length - 1] : "");
+    } catch { }
+  });' || true)"
+if [[ -n "$latest_swagger" && "$latest_swagger" != "$SWAGGER_UI_VERSION" ]]; then
+  log "note: swagger-ui-dist $latest_swagger is available (pinned $SWAGGER_UI_VERSION)"
 fi
 
 log "done: $(cd "$repo_root" && find web/static/vendor -type f | wc -l | tr -d ' ') files under web/static/vendor/"

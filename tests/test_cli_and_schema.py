@@ -17,7 +17,9 @@ from tests.conftest import ROOT
 FRONTLINE = [sys.executable, "-m", "api.cli"]
 
 
-def run_cli(*args: str, data_dir: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, data_dir: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
     environment = {
         **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}},
         "FRONTLINE_DATA_DIR": str(data_dir),
@@ -25,8 +27,14 @@ def run_cli(*args: str, data_dir: Path, stdin: str = "", **env: str) -> subproce
         **env,
     }
     return subprocess.run(
-        [*FRONTLINE, *args], cwd=ROOT, env=environment, input=stdin, capture_output=True,
-        text=True, timeout=120, check=False,
+        [*FRONTLINE, *args],
+        cwd=ROOT,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -58,14 +66,28 @@ def test_demo_refuses_to_run_in_production(tmp_path: Path) -> None:
 def test_create_user_reads_the_password_from_stdin_and_refuses_bad_input(tmp_path: Path) -> None:
     run_cli("migrate", data_dir=tmp_path)
     ok = run_cli(
-        "create-user", "--email", "New.Manager@NHS.net", "--name", "New Manager", "--role", "manager",
-        "--password-stdin", data_dir=tmp_path, stdin="a-long-enough-password\n",
+        "create-user",
+        "--email",
+        "New.Manager@NHS.net",
+        "--name",
+        "New Manager",
+        "--role",
+        "manager",
+        "--password-stdin",
+        data_dir=tmp_path,
+        stdin="a-long-enough-password\n",
     )
     assert ok.returncode == 0, ok.stderr
     assert "new.manager@nhs.net" in ok.stdout
     again = run_cli(
-        "create-user", "--email", "new.manager@nhs.net", "--name", "X", "--password-stdin",
-        data_dir=tmp_path, stdin="short\n",
+        "create-user",
+        "--email",
+        "new.manager@nhs.net",
+        "--name",
+        "X",
+        "--password-stdin",
+        data_dir=tmp_path,
+        stdin="short\n",
     )
     assert again.returncode == 1
     assert "email: An account with this email already exists" in again.stderr
@@ -82,7 +104,11 @@ def test_production_refuses_to_serve_a_database_with_demo_accounts(tmp_path: Pat
     run_cli("migrate", data_dir=tmp_path)
     run_cli("demo", data_dir=tmp_path)
     result = run_cli(
-        "serve", "--port", "8765", data_dir=tmp_path, FRONTLINE_ENVIRONMENT="production",
+        "serve",
+        "--port",
+        "8765",
+        data_dir=tmp_path,
+        FRONTLINE_ENVIRONMENT="production",
         FRONTLINE_SECRET_KEY="s" * 40,
     )
     assert result.returncode != 0

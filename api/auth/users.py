@@ -42,7 +42,13 @@ def create_user(
     errors: list[FieldError] = []
     email = normalise_email(email)
     local, _, domain = email.partition("@")
-    if not local or "." not in domain or len(email) > 254 or any(c.isspace() for c in email):
+    if (
+        not local
+        or email.count("@") != 1
+        or "." not in domain
+        or len(email) > 254
+        or any(c.isspace() for c in email)
+    ):
         errors.append(FieldError(field="email", message="Enter an email address like name@nhs.net"))
     elif find_by_email(session, email) is not None:
         errors.append(

@@ -71,3 +71,9 @@ def mine(request: Request, user: CurrentUser, session: SessionDep) -> Response:
 @router.get("/outbox")
 def outbox(request: Request, user: CurrentUser) -> Response:
     return render(request, "outbox.html", {})
+
+
+@router.get("/offline")
+def offline(request: Request) -> Response:
+    """What the service worker shows for a page it has no copy of while the phone is offline."""
+    return render(request, "offline.html", {})

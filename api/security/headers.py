@@ -1,11 +1,17 @@
-"""Security headers on every response, as plain ASGI middleware."""
+"""Security headers on every response, the body size limit and the last-resort 500, as ASGI middleware."""
 
 from __future__ import annotations
 
+import logging
+
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.config import Settings
+
+logger = logging.getLogger("frontline")
 
 # The one Content-Security-Policy: nothing inline, nothing from another host.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -56,3 +62,76 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodySizeLimit:
+    """413 for a body over 1 MiB, whether Content-Length says so up front or the stream runs over.
+
+    Sits inside SecurityHeaders so the refusal carries the same headers as every other answer."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await JSONResponse({"detail": TOO_LARGE}, 413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                # FastAPI passes HTTPException through body parsing; our handler answers it as JSON.
+                raise HTTPException(413, TOO_LARGE)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+TOO_LARGE = "The request body is larger than 1 MiB."
+
+
+class CatchAll:
+    """The last line: an unexpected error becomes a plain 500 (no stack trace, the exception's type
+    logged) that still passes through SecurityHeaders."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            logger.error(
+                "unexpected error", extra={"event": "server_error", "error": type(exc).__name__}
+            )
+            if started:
+                raise
+            if scope["path"].startswith("/api/"):
+                response: Response = JSONResponse(
+                    {"detail": "Something went wrong. Try again."}, 500
+                )
+            else:
+                response = PlainTextResponse("Sorry, there is a problem with the service.", 500)
+            await response(scope, receive, send)

@@ -14,3 +14,10 @@ document.addEventListener("htmx:load", (event) => {
   const el = event.target;
   initAll({ scope: el.parentElement ?? el, onError });
 });
+
+// The same for markup that Frontline's own scripts add (the offline error summary, the outbox
+// list): see nhs-components.js.
+document.addEventListener("frontline:content", (event) => {
+  const el = event.target;
+  initAll({ scope: el.parentElement ?? el, onError });
+});

@@ -1,0 +1,439 @@
+/**
+ * What the service worker keeps in Cache Storage, and how it answers requests (SPEC §5 O7, O8).
+ *
+ *   shell  (FrontlineVersion.SHELL_CACHE, per version) — CSS, scripts, icons, vendor files and
+ *          the anonymous /offline page, precached at install; served cache-first.
+ *   pages  (PAGES_CACHE) — the last good copy of /, /ideas/new, /handovers/new, /outbox and /mine;
+ *          network-first with a short timeout, so a basement opens the app at once.
+ *   data   (DATA_CACHE) — /api/v1/reference and /api/v1/me/submissions; network-first.
+ *
+ * Nothing else is cached: no other API data, no manager page, no POST (O8). Pages and data are
+ * the signed-in user's and are deleted at sign-out (clearUserCaches).
+ *
+ * A page served from the cache carries data-offline-copy="<when stored>" on <html>, so its
+ * scripts can say "You are offline — this is the copy from …".
+ */
+(function (root) {
+  'use strict';
+
+  var Version =
+    (root && root.FrontlineVersion) ||
+    (typeof require === 'function' ? require('./version.js') : null);
+
+  /** Pages that open with no network (O7). Exactly these paths; the query string is ignored. */
+  var APP_PAGES = Object.freeze(['/', '/ideas/new', '/handovers/new', '/outbox', '/mine']);
+  /** The only API data kept on the phone (O8). */
+  var CACHED_API = Object.freeze(['/api/v1/reference', '/api/v1/me/submissions']);
+  var OFFLINE_URL = '/offline';
+  /** How long a navigation waits for the network before showing the stored copy. */
+  var PAGE_TIMEOUT_MS = 3000;
+  var STORED_AT_HEADER = 'X-Frontline-Stored-At';
+
+  /**
+   * The app shell, precached at install. Every script and stylesheet a page loads must be here
+   * (tests/js/caches.test.js checks the templates against it). Not the .map file.
+   */
+  var PRECACHE_URLS = Object.freeze([
+    OFFLINE_URL,
+    '/manifest.webmanifest',
+    '/static/css/app.css',
+    '/static/js/app.js',
+    '/static/js/js-enabled.js',
+    '/static/js/nhsuk-init.js',
+    '/static/js/pid-guard.js',
+    '/static/js/nhs-components.js',
+    '/static/js/outbox-client.js',
+    '/static/js/worker-updates.js',
+    '/static/js/form-payload.js',
+    '/static/js/record-forms.js',
+    '/static/js/outbox-page.js',
+    '/static/js/sign-out.js',
+    '/static/js/install-hint.js',
+    '/static/js/mine-offline.js',
+    '/sw/version.js',
+    '/sw/backoff.js',
+    '/sw/outbox.js',
+    '/sw/sync.js',
+    '/static/vendor/nhsuk-frontend/nhsuk-frontend.min.css',
+    '/static/vendor/nhsuk-frontend/nhsuk-frontend.min.js',
+    '/static/vendor/htmx/htmx.min.js',
+    '/static/vendor/idb/idb.umd.js',
+    '/static/vendor/nhsuk-frontend/assets/images/favicon.ico',
+    '/static/vendor/nhsuk-frontend/assets/images/favicon.svg',
+    '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-180.png',
+    '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-mask.svg',
+    '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-arrow-down.svg',
+    '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-arrow-up-down.svg',
+    '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-arrow-up.svg',
+    '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-cross.svg',
+    '/static/icons/icon-192.png',
+    '/static/icons/icon-512.png',
+    '/static/icons/icon-maskable-512.png',
+  ]);
+
+  /**
+   * How to answer a request, or null to leave it to the browser.
+   *
+   * @param {URL} url
+   * @param {{method: string, mode?: string}} request
+   * @param {string} origin this site's origin
+   * @returns {'app-page' | 'page' | 'api-cached' | 'static' | null}
+   */
+  function routeFor(url, request, origin) {
+    if (request.method !== 'GET' || url.origin !== origin) return null;
+    var path = url.pathname;
+    if (request.mode === 'navigate') {
+      return APP_PAGES.indexOf(path) >= 0 ? 'app-page' : 'page';
+    }
+    if (CACHED_API.indexOf(path) >= 0) return 'api-cached';
+    if (path === '/sw.js' || path.slice(-4) === '.map') return null;
+    if (path.indexOf('/static/') === 0 || path.indexOf('/sw/') === 0) return 'static';
+    if (path === '/manifest.webmanifest') return 'static';
+    return null;
+  }
+
+  /** The key a page copy is stored under: the path alone, so "?fix=…" finds the form. */
+  function pageKey(url) {
+    return url.origin + url.pathname;
+  }
+
+  /**
+   * Only a plain, complete answer from our own server is worth keeping: not a redirect (a sign-in
+   * page), not an error, not another origin's opaque answer.
+   *
+   * @param {Response} response
+   */
+  function isStorable(response) {
+    return Boolean(
+      response && response.status === 200 && response.type === 'basic' && !response.redirected
+    );
+  }
+
+  /** @param {string} value */
+  function escapeAttribute(value) {
+    return String(value)
+      .replace(/&/g, '&amp;')
+      .replace(/"/g, '&quot;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;');
+  }
+
+  /**
+   * Marks a stored page as a copy: data-offline-copy on its <html> element.
+   *
+   * @param {string} html
+   * @param {string} storedAt ISO time the copy was stored ('' when unknown)
+   * @returns {string}
+   */
+  function markCachedCopy(html, storedAt) {
+    return html.replace(/<html\b/i, '<html data-offline-copy="' + escapeAttribute(storedAt) + '"');
+  }
+
+  /**
+   * A copy of `response` with the time it was stored, for the cache.
+   *
+   * @param {Response} response
+   * @param {string} storedAt
+   * @returns {Promise<Response>}
+   */
+  function stampedCopy(response, storedAt) {
+    var headers = new Headers(response.headers);
+    headers.set(STORED_AT_HEADER, storedAt);
+    return response.blob().then(function (body) {
+      return new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: headers,
+      });
+    });
+  }
+
+  /**
+   * The stored page, marked as a copy.
+   *
+   * @param {Response} stored
+   * @returns {Promise<Response>}
+   */
+  function markedResponse(stored) {
+    var storedAt = stored.headers.get(STORED_AT_HEADER) || '';
+    return stored.text().then(function (html) {
+      return new Response(markCachedCopy(html, storedAt), {
+        status: 200,
+        headers: stored.headers,
+      });
+    });
+  }
+
+  /**
+   * Network first: the network's answer when it comes within `timeoutMs`; else the stored copy
+   * if there is one (the network answer still refreshes the store when it arrives); else wait for
+   * the network. A network failure or a 5xx gives the stored copy, else `fallback`.
+   *
+   * @param {{
+   *   fetchResponse: () => Promise<Response>,
+   *   cached: () => Promise<Response | undefined>,
+   *   store: (response: Response) => Promise<*>,
+   *   fallback: (networkResponse: (Response | null)) => Promise<Response>,
+   *   waitUntil: (p: Promise<*>) => void,
+   *   timeoutMs: number,
+   *   setTimeout?: Function, clearTimeout?: Function
+   * }} o
+   * @returns {Promise<Response>}
+   */
+  function networkFirst(o) {
+    var setTimer = o.setTimeout || setTimeout;
+    var clearTimer = o.clearTimeout || clearTimeout;
+    var network = o.fetchResponse();
+    // Registered first, so the copy is taken before the page's answer body is read.
+    var storing = network.then(
+      function (response) {
+        return isStorable(response) ? o.store(response.clone()) : null;
+      },
+      function () {
+        return null;
+      }
+    );
+    o.waitUntil(
+      storing.catch(function () {
+        return null;
+      })
+    );
+    return new Promise(function (resolve) {
+      var settled = false;
+      function finish(response) {
+        if (!settled) {
+          settled = true;
+          resolve(response);
+        }
+      }
+      function cachedOr(alternative) {
+        return o.cached().then(
+          function (hit) {
+            return hit || alternative();
+          },
+          function () {
+            return alternative();
+          }
+        );
+      }
+      var timer = setTimer(function () {
+        o.cached().then(
+          function (hit) {
+            if (hit) finish(hit);
+          },
+          function () {}
+        );
+      }, o.timeoutMs);
+      network.then(
+        function (response) {
+          clearTimer(timer);
+          if (response.status >= 500) {
+            cachedOr(function () {
+              return Promise.resolve(response);
+            }).then(finish);
+          } else {
+            finish(response);
+          }
+        },
+        function () {
+          clearTimer(timer);
+          cachedOr(function () {
+            return o.fallback(null);
+          }).then(finish);
+        }
+      );
+    });
+  }
+
+  /**
+   * The anonymous offline page from the shell, or a plain-text stand-in.
+   *
+   * @param {CacheStorage} cachesImpl
+   * @returns {Promise<Response>}
+   */
+  function offlinePage(cachesImpl) {
+    return cachesImpl
+      .open(Version.SHELL_CACHE)
+      .then(function (cache) {
+        return cache.match(OFFLINE_URL);
+      })
+      .then(function (hit) {
+        return (
+          hit ||
+          new Response('You are offline. This page is not saved on this phone.', {
+            status: 503,
+            headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+          })
+        );
+      });
+  }
+
+  /**
+   * Answers one request according to routeFor. Returns null to let the browser handle it.
+   *
+   * @param {{request: Request, url: URL, route: string, caches: CacheStorage,
+   *   fetch: typeof fetch, waitUntil: (p: Promise<*>) => void, now?: () => number,
+   *   timeoutMs?: number}} o
+   * @returns {Promise<Response> | null}
+   */
+  function respond(o) {
+    var cachesImpl = o.caches;
+    var now = o.now || Date.now;
+    var timeoutMs = o.timeoutMs === undefined ? PAGE_TIMEOUT_MS : o.timeoutMs;
+    if (o.route === 'app-page') {
+      var key = pageKey(o.url);
+      return networkFirst({
+        fetchResponse: function () {
+          return o.fetch(o.request);
+        },
+        cached: function () {
+          return cachesImpl
+            .open(Version.PAGES_CACHE)
+            .then(function (cache) {
+              return cache.match(key);
+            })
+            .then(function (hit) {
+              return hit ? markedResponse(hit) : undefined;
+            });
+        },
+        store: function (response) {
+          return stampedCopy(response, new Date(now()).toISOString()).then(function (copy) {
+            return cachesImpl.open(Version.PAGES_CACHE).then(function (cache) {
+              return cache.put(key, copy);
+            });
+          });
+        },
+        fallback: function () {
+          return offlinePage(cachesImpl);
+        },
+        waitUntil: o.waitUntil,
+        timeoutMs: timeoutMs,
+      });
+    }
+    if (o.route === 'page') {
+      return o.fetch(o.request).catch(function () {
+        return offlinePage(cachesImpl);
+      });
+    }
+    if (o.route === 'api-cached') {
+      var dataKey = o.url.href;
+      return networkFirst({
+        fetchResponse: function () {
+          return o.fetch(o.request);
+        },
+        cached: function () {
+          return cachesImpl.open(Version.DATA_CACHE).then(function (cache) {
+            return cache.match(dataKey);
+          });
+        },
+        store: function (response) {
+          return stampedCopy(response, new Date(now()).toISOString()).then(function (copy) {
+            return cachesImpl.open(Version.DATA_CACHE).then(function (cache) {
+              return cache.put(dataKey, copy);
+            });
+          });
+        },
+        fallback: function () {
+          return Promise.resolve(
+            new Response(JSON.stringify({ detail: 'You are offline and this is not saved on this phone.' }), {
+              status: 503,
+              headers: { 'Content-Type': 'application/json' },
+            })
+          );
+        },
+        waitUntil: o.waitUntil,
+        timeoutMs: timeoutMs,
+      });
+    }
+    if (o.route === 'static') {
+      return cachesImpl.open(Version.SHELL_CACHE).then(function (cache) {
+        return cache.match(o.request).then(function (hit) {
+          if (hit) return hit;
+          return o.fetch(o.request).then(function (response) {
+            if (isStorable(response)) o.waitUntil(cache.put(o.request, response.clone()));
+            return response;
+          });
+        });
+      });
+    }
+    return null;
+  }
+
+  /**
+   * Fills this version's shell cache. Fetches bypass the HTTP cache, so a new version never
+   * precaches an old file. The offline page is fetched without cookies: it must name no one.
+   *
+   * @param {CacheStorage} cachesImpl
+   * @param {typeof fetch} fetchImpl
+   */
+  function precache(cachesImpl, fetchImpl) {
+    return cachesImpl.open(Version.SHELL_CACHE).then(function (cache) {
+      return Promise.all(
+        PRECACHE_URLS.map(function (url) {
+          var init = { cache: 'reload', credentials: url === OFFLINE_URL ? 'omit' : 'same-origin' };
+          return fetchImpl(url, init).then(function (response) {
+            if (!isStorable(response)) throw new Error('Precache failed for ' + url + ': ' + response.status);
+            return cache.put(url, response);
+          });
+        })
+      );
+    });
+  }
+
+  /**
+   * Deletes our caches that this version does not use (older shells). Other sites' or tools'
+   * caches (names not starting with our prefix) are left alone.
+   *
+   * @param {CacheStorage} cachesImpl
+   * @returns {Promise<string[]>} the deleted names
+   */
+  function deleteOldCaches(cachesImpl) {
+    var keep = [Version.SHELL_CACHE, Version.PAGES_CACHE, Version.DATA_CACHE];
+    return cachesImpl.keys().then(function (names) {
+      var old = names.filter(function (name) {
+        return name.indexOf(Version.CACHE_PREFIX) === 0 && keep.indexOf(name) < 0;
+      });
+      return Promise.all(
+        old.map(function (name) {
+          return cachesImpl.delete(name);
+        })
+      ).then(function () {
+        return old;
+      });
+    });
+  }
+
+  /**
+   * Sign-out: the user's page copies and API data go (O8). The shell holds nothing personal.
+   *
+   * @param {CacheStorage} cachesImpl
+   */
+  function clearUserCaches(cachesImpl) {
+    return Promise.all([cachesImpl.delete(Version.PAGES_CACHE), cachesImpl.delete(Version.DATA_CACHE)]);
+  }
+
+  var api = {
+    APP_PAGES: APP_PAGES,
+    CACHED_API: CACHED_API,
+    OFFLINE_URL: OFFLINE_URL,
+    PAGE_TIMEOUT_MS: PAGE_TIMEOUT_MS,
+    PRECACHE_URLS: PRECACHE_URLS,
+    STORED_AT_HEADER: STORED_AT_HEADER,
+    routeFor: routeFor,
+    pageKey: pageKey,
+    isStorable: isStorable,
+    markCachedCopy: markCachedCopy,
+    networkFirst: networkFirst,
+    respond: respond,
+    precache: precache,
+    deleteOldCaches: deleteOldCaches,
+    clearUserCaches: clearUserCaches,
+  };
+
+  if (root) {
+    root.FrontlineCaches = api;
+  }
+  if (typeof module !== 'undefined' && module.exports) {
+    module.exports = api;
+  }
+})(typeof globalThis !== 'undefined' ? globalThis : typeof self !== 'undefined' ? self : undefined);

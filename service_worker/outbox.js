@@ -1,0 +1,673 @@
+/**
+ * The outbox: what a user submitted, kept in IndexedDB until the server acknowledges it
+ * (SPEC §5 O1, O2, O6, O8). Also the user's drafts, content-free receipts of what was sent, and a
+ * few settings (the drain lease where Web Locks are missing, the last signed-in user).
+ *
+ * One database, "frontline", version 1:
+ *   outbox   key id (the record's UUID), index "byUser" on userId — the queued items
+ *   drafts   key [userId, kind] — a half-filled form
+ *   receipts key id, index "byUser" — {id, kind, userId, outcome, sentAt}; no content
+ *   meta     key key — {key, value}
+ *
+ * An item leaves the outbox only through acknowledge() (the server said created/duplicate; a
+ * receipt is written in the same transaction), discard() or replaceItem()/sendAsNew() (the
+ * user's own choice, the replacement written in the same transaction), or clearUser() without
+ * keepItems (the user chose at sign-out). Its `data` never changes once queued (O11).
+ *
+ * Every method works on one user's items when given a user id: a page or worker never lists or
+ * sends another user's items.
+ *
+ * Dependencies are injected: `idb` (the vendored UMD global in browsers, the npm package in node)
+ * and the IndexedDB factory (`self.indexedDB`, or fake-indexeddb in tests).
+ */
+(function (root) {
+  'use strict';
+
+  var DB_NAME = 'frontline';
+  var DB_VERSION = 1;
+
+  var STATES = Object.freeze({ WAITING: 'waiting', SENDING: 'sending', ATTENTION: 'attention' });
+  var KINDS = Object.freeze(['idea', 'handover']);
+
+  /**
+   * @typedef {'idea' | 'handover'} Kind
+   * @typedef {'waiting' | 'sending' | 'attention'} ItemState
+   * @typedef {{field: string, message: string}} FieldError
+   * @typedef {{
+   *   id: string, kind: Kind, userId: string, data: Object<string, *>, state: ItemState,
+   *   attempts: number, nextAttemptAt: number, lastError: (string | null), errors: FieldError[],
+   *   attentionReason: (null | 'rejected' | 'conflict' | 'too-large'),
+   *   sendingSince: (number | null), createdAt: string, updatedAt: string
+   * }} OutboxItem
+   *   nextAttemptAt and sendingSince are epoch milliseconds; createdAt/updatedAt ISO 8601 (UTC).
+   * @typedef {{id: string, kind: Kind, userId: string, outcome: string, sentAt: string}} Receipt
+   * @typedef {{userId: string, kind: Kind, recordId: string, values: Object<string, (string | string[])>,
+   *   savedAt: string}} Draft
+   */
+
+  /**
+   * @param {Uint8Array} bytes 16 random bytes
+   * @returns {string}
+   */
+  function uuidFromBytes(bytes) {
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = [];
+    for (var i = 0; i < 16; i++) hex.push((bytes[i] + 0x100).toString(16).slice(1));
+    return (
+      hex.slice(0, 4).join('') + '-' + hex.slice(4, 6).join('') + '-' + hex.slice(6, 8).join('') +
+      '-' + hex.slice(8, 10).join('') + '-' + hex.slice(10, 16).join('')
+    );
+  }
+
+  /**
+   * A fresh record id (O9): crypto.randomUUID where the browser has it, else a version 4 UUID from
+   * crypto.getRandomValues (Safari before 15.4).
+   *
+   * @param {Crypto} [cryptoImpl] defaults to the global crypto
+   * @returns {string}
+   */
+  function newRecordId(cryptoImpl) {
+    var c = cryptoImpl || root.crypto;
+    if (c && typeof c.randomUUID === 'function') return c.randomUUID();
+    var bytes = new Uint8Array(16);
+    c.getRandomValues(bytes);
+    return uuidFromBytes(bytes);
+  }
+
+  /** @param {*} id @returns {string} */
+  function userKey(id) {
+    return String(id);
+  }
+
+  /**
+   * Whether two payloads are the same submission. created_at is left out: two taps on the same
+   * form differ only in when they were made.
+   *
+   * @param {Object<string, *>} a
+   * @param {Object<string, *>} b
+   */
+  function sameContent(a, b) {
+    function canonical(data) {
+      var copy = {};
+      Object.keys(data || {})
+        .filter(function (k) {
+          return k !== 'created_at';
+        })
+        .sort()
+        .forEach(function (k) {
+          copy[k] = data[k];
+        });
+      return JSON.stringify(copy);
+    }
+    return canonical(a) === canonical(b);
+  }
+
+  /** @param {OutboxItem} a @param {OutboxItem} b */
+  function byQueueOrder(a, b) {
+    if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  }
+
+  /**
+   * Opens (and creates or upgrades) the database.
+   *
+   * @param {{idb: *, indexedDB: IDBFactory, now?: () => number, random?: () => number,
+   *   crypto?: Crypto, name?: string}} deps
+   * @returns {Promise<OutboxStore>}
+   */
+  function openOutbox(deps) {
+    var factory = deps.indexedDB;
+    var request = factory.open(deps.name || DB_NAME, DB_VERSION);
+    request.addEventListener('upgradeneeded', function (event) {
+      var db = request.result;
+      if (event.oldVersion < 1) {
+        var outbox = db.createObjectStore('outbox', { keyPath: 'id' });
+        outbox.createIndex('byUser', 'userId');
+        db.createObjectStore('drafts', { keyPath: ['userId', 'kind'] });
+        var receipts = db.createObjectStore('receipts', { keyPath: 'id' });
+        receipts.createIndex('byUser', 'userId');
+        db.createObjectStore('meta', { keyPath: 'key' });
+      }
+    });
+    return deps.idb.wrap(request).then(function (db) {
+      // A newer version of the app opening the database with a higher version must not be blocked
+      // by this old page: close, and the page reloads into the new code on its next navigation.
+      db.addEventListener('versionchange', function () {
+        db.close();
+      });
+      return new OutboxStore(db, deps);
+    });
+  }
+
+  /**
+   * @constructor
+   * @param {*} db an idb-wrapped IDBDatabase
+   * @param {{now?: () => number, crypto?: Crypto}} deps
+   */
+  function OutboxStore(db, deps) {
+    this.db = db;
+    this.now = deps.now || Date.now;
+    this.crypto = deps.crypto;
+  }
+
+  OutboxStore.prototype.isoNow = function () {
+    return new Date(this.now()).toISOString();
+  };
+
+  OutboxStore.prototype.close = function () {
+    this.db.close();
+  };
+
+  /**
+   * Writes a new item, before any network attempt (O1). Resolves once the transaction has
+   * committed, i.e. the item is on disk.
+   *
+   * The id stays fixed until the form is reset, so a double tap adds nothing: an existing item
+   * with the same id and the same content is "already-queued". The same id with different content
+   * (one draft submitted from two tabs after different edits) is kept too, under a fresh id.
+   *
+   * @param {{id: string, kind: Kind, userId: (string | number), data: Object<string, *>}} input
+   * @returns {Promise<{status: 'queued' | 'already-queued' | 'queued-new-id', item: OutboxItem}>}
+   */
+  OutboxStore.prototype.enqueue = async function (input) {
+    if (KINDS.indexOf(input.kind) < 0) throw new Error('Unknown kind: ' + input.kind);
+    var at = this.isoNow();
+    /** @type {OutboxItem} */
+    var item = {
+      id: String(input.id),
+      kind: input.kind,
+      userId: userKey(input.userId),
+      data: input.data,
+      state: STATES.WAITING,
+      attempts: 0,
+      nextAttemptAt: 0,
+      lastError: null,
+      errors: [],
+      attentionReason: null,
+      sendingSince: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+    var tx = this.db.transaction('outbox', 'readwrite');
+    var existing = await tx.store.get(item.id);
+    var status = 'queued';
+    if (existing) {
+      if (existing.userId === item.userId && sameContent(existing.data, item.data)) {
+        await tx.done;
+        return { status: 'already-queued', item: existing };
+      }
+      item.id = newRecordId(this.crypto);
+      status = 'queued-new-id';
+    }
+    await tx.store.add(item);
+    await tx.done;
+    return { status: status, item: item };
+  };
+
+  /** @param {string} id @returns {Promise<OutboxItem | undefined>} */
+  OutboxStore.prototype.getItem = function (id) {
+    return this.db.get('outbox', String(id));
+  };
+
+  /**
+   * This user's items in queue order (oldest first).
+   *
+   * @param {string | number} userId
+   * @returns {Promise<OutboxItem[]>}
+   */
+  OutboxStore.prototype.listItems = async function (userId) {
+    var items = await this.db.getAllFromIndex('outbox', 'byUser', userKey(userId));
+    return items.sort(byQueueOrder);
+  };
+
+  /**
+   * @param {string | number} userId
+   * @returns {Promise<{total: number, waiting: number, sending: number, attention: number}>}
+   */
+  OutboxStore.prototype.countItems = async function (userId) {
+    var items = await this.db.getAllFromIndex('outbox', 'byUser', userKey(userId));
+    var counts = { total: items.length, waiting: 0, sending: 0, attention: 0 };
+    items.forEach(function (item) {
+      counts[item.state] += 1;
+    });
+    return counts;
+  };
+
+  /**
+   * Waiting items that may be sent now (all waiting ones when `force`), in queue order. With a
+   * null userId: anyone's — only to decide whether to ask the server who is signed in.
+   *
+   * @param {string | number | null} userId
+   * @param {number} nowMs
+   * @param {boolean} force ignore nextAttemptAt (the "Send now" button)
+   * @returns {Promise<OutboxItem[]>}
+   */
+  OutboxStore.prototype.dueItems = async function (userId, nowMs, force) {
+    var items =
+      userId === null
+        ? await this.db.getAll('outbox')
+        : await this.db.getAllFromIndex('outbox', 'byUser', userKey(userId));
+    return items
+      .filter(function (item) {
+        return item.state === STATES.WAITING && (force || item.nextAttemptAt <= nowMs);
+      })
+      .sort(byQueueOrder);
+  };
+
+  /**
+   * Runs `change` on each of `ids` that exists and passes `guard`, in one transaction.
+   *
+   * @param {string[]} ids
+   * @param {(item: OutboxItem) => boolean} guard
+   * @param {(item: OutboxItem) => void} change
+   * @returns {Promise<OutboxItem[]>} the changed items
+   */
+  OutboxStore.prototype.updateItems = async function (ids, guard, change) {
+    var tx = this.db.transaction('outbox', 'readwrite');
+    var changed = [];
+    var at = this.isoNow();
+    for (var i = 0; i < ids.length; i++) {
+      var item = await tx.store.get(String(ids[i]));
+      if (!item || !guard(item)) continue;
+      change(item);
+      item.updatedAt = at;
+      await tx.store.put(item);
+      changed.push(item);
+    }
+    await tx.done;
+    return changed;
+  };
+
+  /**
+   * Claims waiting items for sending. Atomic: an item already claimed (or discarded, or sent) is
+   * not returned, so two senders can never both send it.
+   *
+   * @param {string[]} ids
+   * @returns {Promise<OutboxItem[]>} the items now in "sending", to be sent
+   */
+  OutboxStore.prototype.markSending = function (ids) {
+    var nowMs = this.now();
+    return this.updateItems(
+      ids,
+      function (item) {
+        return item.state === STATES.WAITING;
+      },
+      function (item) {
+        item.state = STATES.SENDING;
+        item.sendingSince = nowMs;
+      }
+    );
+  };
+
+  /**
+   * Puts back to "waiting" the items left in "sending" by a sender that died (a closed tab, a
+   * killed worker) more than `staleMs` ago. A live sender never holds a batch that long: its
+   * request times out first.
+   *
+   * @param {string | number} userId
+   * @param {number} staleMs
+   * @returns {Promise<OutboxItem[]>}
+   */
+  OutboxStore.prototype.resetStaleSending = async function (userId, staleMs) {
+    var nowMs = this.now();
+    var items = await this.db.getAllFromIndex('outbox', 'byUser', userKey(userId));
+    var stale = items
+      .filter(function (item) {
+        return item.state === STATES.SENDING && (item.sendingSince || 0) + staleMs <= nowMs;
+      })
+      .map(function (item) {
+        return item.id;
+      });
+    return this.updateItems(
+      stale,
+      function (item) {
+        return item.state === STATES.SENDING && (item.sendingSince || 0) + staleMs <= nowMs;
+      },
+      function (item) {
+        item.state = STATES.WAITING;
+        item.sendingSince = null;
+      }
+    );
+  };
+
+  /**
+   * The server has it (created or duplicate): delete the item and keep a content-free receipt, in
+   * one transaction (O2, O8).
+   *
+   * @param {string} id
+   * @param {'created' | 'duplicate'} outcome
+   * @returns {Promise<boolean>} whether an item was removed
+   */
+  OutboxStore.prototype.acknowledge = async function (id, outcome) {
+    var tx = this.db.transaction(['outbox', 'receipts'], 'readwrite');
+    var outbox = tx.objectStore('outbox');
+    var item = await outbox.get(String(id));
+    if (item) {
+      await outbox.delete(item.id);
+      await tx.objectStore('receipts').put({
+        id: item.id,
+        kind: item.kind,
+        userId: item.userId,
+        outcome: outcome,
+        sentAt: this.isoNow(),
+      });
+    }
+    await tx.done;
+    return Boolean(item);
+  };
+
+  /**
+   * The server answered, and the user must act: parks the item (it is sent again only when the
+   * user fixes it, resends it, or sends it as new).
+   *
+   * @param {string} id
+   * @param {'rejected' | 'conflict' | 'too-large'} reason
+   * @param {FieldError[]} errors
+   * @param {string} message
+   */
+  OutboxStore.prototype.markAttention = function (id, reason, errors, message) {
+    return this.updateItems(
+      [id],
+      function () {
+        return true;
+      },
+      function (item) {
+        item.state = STATES.ATTENTION;
+        item.attentionReason = reason;
+        item.errors = errors || [];
+        item.lastError = message;
+        item.sendingSince = null;
+      }
+    );
+  };
+
+  /**
+   * No definite answer (network error, timeout, 5xx, 429, an HTML page): back to waiting, one more
+   * attempt counted, not before `nextAttemptAt`.
+   *
+   * @param {string} id
+   * @param {(attempts: number) => number} nextAttemptAt given the new attempt count
+   * @param {string} message
+   */
+  OutboxStore.prototype.backOff = function (id, nextAttemptAt, message) {
+    return this.updateItems(
+      [id],
+      function (item) {
+        return item.state === STATES.SENDING || item.state === STATES.WAITING;
+      },
+      function (item) {
+        item.attempts += 1;
+        item.nextAttemptAt = nextAttemptAt(item.attempts);
+        item.state = STATES.WAITING;
+        item.lastError = message;
+        item.sendingSince = null;
+      }
+    );
+  };
+
+  /**
+   * Back to waiting with nothing counted against the items (the user must sign in first).
+   *
+   * @param {string[]} ids
+   * @param {string | null} message
+   */
+  OutboxStore.prototype.release = function (ids, message) {
+    return this.updateItems(
+      ids,
+      function (item) {
+        return item.state === STATES.SENDING;
+      },
+      function (item) {
+        item.state = STATES.WAITING;
+        item.sendingSince = null;
+        if (message) item.lastError = message;
+      }
+    );
+  };
+
+  /**
+   * "Resend now": waiting again, due at once. Field errors are kept until the next answer.
+   *
+   * @param {string} id
+   * @param {string | number} userId
+   */
+  OutboxStore.prototype.resend = function (id, userId) {
+    var who = userKey(userId);
+    return this.updateItems(
+      [id],
+      function (item) {
+        return item.userId === who && item.state !== STATES.SENDING;
+      },
+      function (item) {
+        item.state = STATES.WAITING;
+        item.nextAttemptAt = 0;
+        item.attentionReason = null;
+      }
+    );
+  };
+
+  /**
+   * The user's own choice: delete one of their items. Not while it is being sent.
+   *
+   * @param {string} id
+   * @param {string | number} userId
+   * @returns {Promise<boolean>}
+   */
+  OutboxStore.prototype.discard = async function (id, userId) {
+    var tx = this.db.transaction('outbox', 'readwrite');
+    var item = await tx.store.get(String(id));
+    var ok = Boolean(item && item.userId === userKey(userId) && item.state !== STATES.SENDING);
+    if (ok) await tx.store.delete(item.id);
+    await tx.done;
+    return ok;
+  };
+
+  /**
+   * Fix: the corrected copy replaces an item that needs attention. Both writes are one
+   * transaction, so the old item goes only if the new one is stored.
+   *
+   * @param {string} oldId
+   * @param {{id: string, kind: Kind, userId: (string | number), data: Object<string, *>}} input
+   * @returns {Promise<OutboxItem>} the new item
+   */
+  OutboxStore.prototype.replaceItem = async function (oldId, input) {
+    var at = this.isoNow();
+    var tx = this.db.transaction('outbox', 'readwrite');
+    var old = await tx.store.get(String(oldId));
+    if (!old || old.userId !== userKey(input.userId) || old.state !== STATES.ATTENTION) {
+      tx.abort();
+      await tx.done.catch(function () {});
+      throw new Error('That item is no longer waiting to be fixed.');
+    }
+    /** @type {OutboxItem} */
+    var item = {
+      id: String(input.id),
+      kind: input.kind,
+      userId: old.userId,
+      data: input.data,
+      state: STATES.WAITING,
+      attempts: 0,
+      nextAttemptAt: 0,
+      lastError: null,
+      errors: [],
+      attentionReason: null,
+      sendingSince: null,
+      createdAt: old.createdAt,
+      updatedAt: at,
+    };
+    await tx.store.add(item);
+    await tx.store.delete(old.id);
+    await tx.done;
+    return item;
+  };
+
+  /**
+   * "Send as new" for a conflict: the server holds different content under this id, so the same
+   * data goes again under a fresh id.
+   *
+   * @param {string} oldId
+   * @param {string | number} userId
+   * @returns {Promise<OutboxItem>}
+   */
+  OutboxStore.prototype.sendAsNew = async function (oldId, userId) {
+    var old = await this.getItem(oldId);
+    if (!old) throw new Error('That item is no longer in the outbox.');
+    return this.replaceItem(oldId, {
+      id: newRecordId(this.crypto),
+      kind: old.kind,
+      userId: userId,
+      data: old.data,
+    });
+  };
+
+  /* Drafts --------------------------------------------------------------------------------- */
+
+  /**
+   * @param {{userId: (string | number), kind: Kind, recordId: string,
+   *   values: Object<string, (string | string[])>}} draft
+   */
+  OutboxStore.prototype.saveDraft = function (draft) {
+    return this.db.put('drafts', {
+      userId: userKey(draft.userId),
+      kind: draft.kind,
+      recordId: draft.recordId,
+      values: draft.values,
+      savedAt: this.isoNow(),
+    });
+  };
+
+  /** @returns {Promise<Draft | undefined>} */
+  OutboxStore.prototype.getDraft = function (userId, kind) {
+    return this.db.get('drafts', [userKey(userId), kind]);
+  };
+
+  OutboxStore.prototype.deleteDraft = function (userId, kind) {
+    return this.db.delete('drafts', [userKey(userId), kind]);
+  };
+
+  /* Receipts ------------------------------------------------------------------------------- */
+
+  /** @returns {Promise<Receipt[]>} newest first */
+  OutboxStore.prototype.listReceipts = async function (userId) {
+    var receipts = await this.db.getAllFromIndex('receipts', 'byUser', userKey(userId));
+    return receipts.sort(function (a, b) {
+      return a.sentAt < b.sentAt ? 1 : a.sentAt > b.sentAt ? -1 : 0;
+    });
+  };
+
+  /** @param {string} id @returns {Promise<Receipt | undefined>} */
+  OutboxStore.prototype.getReceipt = function (id) {
+    return this.db.get('receipts', String(id));
+  };
+
+  /**
+   * Receipts older than `maxAgeMs` are of no more use; items are never pruned.
+   *
+   * @param {number} maxAgeMs
+   */
+  OutboxStore.prototype.pruneReceipts = async function (maxAgeMs) {
+    var cutoff = new Date(this.now() - maxAgeMs).toISOString();
+    var tx = this.db.transaction('receipts', 'readwrite');
+    var cursor = await tx.store.openCursor();
+    while (cursor) {
+      if (cursor.value.sentAt < cutoff) await cursor.delete();
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+  };
+
+  /* Sign-out ------------------------------------------------------------------------------- */
+
+  /**
+   * Sign-out on this phone (O8): the user's drafts and receipts always go; their queued items go
+   * only when they chose not to keep them. Other users' data is not touched.
+   *
+   * @param {string | number} userId
+   * @param {{keepItems: boolean}} options
+   * @returns {Promise<{itemsDeleted: number, itemsKept: number}>}
+   */
+  OutboxStore.prototype.clearUser = async function (userId, options) {
+    var who = userKey(userId);
+    var tx = this.db.transaction(['outbox', 'drafts', 'receipts'], 'readwrite');
+    var deleted = 0;
+    var kept = 0;
+    var outbox = tx.objectStore('outbox');
+    var ids = await outbox.index('byUser').getAllKeys(who);
+    for (var i = 0; i < ids.length; i++) {
+      if (options.keepItems) {
+        kept += 1;
+      } else {
+        await outbox.delete(ids[i]);
+        deleted += 1;
+      }
+    }
+    var receipts = tx.objectStore('receipts');
+    var receiptIds = await receipts.index('byUser').getAllKeys(who);
+    for (var j = 0; j < receiptIds.length; j++) await receipts.delete(receiptIds[j]);
+    var drafts = tx.objectStore('drafts');
+    for (var k = 0; k < KINDS.length; k++) await drafts.delete([who, KINDS[k]]);
+    await tx.done;
+    return { itemsDeleted: deleted, itemsKept: kept };
+  };
+
+  /* Settings and the lease ----------------------------------------------------------------- */
+
+  OutboxStore.prototype.getMeta = async function (key) {
+    var row = await this.db.get('meta', key);
+    return row ? row.value : undefined;
+  };
+
+  OutboxStore.prototype.setMeta = function (key, value) {
+    return this.db.put('meta', { key: key, value: value });
+  };
+
+  OutboxStore.prototype.deleteMeta = function (key) {
+    return this.db.delete('meta', key);
+  };
+
+  /**
+   * Takes (or renews) the drain lease where Web Locks are missing. IndexedDB runs overlapping
+   * read-write transactions one at a time, across tabs and the worker, so check-and-set is atomic.
+   *
+   * @param {string} owner a random id of this sender
+   * @param {number} ttlMs how long the lease lasts unless renewed
+   * @returns {Promise<boolean>} whether this owner holds it now
+   */
+  OutboxStore.prototype.acquireLease = async function (owner, ttlMs) {
+    var nowMs = this.now();
+    var tx = this.db.transaction('meta', 'readwrite');
+    var row = await tx.store.get('drain-lease');
+    var lease = row && row.value;
+    var free = !lease || lease.owner === owner || lease.expiresAt <= nowMs;
+    if (free) await tx.store.put({ key: 'drain-lease', value: { owner: owner, expiresAt: nowMs + ttlMs } });
+    await tx.done;
+    return free;
+  };
+
+  /** @param {string} owner */
+  OutboxStore.prototype.releaseLease = async function (owner) {
+    var tx = this.db.transaction('meta', 'readwrite');
+    var row = await tx.store.get('drain-lease');
+    if (row && row.value && row.value.owner === owner) await tx.store.delete('drain-lease');
+    await tx.done;
+  };
+
+  var api = {
+    DB_NAME: DB_NAME,
+    DB_VERSION: DB_VERSION,
+    STATES: STATES,
+    KINDS: KINDS,
+    openOutbox: openOutbox,
+    newRecordId: newRecordId,
+    sameContent: sameContent,
+    OutboxStore: OutboxStore,
+  };
+
+  if (root) {
+    root.FrontlineOutbox = api;
+  }
+  if (typeof module !== 'undefined' && module.exports) {
+    module.exports = api;
+  }
+})(typeof globalThis !== 'undefined' ? globalThis : typeof self !== 'undefined' ? self : undefined);

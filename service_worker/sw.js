@@ -1,0 +1,122 @@
+/**
+ * Frontline's service worker: events only. The logic lives in the modules it imports (the same
+ * files the pages load from /sw/ and node tests require):
+ *   version.js  cache names and the release label
+ *   caches.js   what is cached and how requests are answered
+ *   outbox.js   the IndexedDB outbox
+ *   sync.js     draining the outbox to POST /api/v1/sync
+ *   backoff.js  when to try again
+ *
+ * A classic worker with importScripts (older phones lack module workers). A new version installs,
+ * then waits: the page shows "Update available — reload" and sends SKIP_WAITING when the user
+ * chooses (SPEC §5: no automatic skipWaiting). Queued items live in IndexedDB, which updates never
+ * touch. See docs/offline.md.
+ */
+/* global importScripts, FrontlineVersion, FrontlineCaches, FrontlineOutbox, FrontlineSync, idb */
+'use strict';
+
+importScripts(
+  '/sw/version.js',
+  '/static/vendor/idb/idb.umd.js',
+  '/sw/backoff.js',
+  '/sw/outbox.js',
+  '/sw/sync.js',
+  '/sw/caches.js'
+);
+
+var SYNC_TAG = 'frontline-outbox';
+var CHANNEL_NAME = 'frontline-outbox';
+
+self.addEventListener('install', function (event) {
+  event.waitUntil(FrontlineCaches.precache(self.caches, self.fetch.bind(self)));
+});
+
+self.addEventListener('activate', function (event) {
+  event.waitUntil(
+    FrontlineCaches.deleteOldCaches(self.caches).then(function () {
+      return self.clients.claim();
+    })
+  );
+});
+
+self.addEventListener('fetch', function (event) {
+  var request = event.request;
+  var url = new URL(request.url);
+  var route = FrontlineCaches.routeFor(url, request, self.location.origin);
+  if (!route) return;
+  var answer = FrontlineCaches.respond({
+    request: request,
+    url: url,
+    route: route,
+    caches: self.caches,
+    fetch: self.fetch.bind(self),
+    waitUntil: event.waitUntil.bind(event),
+  });
+  if (answer) event.respondWith(answer);
+});
+
+/** @returns {BroadcastChannel | null} */
+function channel() {
+  return typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL_NAME) : null;
+}
+
+/**
+ * One drain from the worker, under the shared lock, telling open pages how it goes.
+ *
+ * @param {boolean} force
+ */
+function drainFromWorker(force) {
+  var updates = channel();
+  return FrontlineOutbox.openOutbox({ idb: idb, indexedDB: self.indexedDB })
+    .then(function (store) {
+      return FrontlineSync.withOutboxLock(
+        function (renew) {
+          return FrontlineSync.drain({
+            store: store,
+            fetch: self.fetch.bind(self),
+            force: force,
+            onlyUser: null,
+            renew: renew,
+            onProgress: function (progress) {
+              if (updates) updates.postMessage({ type: 'progress', progress: progress });
+            },
+          });
+        },
+        { locks: self.navigator && self.navigator.locks, store: store, wait: force }
+      ).finally(function () {
+        store.close();
+      });
+    })
+    .then(function (result) {
+      if (updates) {
+        updates.postMessage({ type: 'drained', result: result });
+        updates.close();
+      }
+      return result;
+    });
+}
+
+self.addEventListener('sync', function (event) {
+  if (event.tag !== SYNC_TAG) return;
+  event.waitUntil(
+    drainFromWorker(false).then(function (result) {
+      // Rejecting asks the browser to fire the sync event again later, with its own backoff.
+      if (result && result.status === 'retry') throw new Error('Outbox not fully sent; retry later');
+    })
+  );
+});
+
+self.addEventListener('message', function (event) {
+  var data = event.data || {};
+  if (data.type === 'SKIP_WAITING') {
+    self.skipWaiting();
+  } else if (data.type === 'DRAIN') {
+    event.waitUntil(drainFromWorker(Boolean(data.force)));
+  } else if (data.type === 'CLEAR_USER_CACHES') {
+    event.waitUntil(
+      FrontlineCaches.clearUserCaches(self.caches).then(function () {
+        if (event.ports && event.ports[0]) event.ports[0].postMessage({ type: 'CLEARED' });
+      })
+    );
+  }
+});

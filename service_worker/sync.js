@@ -1,0 +1,559 @@
+/**
+ * Draining the outbox: send the signed-in user's waiting items to POST /api/v1/sync and act on
+ * each answer (SPEC §5 O2, O3, O10, O11; §6).
+ *
+ *   created | duplicate  → acknowledge: item deleted, receipt kept
+ *   rejected             → "attention" with the field errors
+ *   conflict             → "attention": the id holds different content; the user may send as new
+ *   401 / 403            → stop; everything stays queued; the user is asked to sign in
+ *   network error, timeout, 5xx, 429, a redirect, an HTML or other non-JSON answer, a result
+ *   missing for an item  → back off (attempts + 1, full jitter, Retry-After honoured); stop
+ *
+ * Who is signed in comes from GET /api/v1/me before each drain (with a fresh CSRF token), and
+ * only that user's items are sent. One drain at a time across tabs and the worker
+ * (withOutboxLock). navigator.onLine is never consulted: only an answer counts.
+ *
+ * Everything the outside world does is injected (fetch, clock, random, timers, the store), so
+ * this runs unchanged in the worker, in pages and under node --test.
+ */
+(function (root) {
+  'use strict';
+
+  var Backoff =
+    (root && root.FrontlineBackoff) ||
+    (typeof require === 'function' ? require('./backoff.js') : null);
+
+  var LOCK_NAME = 'frontline-outbox';
+  var SYNC_URL = '/api/v1/sync';
+  var ME_URL = '/api/v1/me';
+  /** SPEC §6: at most 100 items per request. */
+  var MAX_BATCH_ITEMS = 100;
+  /** The server refuses bodies over 1 MiB (413); stay well under it. */
+  var MAX_BATCH_BYTES = 512 * 1024;
+  var REQUEST_TIMEOUT_MS = 20000;
+  /** An item "sending" for longer than this belongs to a sender that died; see resetStaleSending. */
+  var STALE_SENDING_MS = 60000;
+  var LEASE_TTL_MS = 60000;
+
+  var MESSAGES = Object.freeze({
+    offline: 'Not sent yet: no connection to Frontline. It will be sent automatically.',
+    timeout: 'Not sent yet: Frontline took too long to answer. It will be sent automatically.',
+    server: 'Not sent yet: Frontline had a problem. It will be sent automatically.',
+    busy: 'Not sent yet: Frontline is busy. It will be sent automatically.',
+    notAnswer:
+      'Not sent yet: the connection did not reach Frontline (for example a Wi-Fi sign-in page). ' +
+      'It will be sent automatically.',
+    noResult: 'Not sent yet: Frontline did not confirm this item. It will be sent automatically.',
+    signIn: 'Waiting for you to sign in again.',
+    rejected: 'Frontline could not accept this. Check the answers marked, then send it again.',
+    conflict:
+      'Frontline already has a different record with this reference. Send this one as a new ' +
+      'record, or discard it if it is already there.',
+    tooLarge: 'This is too long to send. Shorten the text, then send it again.',
+  });
+
+  /**
+   * @typedef {import('./outbox.js').OutboxItem} OutboxItem
+   * @typedef {{type: 'results', results: Object<string, *>}
+   *   | {type: 'signed-out', status: number}
+   *   | {type: 'too-large'}
+   *   | {type: 'invalid', errorsByIndex: Object<number, Array<{field: string, message: string}>>}
+   *   | {type: 'retry', message: string, retryAfter: (number | null)}} Verdict
+   */
+
+  /**
+   * Splits items (in queue order) into consecutive batches of at most `maxItems` items and about
+   * `maxBytes` of JSON. An item bigger than maxBytes on its own travels alone.
+   *
+   * @template T
+   * @param {T[]} items
+   * @param {{maxItems?: number, maxBytes?: number, size?: (item: T) => number}} [limits]
+   * @returns {T[][]}
+   */
+  function makeBatches(items, limits) {
+    var maxItems = (limits && limits.maxItems) || MAX_BATCH_ITEMS;
+    var maxBytes = (limits && limits.maxBytes) || MAX_BATCH_BYTES;
+    var size =
+      (limits && limits.size) ||
+      function (item) {
+        return JSON.stringify(wireItem(/** @type {*} */ (item))).length;
+      };
+    var batches = [];
+    var current = [];
+    var bytes = 0;
+    items.forEach(function (item) {
+      var s = size(item);
+      if (current.length && (current.length >= maxItems || bytes + s > maxBytes)) {
+        batches.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(item);
+      bytes += s;
+    });
+    if (current.length) batches.push(current);
+    return batches;
+  }
+
+  /** @param {OutboxItem} item */
+  function wireItem(item) {
+    return { kind: item.kind, id: item.id, data: item.data };
+  }
+
+  /**
+   * fetch with a deadline (AbortController). Rejects with an error named "TimeoutError".
+   *
+   * @param {typeof fetch} fetchImpl
+   * @param {string} url
+   * @param {RequestInit} init
+   * @param {{timeoutMs: number, setTimeout: Function, clearTimeout: Function}} t
+   * @returns {Promise<Response>}
+   */
+  function fetchWithTimeout(fetchImpl, url, init, t) {
+    var controller = typeof AbortController === 'function' ? new AbortController() : null;
+    var timedOut = false;
+    return new Promise(function (resolve, reject) {
+      var timer = t.setTimeout(function () {
+        timedOut = true;
+        if (controller) controller.abort();
+        var error = new Error('The request timed out');
+        error.name = 'TimeoutError';
+        reject(error);
+      }, t.timeoutMs);
+      var options = Object.assign({}, init, controller ? { signal: controller.signal } : {});
+      Promise.resolve()
+        .then(function () {
+          return fetchImpl(url, options);
+        })
+        .then(
+          function (response) {
+            t.clearTimeout(timer);
+            if (!timedOut) resolve(response);
+          },
+          function (error) {
+            t.clearTimeout(timer);
+            if (!timedOut) reject(error);
+          }
+        );
+    });
+  }
+
+  /** @param {Response} response */
+  function isJson(response) {
+    var type = (response.headers && response.headers.get('content-type')) || '';
+    return /^application\/([a-z0-9.+-]*\+)?json\b/i.test(type.trim());
+  }
+
+  /** A redirect followed or not, or an opaque answer: not from our API (O10). */
+  function isRedirect(response) {
+    return (
+      response.type === 'opaqueredirect' ||
+      response.redirected === true ||
+      (response.status >= 300 && response.status < 400) ||
+      response.status === 0
+    );
+  }
+
+  /**
+   * Who is signed in, and a fresh CSRF token.
+   *
+   * @param {typeof fetch} fetchImpl
+   * @param {{timeoutMs: number, setTimeout: Function, clearTimeout: Function}} timing
+   * @returns {Promise<{type: 'user', user: {id: string, csrfToken: string}}
+   *   | {type: 'signed-out'} | {type: 'unreachable', message: string}>}
+   */
+  async function whoAmI(fetchImpl, timing) {
+    var response;
+    try {
+      response = await fetchWithTimeout(
+        fetchImpl,
+        ME_URL,
+        {
+          method: 'GET',
+          credentials: 'same-origin',
+          redirect: 'manual',
+          cache: 'no-store',
+          headers: { Accept: 'application/json' },
+        },
+        timing
+      );
+    } catch (error) {
+      return {
+        type: 'unreachable',
+        message: error && error.name === 'TimeoutError' ? MESSAGES.timeout : MESSAGES.offline,
+      };
+    }
+    if (isRedirect(response)) return { type: 'unreachable', message: MESSAGES.notAnswer };
+    if (response.status === 401 || response.status === 403) return { type: 'signed-out' };
+    if (response.status < 200 || response.status > 299 || !isJson(response)) {
+      return { type: 'unreachable', message: response.status >= 500 ? MESSAGES.server : MESSAGES.notAnswer };
+    }
+    try {
+      var me = await response.json();
+      if (me && me.id !== undefined && me.id !== null && typeof me.csrf_token === 'string') {
+        return { type: 'user', user: { id: String(me.id), csrfToken: me.csrf_token } };
+      }
+    } catch (error) {
+      /* fall through: not an answer */
+    }
+    return { type: 'unreachable', message: MESSAGES.notAnswer };
+  }
+
+  /**
+   * FastAPI's request-validation 422 names items by position: ["body", "items", 3, ...].
+   *
+   * @param {*} body
+   * @returns {Object<number, Array<{field: string, message: string}>>}
+   */
+  function errorsByIndex(body) {
+    var found = {};
+    var detail = body && Array.isArray(body.detail) ? body.detail : [];
+    detail.forEach(function (error) {
+      var loc = Array.isArray(error && error.loc) ? error.loc : [];
+      var at = loc.indexOf('items');
+      if (at < 0 || typeof loc[at + 1] !== 'number') return;
+      var index = loc[at + 1];
+      var rest = loc.slice(at + 2).filter(function (p) {
+        return typeof p === 'string' && p !== 'data';
+      });
+      (found[index] = found[index] || []).push({
+        field: rest[0] || 'data',
+        message: String((error && (error.message || error.msg)) || 'is not valid'),
+      });
+    });
+    return found;
+  }
+
+  /**
+   * What an answer to POST /api/v1/sync means (O10). Only a 2xx JSON body with a results list
+   * is an answer about the items.
+   *
+   * @param {Response} response
+   * @param {number} nowMs
+   * @returns {Promise<Verdict>}
+   */
+  async function judgeSyncReply(response, nowMs) {
+    var retryAfter = Backoff.retryAfterMs(
+      response.headers ? response.headers.get('retry-after') : null,
+      nowMs
+    );
+    if (isRedirect(response)) return { type: 'retry', message: MESSAGES.notAnswer, retryAfter: null };
+    var status = response.status;
+    if (status === 401 || status === 403) return { type: 'signed-out', status: status };
+    if (status === 429) return { type: 'retry', message: MESSAGES.busy, retryAfter: retryAfter };
+    if (status >= 500) return { type: 'retry', message: MESSAGES.server, retryAfter: retryAfter };
+    if (!isJson(response)) return { type: 'retry', message: MESSAGES.notAnswer, retryAfter: retryAfter };
+    var body;
+    try {
+      body = await response.json();
+    } catch (error) {
+      return { type: 'retry', message: MESSAGES.notAnswer, retryAfter: null };
+    }
+    if (status === 413) return { type: 'too-large' };
+    if (status === 422) {
+      var byIndex = errorsByIndex(body);
+      if (Object.keys(byIndex).length) return { type: 'invalid', errorsByIndex: byIndex };
+      return { type: 'retry', message: MESSAGES.server, retryAfter: retryAfter };
+    }
+    if (status < 200 || status > 299 || !body || !Array.isArray(body.results)) {
+      return { type: 'retry', message: MESSAGES.server, retryAfter: retryAfter };
+    }
+    var results = {};
+    body.results.forEach(function (result) {
+      if (result && typeof result.id === 'string') results[result.id] = result;
+    });
+    return { type: 'results', results: results };
+  }
+
+  /**
+   * Holds the outbox lock while `fn` runs. Web Locks where the browser has them (tabs and the
+   * worker share them); otherwise a lease in IndexedDB that expires if its holder dies and is
+   * renewed through the `renew` callback handed to `fn`.
+   *
+   * Without `wait`, returns {status: "busy"} at once if another sender holds the lock (it will
+   * send what is due). With `wait` ("Send now"), waits for it.
+   *
+   * @template T
+   * @param {(renew: () => Promise<boolean>) => Promise<T>} fn
+   * @param {{locks?: LockManager | null, store: *, wait?: boolean, owner?: string,
+   *   sleep?: (ms: number) => Promise<void>, leaseTtlMs?: number, maxWaitMs?: number}} options
+   * @returns {Promise<T | {status: 'busy'}>}
+   */
+  async function withOutboxLock(fn, options) {
+    var noRenew = function () {
+      return Promise.resolve(true);
+    };
+    if (options.locks && typeof options.locks.request === 'function') {
+      var lockOptions = options.wait ? { mode: 'exclusive' } : { mode: 'exclusive', ifAvailable: true };
+      return options.locks.request(LOCK_NAME, lockOptions, function (lock) {
+        if (!lock) return { status: 'busy' };
+        return fn(noRenew);
+      });
+    }
+    var store = options.store;
+    var owner = options.owner || Math.random().toString(36).slice(2) + Date.now().toString(36);
+    var ttl = options.leaseTtlMs || LEASE_TTL_MS;
+    var sleep =
+      options.sleep ||
+      function (ms) {
+        return new Promise(function (resolve) {
+          setTimeout(resolve, ms);
+        });
+      };
+    var waited = 0;
+    var maxWait = options.maxWaitMs || 30000;
+    while (!(await store.acquireLease(owner, ttl))) {
+      if (!options.wait || waited >= maxWait) return { status: 'busy' };
+      await sleep(250);
+      waited += 250;
+    }
+    try {
+      return await fn(function () {
+        return store.acquireLease(owner, ttl);
+      });
+    } finally {
+      await store.releaseLease(owner);
+    }
+  }
+
+  /**
+   * Sends what is due. Call it inside withOutboxLock.
+   *
+   * @param {{
+   *   store: *, fetch: typeof fetch, now?: () => number, random?: () => number,
+   *   force?: boolean, onlyUser?: (string | null),
+   *   onProgress?: (p: {userId: string, done: number, total: number, sending: number}) => void,
+   *   renew?: () => Promise<boolean>, timeoutMs?: number,
+   *   setTimeout?: Function, clearTimeout?: Function,
+   *   limits?: {maxItems?: number, maxBytes?: number}
+   * }} o
+   *   force: ignore backoff ("Send now"). onlyUser: skip the drain unless this user has something
+   *   due (a page knows its user; the worker passes null and lets /api/v1/me decide).
+   * @returns {Promise<{status: 'idle' | 'done' | 'retry' | 'signed-out' | 'lost-lease',
+   *   userId: (string | null), acknowledged: number, attention: number, retrying: number,
+   *   message?: string}>}
+   */
+  async function drain(o) {
+    var now = o.now || Date.now;
+    var random = o.random || Math.random;
+    var force = Boolean(o.force);
+    var timing = {
+      timeoutMs: o.timeoutMs || REQUEST_TIMEOUT_MS,
+      setTimeout: o.setTimeout || setTimeout,
+      clearTimeout: o.clearTimeout || clearTimeout,
+    };
+    var progress = o.onProgress || function () {};
+    var renew = o.renew || function () {
+      return Promise.resolve(true);
+    };
+    var store = o.store;
+    var summary = { status: 'idle', userId: null, acknowledged: 0, attention: 0, retrying: 0 };
+
+    // Nothing due for anyone (or for this page's user): no need to ask the network anything.
+    var hint = o.onlyUser === undefined ? null : o.onlyUser;
+    var anything = await store.dueItems(hint, now(), force);
+    if (!anything.length) {
+      // Items stuck in "sending" by a dead sender still need freeing.
+      if (hint === null) return summary;
+      var freed = await store.resetStaleSending(hint, STALE_SENDING_MS);
+      if (!freed.length) return summary;
+    }
+
+    var me = await whoAmI(o.fetch, timing);
+    if (me.type === 'signed-out') {
+      summary.status = 'signed-out';
+      summary.message = MESSAGES.signIn;
+      return summary;
+    }
+    if (me.type !== 'user') {
+      summary.status = 'retry';
+      summary.message = me.message;
+      return summary;
+    }
+    var user = me.user;
+    summary.userId = user.id;
+    await store.resetStaleSending(user.id, STALE_SENDING_MS);
+
+    var due = await store.dueItems(user.id, now(), force);
+    var total = due.length;
+    if (!total) return summary;
+    summary.status = 'done';
+    var done = 0;
+    var batches = makeBatches(due, o.limits);
+
+    for (var b = 0; b < batches.length; b++) {
+      if (!(await renew())) {
+        summary.status = 'lost-lease';
+        return summary;
+      }
+      var batch = await store.markSending(
+        batches[b].map(function (item) {
+          return item.id;
+        })
+      );
+      if (!batch.length) continue;
+      progress({ userId: user.id, done: done, total: total, sending: batch.length });
+
+      var verdict;
+      try {
+        var response = await fetchWithTimeout(
+          o.fetch,
+          SYNC_URL,
+          {
+            method: 'POST',
+            credentials: 'same-origin',
+            redirect: 'manual',
+            cache: 'no-store',
+            headers: {
+              'Content-Type': 'application/json',
+              Accept: 'application/json',
+              'X-CSRF-Token': user.csrfToken,
+            },
+            body: JSON.stringify({ items: batch.map(wireItem) }),
+          },
+          timing
+        );
+        verdict = await judgeSyncReply(response, now());
+      } catch (error) {
+        verdict = {
+          type: 'retry',
+          message: error && error.name === 'TimeoutError' ? MESSAGES.timeout : MESSAGES.offline,
+          retryAfter: null,
+        };
+      }
+
+      var outcome = await applyVerdict(store, batch, verdict, now, random);
+      summary.acknowledged += outcome.acknowledged;
+      summary.attention += outcome.attention;
+      summary.retrying += outcome.retrying;
+      done += batch.length;
+      progress({ userId: user.id, done: done, total: total, sending: 0 });
+
+      if (verdict.type === 'signed-out') {
+        summary.status = 'signed-out';
+        summary.message = MESSAGES.signIn;
+        return summary;
+      }
+      if (verdict.type === 'retry' || (verdict.type === 'too-large' && outcome.retrying)) {
+        // The server, or the way to it, is failing: leave the later batches untouched.
+        summary.status = 'retry';
+        summary.message = verdict.type === 'retry' ? verdict.message : MESSAGES.server;
+        return summary;
+      }
+      if (outcome.retrying || outcome.released) {
+        // Some items got no verdict of their own; they go again on the next drain.
+        summary.status = 'retry';
+        summary.message = MESSAGES.noResult;
+      }
+    }
+    return summary;
+  }
+
+  /**
+   * @param {*} store
+   * @param {OutboxItem[]} batch the items claimed for this request
+   * @param {Verdict} verdict
+   * @param {() => number} now
+   * @param {() => number} random
+   */
+  async function applyVerdict(store, batch, verdict, now, random) {
+    var counts = { acknowledged: 0, attention: 0, retrying: 0, released: 0 };
+    var ids = batch.map(function (item) {
+      return item.id;
+    });
+    var later = function (message, retryAfter) {
+      return function (id) {
+        counts.retrying += 1;
+        return store.backOff(
+          id,
+          function (attempts) {
+            return Backoff.nextAttemptAt({
+              attempts: attempts,
+              nowMs: now(),
+              random: random,
+              retryAfter: retryAfter,
+            });
+          },
+          message
+        );
+      };
+    };
+
+    if (verdict.type === 'signed-out') {
+      await store.release(ids, MESSAGES.signIn);
+      return counts;
+    }
+    if (verdict.type === 'retry') {
+      for (var i = 0; i < ids.length; i++) await later(verdict.message, verdict.retryAfter)(ids[i]);
+      return counts;
+    }
+    if (verdict.type === 'too-large') {
+      if (ids.length === 1) {
+        counts.attention += 1;
+        await store.markAttention(ids[0], 'too-large', [], MESSAGES.tooLarge);
+      } else {
+        for (var t = 0; t < ids.length; t++) await later(MESSAGES.server, null)(ids[t]);
+      }
+      return counts;
+    }
+    if (verdict.type === 'invalid') {
+      for (var v = 0; v < ids.length; v++) {
+        var problems = verdict.errorsByIndex[v];
+        if (problems) {
+          counts.attention += 1;
+          await store.markAttention(ids[v], 'rejected', problems, MESSAGES.rejected);
+        } else {
+          // Not judged: the request as a whole was refused. Back to waiting, due at once.
+          counts.released += 1;
+          await store.release([ids[v]], null);
+        }
+      }
+      return counts;
+    }
+    for (var r = 0; r < ids.length; r++) {
+      var result = verdict.results[ids[r]];
+      var outcome = result && result.outcome;
+      if (outcome === 'created' || outcome === 'duplicate') {
+        counts.acknowledged += 1;
+        await store.acknowledge(ids[r], outcome);
+      } else if (outcome === 'rejected') {
+        counts.attention += 1;
+        var errors = Array.isArray(result.errors)
+          ? result.errors.map(function (e) {
+              return { field: String(e.field), message: String(e.message) };
+            })
+          : [];
+        await store.markAttention(ids[r], 'rejected', errors, MESSAGES.rejected);
+      } else if (outcome === 'conflict') {
+        counts.attention += 1;
+        await store.markAttention(ids[r], 'conflict', [], MESSAGES.conflict);
+      } else {
+        await later(MESSAGES.noResult, null)(ids[r]);
+      }
+    }
+    return counts;
+  }
+
+  var api = {
+    LOCK_NAME: LOCK_NAME,
+    SYNC_URL: SYNC_URL,
+    ME_URL: ME_URL,
+    MAX_BATCH_ITEMS: MAX_BATCH_ITEMS,
+    MAX_BATCH_BYTES: MAX_BATCH_BYTES,
+    REQUEST_TIMEOUT_MS: REQUEST_TIMEOUT_MS,
+    STALE_SENDING_MS: STALE_SENDING_MS,
+    MESSAGES: MESSAGES,
+    makeBatches: makeBatches,
+    whoAmI: whoAmI,
+    judgeSyncReply: judgeSyncReply,
+    withOutboxLock: withOutboxLock,
+    drain: drain,
+  };
+
+  if (root) {
+    root.FrontlineSync = api;
+  }
+  if (typeof module !== 'undefined' && module.exports) {
+    module.exports = api;
+  }
+})(typeof globalThis !== 'undefined' ? globalThis : typeof self !== 'undefined' ? self : undefined);

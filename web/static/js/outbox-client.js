@@ -1,0 +1,372 @@
+/**
+ * The outbox on every page (SPEC §5 O4, O5, O11): how many items wait on this phone, sync
+ * progress, and when to send.
+ *
+ * - Counts: every [data-outbox-count] shows the number of this user's items on the phone;
+ *   [data-outbox-noun] says "item" or "items". Kept current across tabs and the worker through a
+ *   BroadcastChannel.
+ * - [data-sync-status]: "Sending 3 of 12", "Sign in to send 2 items", "1 needs your attention"…
+ * - Sending: on page load, `online`, return to the page, a timer while the page is open (every
+ *   30 s, sooner when an item's backoff ends), after each submission, and the "Send now" buttons
+ *   ([data-send-now], which ignore backoff). Each drain holds the shared lock, so only one sender
+ *   runs across tabs and the worker. navigator.onLine is never used to skip a try (O11).
+ *
+ * The user is the one named by <meta name="frontline-user">: this page lists and sends only their
+ * items. Pages without it (sign-in) show the last signed-in user's count, unless they signed out.
+ *
+ * Exposes window.FrontlineOutboxClient for the form, outbox and sign-out scripts.
+ */
+(function () {
+  'use strict';
+
+  var Outbox = window.FrontlineOutbox;
+  var Sync = window.FrontlineSync;
+  var Version = window.FrontlineVersion;
+  var C = window.FrontlineComponents;
+
+  var CHANNEL_NAME = 'frontline-outbox';
+  var SYNC_TAG = 'frontline-outbox';
+  /** The timer's longest wait between tries while a page is open. */
+  var PERIOD_MS = 30000;
+  /** The timer's shortest wait, so a burst of due items cannot spin. */
+  var MIN_WAIT_MS = 1000;
+
+  function meta(name) {
+    var node = document.querySelector('meta[name="' + name + '"]');
+    return node ? node.getAttribute('content') : null;
+  }
+
+  var pageUser = meta('frontline-user') || null;
+  var offlineCopy = document.documentElement.hasAttribute('data-offline-copy');
+  var channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL_NAME) : null;
+
+  var state = {
+    /** @type {*} */ store: null,
+    /** whose items this page counts: the signed-in user, else the last one (see above) */
+    countUser: /** @type {string | null} */ (pageUser),
+    counts: { total: 0, waiting: 0, sending: 0, attention: 0 },
+    /** @type {{done: number, total: number, sending: number} | null} */ progress: null,
+    /** @type {* | null} */ lastResult: null,
+    /** @type {Promise<*> | null} */ running: null,
+    forceAgain: false,
+    timer: /** @type {*} */ (null),
+  };
+
+  /* Rendering ------------------------------------------------------------------------------ */
+
+  function plural(n, one, many) {
+    return n === 1 ? one : many;
+  }
+
+  function renderCounts() {
+    var total = state.counts.total;
+    document.querySelectorAll('[data-outbox-count]').forEach(function (node) {
+      node.textContent = String(total);
+    });
+    document.querySelectorAll('[data-outbox-noun]').forEach(function (node) {
+      node.textContent = plural(total, 'item', 'items');
+    });
+    var canSend = Boolean(pageUser) && state.counts.waiting + state.counts.sending > 0;
+    document.querySelectorAll('[data-send-now]').forEach(function (node) {
+      node.hidden = !canSend;
+      node.disabled = Boolean(state.running);
+    });
+  }
+
+  /** @returns {Array<Node | string>} */
+  function statusParts() {
+    var counts = state.counts;
+    var result = state.lastResult;
+    var parts = [];
+    if (state.progress) {
+      var upTo = Math.min(state.progress.total, state.progress.done + state.progress.sending);
+      parts.push('Sending ' + upTo + ' of ' + state.progress.total);
+      return parts;
+    }
+    if (counts.total > 0 && (!pageUser || (result && result.status === 'signed-out'))) {
+      parts.push(
+        C.el('a', { href: '/login?next=/outbox', class: 'app-phone-status__action' },
+          'Sign in to send ' + counts.total + ' ' + plural(counts.total, 'item', 'items'))
+      );
+      return parts;
+    }
+    if (counts.attention > 0) {
+      parts.push(
+        C.el('a', { href: '/outbox', class: 'app-phone-status__action' },
+          counts.attention + ' ' + plural(counts.attention, 'needs', 'need') + ' your attention')
+      );
+    }
+    if (counts.waiting > 0 && result && result.status === 'retry') {
+      parts.push('Not sent yet. Frontline will keep trying.');
+    } else if (counts.total === 0 && result && result.acknowledged > 0) {
+      parts.push('All sent');
+    }
+    return parts;
+  }
+
+  function renderStatus() {
+    var parts = statusParts();
+    document.querySelectorAll('[data-sync-status]').forEach(function (node) {
+      var text = parts
+        .map(function (p) {
+          return typeof p === 'string' ? p : p.textContent;
+        })
+        .join(' ');
+      if (node.getAttribute('data-last') === text) return; // aria-live: announce changes only
+      node.setAttribute('data-last', text);
+      node.textContent = '';
+      parts.forEach(function (part, i) {
+        if (i) node.appendChild(document.createTextNode(' '));
+        node.appendChild(typeof part === 'string' ? document.createTextNode(part) : part.cloneNode(true));
+      });
+    });
+  }
+
+  function render() {
+    renderCounts();
+    renderStatus();
+    document.dispatchEvent(new CustomEvent('frontline:outbox-changed', { detail: { counts: state.counts } }));
+  }
+
+  function refresh() {
+    if (!state.store || !state.countUser) {
+      render();
+      return Promise.resolve();
+    }
+    return state.store.countItems(state.countUser).then(function (counts) {
+      state.counts = counts;
+      render();
+    });
+  }
+
+  function broadcast(message) {
+    if (channel) channel.postMessage(message);
+  }
+
+  /* Sending -------------------------------------------------------------------------------- */
+
+  /**
+   * One drain from this page under the shared lock. While one runs here, another call waits for
+   * it; "Send now" during a drain runs a forced one after it.
+   *
+   * @param {boolean} force ignore backoff
+   * @returns {Promise<*>}
+   */
+  function drainNow(force) {
+    if (!state.store || !pageUser) return Promise.resolve(null);
+    if (state.running) {
+      if (force) state.forceAgain = true;
+      return state.running;
+    }
+    var store = state.store;
+    state.running = Sync.withOutboxLock(
+      function (renew) {
+        return Sync.drain({
+          store: store,
+          fetch: window.fetch.bind(window),
+          force: force,
+          onlyUser: pageUser,
+          renew: renew,
+          onProgress: function (progress) {
+            state.progress = progress.sending ? progress : null;
+            broadcast({ type: 'progress', progress: progress });
+            refresh();
+          },
+        });
+      },
+      { locks: navigator.locks, store: store, wait: force }
+    )
+      .then(function (result) {
+        state.progress = null;
+        if (result && result.status !== 'busy' && (result.status !== 'idle' || force)) {
+          state.lastResult = result;
+        }
+        broadcast({ type: 'drained', result: result });
+        return result;
+      })
+      .catch(function (error) {
+        state.progress = null;
+        console.error('Frontline: sending the outbox failed', error);
+        return null;
+      })
+      .then(function (result) {
+        state.running = null;
+        return refresh().then(function () {
+          schedule();
+          if (state.forceAgain) {
+            state.forceAgain = false;
+            return drainNow(true);
+          }
+          return result;
+        });
+      });
+    renderCounts();
+    return state.running;
+  }
+
+  /** The next timed try: when the earliest backoff ends, but at most PERIOD_MS away. */
+  function schedule() {
+    if (!state.store || !pageUser) return;
+    clearTimeout(state.timer);
+    state.store.listItems(pageUser).then(function (items) {
+      var now = Date.now();
+      var wait = PERIOD_MS;
+      items.forEach(function (item) {
+        if (item.state === 'waiting') wait = Math.min(wait, Math.max(MIN_WAIT_MS, item.nextAttemptAt - now));
+      });
+      clearTimeout(state.timer);
+      state.timer = setTimeout(function () {
+        drainNow(false);
+      }, wait);
+    });
+  }
+
+  /** Asks the browser to keep our storage under pressure (O6); once per phone is enough. */
+  function requestPersistence() {
+    if (!navigator.storage || typeof navigator.storage.persist !== 'function') return;
+    state.store.getMeta('persist-requested').then(function (asked) {
+      if (asked) return;
+      return navigator.storage
+        .persisted()
+        .then(function (persisted) {
+          return persisted || navigator.storage.persist();
+        })
+        .then(function (granted) {
+          return state.store.setMeta('persist-requested', { at: new Date().toISOString(), granted: granted });
+        });
+    }).catch(function () {});
+  }
+
+  /** Background Sync where the browser has it: the worker sends even after the tab is closed. */
+  function registerBackgroundSync() {
+    if (!('serviceWorker' in navigator)) return;
+    navigator.serviceWorker.ready
+      .then(function (registration) {
+        if (registration.sync && typeof registration.sync.register === 'function') {
+          return registration.sync.register(SYNC_TAG);
+        }
+      })
+      .catch(function () {});
+  }
+
+  /** After a form put an item in the outbox. */
+  function afterEnqueue() {
+    broadcast({ type: 'changed' });
+    requestPersistence();
+    registerBackgroundSync();
+    return refresh().then(function () {
+      return drainNow(false);
+    });
+  }
+
+  /** After the outbox page changed items (discard, resend, fix). */
+  function changed() {
+    broadcast({ type: 'changed' });
+    return refresh();
+  }
+
+  /* Caches of another user ----------------------------------------------------------------- */
+
+  /**
+   * Page copies and API data in the caches belong to the user who was signed in when they were
+   * stored. When a different user is now signed in (the last one's session ran out instead of
+   * signing out), drop them, so the next offline visit cannot show the other user's pages.
+   */
+  function forgetOtherUsersCopies() {
+    if (!pageUser || offlineCopy) return Promise.resolve();
+    return state.store.getMeta('last-user').then(function (last) {
+      var jobs = [];
+      if (last !== undefined && last !== pageUser && window.caches) {
+        jobs.push(caches.delete(Version.PAGES_CACHE), caches.delete(Version.DATA_CACHE));
+      }
+      if (last !== pageUser) jobs.push(state.store.setMeta('last-user', pageUser));
+      return Promise.all(jobs);
+    });
+  }
+
+  /* Start ---------------------------------------------------------------------------------- */
+
+  var ready = (function () {
+    if (!Outbox || !Sync || !window.idb || !window.indexedDB) return Promise.resolve(null);
+    return Outbox.openOutbox({ idb: window.idb, indexedDB: window.indexedDB })
+      .then(function (store) {
+        state.store = store;
+        return forgetOtherUsersCopies()
+          .then(function () {
+            if (pageUser) return;
+            // A sign-in page: count the last user's items, unless they signed out.
+            return store.getMeta('last-user').then(function (last) {
+              state.countUser = last === undefined ? null : String(last);
+            });
+          })
+          .then(function () {
+            return { store: store, userId: pageUser, offlineCopy: offlineCopy };
+          });
+      })
+      .catch(function (error) {
+        // Private browsing on some browsers has no IndexedDB: forms then post to the server.
+        console.error('Frontline: the outbox is not available on this browser', error);
+        return null;
+      });
+  })();
+
+  ready.then(function (client) {
+    if (!client) return;
+    document.body.classList.add('app-outbox-ready');
+    refresh().then(function () {
+      drainNow(false);
+    });
+  });
+
+  document.addEventListener('click', function (event) {
+    var target = event.target instanceof Element ? event.target.closest('[data-send-now]') : null;
+    if (!target) return;
+    event.preventDefault();
+    drainNow(true);
+  });
+
+  window.addEventListener('online', function () {
+    drainNow(false);
+  });
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'visible') refresh().then(function () {
+      drainNow(false);
+    });
+  });
+  window.addEventListener('pageshow', function (event) {
+    if (event.persisted) refresh().then(function () {
+      drainNow(false);
+    });
+  });
+
+  if (channel) {
+    channel.addEventListener('message', function (event) {
+      var data = event.data || {};
+      if (data.type === 'progress' && data.progress && data.progress.userId === pageUser) {
+        state.progress = data.progress.sending ? data.progress : null;
+      } else if (data.type === 'drained') {
+        state.progress = null;
+        var result = data.result;
+        if (result && result.userId === pageUser && result.status !== 'idle' && result.status !== 'busy') {
+          state.lastResult = result;
+        }
+      }
+      refresh();
+    });
+  }
+
+  window.FrontlineOutboxClient = {
+    ready: ready,
+    drainNow: drainNow,
+    refresh: refresh,
+    afterEnqueue: afterEnqueue,
+    changed: changed,
+    broadcast: broadcast,
+    get lastResult() {
+      return state.lastResult;
+    },
+    get counts() {
+      return state.counts;
+    },
+  };
+})();
