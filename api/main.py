@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.auth import routes as auth_routes
@@ -20,7 +20,7 @@ from api.pages import routes as page_routes
 from api.reference import routes as reference_routes
 from api.security.headers import BodySizeLimit, CatchAll, SecurityHeaders
 from api.sync import routes as sync_routes
-from api.templating import SERVICE_WORKER_DIR, STATIC_DIR
+from api.templating import SERVICE_WORKER_DIR, STATIC_DIR, render
 
 
 def create_app() -> FastAPI:
@@ -74,6 +74,13 @@ def create_app() -> FastAPI:
         if identity.user is None and settings.is_production:
             raise NotSignedIn()
         return JSONResponse(_schema(app))
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(identify)])
+    def api_docs(request: Request, identity: IdentityDep) -> Response:
+        """Swagger UI (vendored) over /openapi.json: for signed-in users, and anyone in development."""
+        if identity.user is None and settings.is_production:
+            raise NotSignedIn()
+        return render(request, "api_docs.html")
 
     @app.get("/manifest.webmanifest", include_in_schema=False)
     def manifest() -> FileResponse:

@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
-from schemas.enums import PartnerKind, Role
 from schemas.timestamps import UTCDateTime, utcnow
 
 
@@ -22,7 +21,7 @@ class Partner(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=160, sa_column_kwargs={"unique": True})
-    kind: PartnerKind = Field(sa_column=Column(String(20), nullable=False))
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
     active: bool = True
 
 
@@ -42,7 +41,7 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
     name: str = Field(max_length=120)
     password_hash: str = Field(max_length=255)
-    role: Role = Field(sa_column=Column(String(20), nullable=False))
+    role: str = Field(sa_column=Column(String(20), nullable=False))
     team_id: int | None = Field(default=None, foreign_key="team.id")
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

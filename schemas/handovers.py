@@ -31,15 +31,15 @@ class Handover(SQLModel, table=True):
     occurred_at: datetime = Field(sa_type=UTCDateTime, index=True)
     partner_id: int = Field(foreign_key="partner.id")
     location_detail: str = Field(default="", max_length=200)
-    journey_type: JourneyType | None = Field(default=None, sa_column=Column(String(20)))
+    journey_type: str | None = Field(default=None, sa_column=Column(String(20)))
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     delay_minutes: int | None = None
-    harm: Harm | None = Field(default=None, sa_column=Column(String(20)))
+    harm: str | None = Field(default=None, sa_column=Column(String(20)))
     narrative: str
     immediate_action: str = ""
     vehicle: str = Field(default="", max_length=20)
-    status: HandoverStatus = Field(
-        default=HandoverStatus.new, sa_column=Column(String(30), nullable=False)
+    status: str = Field(
+        default=HandoverStatus.new.value, sa_column=Column(String(30), nullable=False)
     )
     reported_by: int = Field(foreign_key="app_user.id", index=True)
     review_note: str = ""
@@ -123,3 +123,19 @@ class HandoverRead(BaseModel):
 class HandoverPage(BaseModel):
     items: list[HandoverRead]
     next_cursor: str | None
+
+
+class HandoverTransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: HandoverStatus
+    note: Annotated[str, PydanticField(max_length=4000)] = ""
+
+
+class HandoverPatch(BaseModel):
+    """Only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    review_note: optional_text(4000) = ""
+    partner_response: optional_text(4000) = ""

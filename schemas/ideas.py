@@ -31,8 +31,9 @@ class Idea(SQLModel, table=True):
     benefits: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     team_id: int = Field(foreign_key="team.id", index=True)
     show_name: bool = True
-    status: IdeaStatus = Field(
-        default=IdeaStatus.submitted, sa_column=Column(String(20), nullable=False)
+    # Plain str in the table: the database hands back strings; the API models carry the enums.
+    status: str = Field(
+        default=IdeaStatus.submitted.value, sa_column=Column(String(20), nullable=False)
     )
     owner_id: int | None = Field(default=None, foreign_key="app_user.id")
     impact: int | None = None
@@ -44,6 +45,8 @@ class Idea(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The first manager comment or move: "time to first response" (SPEC §4) without a scan.
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class IdeaAim(SQLModel, table=True):
@@ -112,8 +115,28 @@ class IdeaRead(BaseModel):
     created_at: datetime
     received_at: datetime
     updated_at: datetime
+    first_response_at: datetime | None
 
 
 class IdeaPage(BaseModel):
     items: list[IdeaRead]
     next_cursor: str | None
+
+
+class IdeaTransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: IdeaStatus
+    note: Annotated[str, PydanticField(max_length=4000)] = ""
+    duplicate_of: uuid.UUID | None = None
+    equity_note: Annotated[str, PydanticField(max_length=4000)] = ""
+
+
+class IdeaPatch(BaseModel):
+    """Only the fields sent are changed; null clears the owner."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner_id: Annotated[int, PydanticField(gt=0)] | None = None
+    impact: Annotated[int, PydanticField(ge=1, le=3)] | None = None
+    effort: Annotated[int, PydanticField(ge=1, le=3)] | None = None

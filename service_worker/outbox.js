@@ -200,8 +200,13 @@
       item.id = newRecordId(this.crypto);
       status = 'queued-new-id';
     }
-    await tx.store.add(item);
-    await tx.done;
+    try {
+      await tx.store.add(item);
+      await tx.done;
+    } catch (error) {
+      tx.done.catch(function () {});
+      throw error;
+    }
     return { status: status, item: item };
   };
 
@@ -496,9 +501,15 @@
       createdAt: old.createdAt,
       updatedAt: at,
     };
-    await tx.store.add(item);
-    await tx.store.delete(old.id);
-    await tx.done;
+    try {
+      await tx.store.add(item);
+      await tx.store.delete(old.id);
+      await tx.done;
+    } catch (error) {
+      // A failed write aborts the transaction: nothing changed, the old item is still there.
+      tx.done.catch(function () {});
+      throw error;
+    }
     return item;
   };
 

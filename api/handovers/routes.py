@@ -6,12 +6,15 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
+from api.audit.service import events_of
 from api.auth.identity import CurrentUser, ManagerUser
+from api.concurrency import parse_if_match, set_etag
 from api.db import SessionDep
 from api.forms import FormDep, error_context, submit_form
+from api.handovers.flows import comment_on_handover, move_handover, update_handover
 from api.handovers.service import HandoverFilters, get_handover_for, list_handovers
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from api.reference.service import reference_data
@@ -19,8 +22,15 @@ from api.sync.guard import limit_writes
 from api.sync.http import RECORD_RESPONSES, record_response
 from api.sync.ingest import submit_one
 from api.templating import render
-from schemas.enums import Category, HandoverStatus, Harm
-from schemas.handovers import HandoverPage, HandoverRead, HandoverSubmission
+from schemas.audit import CommentIn, EventRead, RecordKind
+from schemas.enums import Category, HandoverStatus, Harm, Role
+from schemas.handovers import (
+    HandoverPage,
+    HandoverPatch,
+    HandoverRead,
+    HandoverSubmission,
+    HandoverTransitionIn,
+)
 from schemas.timestamps import LONDON
 
 api_router = APIRouter(prefix="/api/v1/handovers", tags=["handovers"])
@@ -57,7 +67,67 @@ def handovers_list(
 
 
 @api_router.get("/{note_id}", response_model=HandoverRead)
-def handover_detail(note_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> HandoverRead:
+def handover_detail(
+    note_id: uuid.UUID, user: CurrentUser, session: SessionDep, response: Response
+) -> HandoverRead:
+    note = get_handover_for(session, user, note_id)
+    set_etag(response, note.version)
+    return note
+
+
+@api_router.get("/{note_id}/events", response_model=list[EventRead])
+def handover_events(note_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[EventRead]:
+    note = get_handover_for(session, user, note_id)
+    return events_of(
+        session, RecordKind.handover, note.id, submitter_view=user.role == Role.reporter
+    )
+
+
+@api_router.post("/{note_id}/transitions", response_model=HandoverRead)
+def handover_transition(
+    note_id: uuid.UUID,
+    body: HandoverTransitionIn,
+    user: ManagerUser,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> HandoverRead:
+    """new → reviewed → raised_with_partner → resolved; any state may go to resolved. 409 lists the
+    allowed moves."""
+    moved = move_handover(
+        session,
+        user,
+        note_id,
+        to=body.to,
+        note=body.note,
+        expected_version=parse_if_match(if_match, required=False),
+    )
+    set_etag(response, moved.version)
+    return get_handover_for(session, user, note_id)
+
+
+@api_router.post("/{note_id}/comments", response_model=EventRead, status_code=201)
+def handover_comment(
+    note_id: uuid.UUID, body: CommentIn, user: ManagerUser, session: SessionDep
+) -> EventRead:
+    comment_on_handover(session, user, note_id, body.body)
+    return events_of(session, RecordKind.handover, note_id, submitter_view=False)[-1]
+
+
+@api_router.patch("/{note_id}", response_model=HandoverRead)
+def handover_update(
+    note_id: uuid.UUID,
+    body: HandoverPatch,
+    user: ManagerUser,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> HandoverRead:
+    """The review note and the partner's response. Needs `If-Match` with the version; 412 when stale."""
+    expected = parse_if_match(if_match, required=True)
+    changes = body.model_dump(include=body.model_fields_set)
+    updated = update_handover(session, user, note_id, changes, expected)  # type: ignore[arg-type]
+    set_etag(response, updated.version)
     return get_handover_for(session, user, note_id)
 
 

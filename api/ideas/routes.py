@@ -6,12 +6,15 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
+from api.audit.service import events_of
 from api.auth.identity import CurrentUser, ManagerUser
+from api.concurrency import parse_if_match, set_etag
 from api.db import SessionDep
 from api.forms import FormDep, error_context, submit_form
+from api.ideas.flows import comment_on_idea, move_idea, update_idea
 from api.ideas.service import IdeaFilters, get_idea_for, list_ideas
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from api.reference.service import reference_data
@@ -19,8 +22,9 @@ from api.sync.guard import limit_writes
 from api.sync.http import RECORD_RESPONSES, record_response
 from api.sync.ingest import submit_one
 from api.templating import render
-from schemas.enums import IdeaStatus, Waste
-from schemas.ideas import IdeaPage, IdeaRead, IdeaSubmission
+from schemas.audit import CommentIn, EventRead, RecordKind
+from schemas.enums import IdeaStatus, Role, Waste
+from schemas.ideas import IdeaPage, IdeaPatch, IdeaRead, IdeaSubmission, IdeaTransitionIn
 
 api_router = APIRouter(prefix="/api/v1/ideas", tags=["ideas"])
 page_router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -56,7 +60,70 @@ def ideas_list(
 
 
 @api_router.get("/{idea_id}", response_model=IdeaRead)
-def idea_detail(idea_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> IdeaRead:
+def idea_detail(
+    idea_id: uuid.UUID, user: CurrentUser, session: SessionDep, response: Response
+) -> IdeaRead:
+    idea = get_idea_for(session, user, idea_id)
+    set_etag(response, idea.version)
+    return idea
+
+
+@api_router.get("/{idea_id}/events", response_model=list[EventRead])
+def idea_events(idea_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[EventRead]:
+    """The audit trail; a submitter sees the comments and moves on their own idea, not internal notes."""
+    idea = get_idea_for(session, user, idea_id)
+    own_view = user.role == Role.reporter
+    return events_of(session, RecordKind.idea, idea.id, submitter_view=own_view)
+
+
+@api_router.post("/{idea_id}/transitions", response_model=IdeaRead)
+def idea_transition(
+    idea_id: uuid.UUID,
+    body: IdeaTransitionIn,
+    user: ManagerUser,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> IdeaRead:
+    """Move an idea along its workflow. 409 lists the allowed moves; declining needs a `note`
+    (the submitter reads it), duplicate needs `duplicate_of`, accepting or declining needs the
+    Equity Pause answer in `equity_note`."""
+    moved = move_idea(
+        session,
+        user,
+        idea_id,
+        to=body.to,
+        note=body.note,
+        duplicate_of=body.duplicate_of,
+        equity_note=body.equity_note,
+        expected_version=parse_if_match(if_match, required=False),
+    )
+    set_etag(response, moved.version)
+    return get_idea_for(session, user, idea_id)
+
+
+@api_router.post("/{idea_id}/comments", response_model=EventRead, status_code=201)
+def idea_comment(
+    idea_id: uuid.UUID, body: CommentIn, user: ManagerUser, session: SessionDep
+) -> EventRead:
+    comment_on_idea(session, user, idea_id, body.body)
+    return events_of(session, RecordKind.idea, idea_id, submitter_view=False)[-1]
+
+
+@api_router.patch("/{idea_id}", response_model=IdeaRead)
+def idea_update(
+    idea_id: uuid.UUID,
+    body: IdeaPatch,
+    user: ManagerUser,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> IdeaRead:
+    """Owner, impact (1–3) and effort (1–3). Needs `If-Match` with the version; 412 when stale."""
+    expected = parse_if_match(if_match, required=True)
+    changes = body.model_dump(include=body.model_fields_set)
+    updated = update_idea(session, user, idea_id, changes, expected)  # type: ignore[arg-type]
+    set_etag(response, updated.version)
     return get_idea_for(session, user, idea_id)
 
 

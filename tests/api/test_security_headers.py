@@ -246,7 +246,7 @@ def assert_page_shell(html: str, csrf: str | None = None) -> None:
 
 
 ANONYMOUS_PAGES = ["/login", "/signup"]
-CREW_PAGES = ["/", "/ideas/new", "/handovers/new", "/mine", "/outbox", "/logout"]
+CREW_PAGES = ["/", "/ideas/new", "/handovers/new", "/mine", "/outbox", "/logout", "/docs"]
 
 
 @pytest.mark.parametrize("path", ANONYMOUS_PAGES)

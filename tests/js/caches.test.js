@@ -1,0 +1,307 @@
+// What the service worker caches and how it answers (SPEC §5 O7, O8), with a fake Cache Storage.
+'use strict';
+
+const { describe, it } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const Caches = require('../../service_worker/caches.js');
+const Version = require('../../service_worker/version.js');
+
+const ROOT = path.join(__dirname, '..', '..');
+const ORIGIN = 'https://frontline.example';
+
+class FakeCache {
+  constructor() {
+    this.entries = new Map();
+  }
+  key(request) {
+    return typeof request === 'string' ? new URL(request, ORIGIN).href : request.url;
+  }
+  async match(request) {
+    const hit = this.entries.get(this.key(request));
+    return hit ? hit.clone() : undefined;
+  }
+  async put(request, response) {
+    this.entries.set(this.key(request), response);
+  }
+}
+
+class FakeCacheStorage {
+  constructor() {
+    this.caches = new Map();
+  }
+  async open(name) {
+    if (!this.caches.has(name)) this.caches.set(name, new FakeCache());
+    return this.caches.get(name);
+  }
+  async keys() {
+    return [...this.caches.keys()];
+  }
+  async delete(name) {
+    return this.caches.delete(name);
+  }
+}
+
+/** A same-origin answer as the browser gives it to a worker. */
+function basic(body, { status = 200, redirected = false, type = 'basic', headers = { 'content-type': 'text/html' } } = {}) {
+  const response = new Response(body, { status, headers });
+  Object.defineProperty(response, 'type', { value: type });
+  Object.defineProperty(response, 'redirected', { value: redirected });
+  return response;
+}
+
+function navigation(pathname) {
+  return { url: ORIGIN + pathname, method: 'GET', mode: 'navigate' };
+}
+
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function respond(cacheStorage, request, fetchImpl, extra = {}) {
+  const url = new URL(request.url);
+  const pending = [];
+  const answer = Caches.respond({
+    request,
+    url,
+    route: Caches.routeFor(url, request, ORIGIN),
+    caches: cacheStorage,
+    fetch: fetchImpl,
+    waitUntil: (p) => pending.push(p),
+    now: () => Date.parse('2026-11-24T09:30:00Z'),
+    timeoutMs: 20,
+    ...extra,
+  });
+  return { answer, settled: () => Promise.all(pending) };
+}
+
+describe('which requests the worker answers', () => {
+  const cases = [
+    ['GET', 'navigate', '/', 'app-page'],
+    ['GET', 'navigate', '/handovers/new', 'app-page'],
+    ['GET', 'navigate', '/ideas/new', 'app-page'],
+    ['GET', 'navigate', '/outbox', 'app-page'],
+    ['GET', 'navigate', '/mine', 'app-page'],
+    ['GET', 'navigate', '/handovers/new?fix=abc', 'app-page'],
+    ['GET', 'navigate', '/triage', 'page'],
+    ['GET', 'navigate', '/handovers', 'page'],
+    ['GET', 'navigate', '/measures', 'page'],
+    ['GET', 'navigate', '/login', 'page'],
+    ['GET', 'cors', '/api/v1/reference', 'api-cached'],
+    ['GET', 'cors', '/api/v1/me/submissions', 'api-cached'],
+    ['GET', 'cors', '/api/v1/me', null],
+    ['GET', 'cors', '/api/v1/ideas', null],
+    ['GET', 'cors', '/api/v1/export/ideas.csv', null],
+    ['GET', 'cors', '/triage?page=2', null],
+    ['GET', 'no-cors', '/static/css/app.css', 'static'],
+    ['GET', 'no-cors', '/sw/outbox.js', 'static'],
+    ['GET', 'no-cors', '/manifest.webmanifest', 'static'],
+    ['GET', 'no-cors', '/static/vendor/nhsuk-frontend/nhsuk-frontend.min.js.map', null],
+    ['GET', 'no-cors', '/sw.js', null],
+    ['POST', 'navigate', '/handovers', null],
+    ['POST', 'cors', '/api/v1/sync', null],
+    ['POST', 'navigate', '/logout', null],
+  ];
+  for (const [method, mode, pathname, route] of cases) {
+    it(`${method} ${pathname} (${mode}) → ${route}`, () => {
+      assert.equal(Caches.routeFor(new URL(ORIGIN + pathname), { method, mode }, ORIGIN), route);
+    });
+  }
+
+  it('leaves other sites alone', () => {
+    assert.equal(Caches.routeFor(new URL('https://elsewhere.example/static/x.js'), { method: 'GET', mode: 'no-cors' }, ORIGIN), null);
+  });
+});
+
+describe('app pages: network first, then the stored copy', () => {
+  it('answers from the network and keeps a copy stamped with its time', async () => {
+    const storage = new FakeCacheStorage();
+    const { answer, settled } = respond(storage, navigation('/handovers/new'), async () => basic('<html lang="en">form</html>'));
+    assert.equal(await (await answer).text(), '<html lang="en">form</html>');
+    await settled();
+    const stored = await (await storage.open(Version.PAGES_CACHE)).match(ORIGIN + '/handovers/new');
+    assert.equal(stored.headers.get(Caches.STORED_AT_HEADER), '2026-11-24T09:30:00.000Z');
+  });
+
+  it('offline, opens the stored copy marked as a copy (also with ?fix=)', async () => {
+    const storage = new FakeCacheStorage();
+    await respond(storage, navigation('/handovers/new'), async () => basic('<html lang="en">form</html>')).settled();
+    const { answer } = respond(storage, navigation('/handovers/new?fix=abc'), async () => {
+      throw new TypeError('offline');
+    });
+    const html = await (await answer).text();
+    assert.equal(html, '<html data-offline-copy="2026-11-24T09:30:00.000Z" lang="en">form</html>');
+  });
+
+  it('shows the stored copy when the network is slow, and still refreshes it', async () => {
+    const storage = new FakeCacheStorage();
+    await respond(storage, navigation('/mine'), async () => basic('<html>old</html>')).settled();
+    const { answer, settled } = respond(storage, navigation('/mine'), async () => {
+      await wait(60);
+      return basic('<html>new</html>');
+    });
+    assert.match(await (await answer).text(), /old/);
+    await settled();
+    const refreshed = await (await storage.open(Version.PAGES_CACHE)).match(ORIGIN + '/mine');
+    assert.equal(await refreshed.text(), '<html>new</html>');
+  });
+
+  it('waits for a slow network when there is no copy', async () => {
+    const storage = new FakeCacheStorage();
+    const { answer } = respond(storage, navigation('/mine'), async () => {
+      await wait(60);
+      return basic('<html>late</html>');
+    });
+    assert.equal(await (await answer).text(), '<html>late</html>');
+  });
+
+  it('prefers the copy to a server error, but shows the error when there is no copy', async () => {
+    const storage = new FakeCacheStorage();
+    const failing = async () => basic('oops', { status: 503 });
+    assert.equal((await respond(storage, navigation('/outbox'), failing).answer).status, 503);
+    await respond(storage, navigation('/outbox'), async () => basic('<html>outbox</html>')).settled();
+    assert.match(await (await respond(storage, navigation('/outbox'), failing).answer).text(), /outbox/);
+  });
+
+  it('never keeps a redirect (the sign-in page) or an error as the copy', async () => {
+    const storage = new FakeCacheStorage();
+    const opaqueRedirect = { status: 0, type: 'opaqueredirect', redirected: false, headers: new Headers(), clone() { return this; } };
+    for (const response of [
+      opaqueRedirect,
+      basic('<html>login</html>', { redirected: true }),
+      basic('<html>gone</html>', { status: 404 }),
+    ]) {
+      await respond(storage, navigation('/'), async () => response).settled();
+    }
+    assert.equal(await (await storage.open(Version.PAGES_CACHE)).match(ORIGIN + '/'), undefined);
+  });
+
+  it('offline with no copy, shows the offline page from the shell', async () => {
+    const storage = new FakeCacheStorage();
+    await (await storage.open(Version.SHELL_CACHE)).put('/offline', basic('<html>You are offline</html>'));
+    const { answer } = respond(storage, navigation('/ideas/new'), async () => {
+      throw new TypeError('offline');
+    });
+    assert.match(await (await answer).text(), /You are offline/);
+  });
+});
+
+describe('other requests', () => {
+  it('other pages: the network, else the offline page, and never a stored copy', async () => {
+    const storage = new FakeCacheStorage();
+    await (await storage.open(Version.SHELL_CACHE)).put('/offline', basic('<html>You are offline</html>'));
+    const live = respond(storage, navigation('/triage'), async () => basic('<html>queue</html>'));
+    assert.match(await (await live.answer).text(), /queue/);
+    await live.settled();
+    const offline = respond(storage, navigation('/triage'), async () => {
+      throw new TypeError('offline');
+    });
+    assert.match(await (await offline.answer).text(), /You are offline/);
+    assert.equal(storage.caches.has(Version.PAGES_CACHE), false);
+  });
+
+  it('static files: from the shell cache first, fetched and kept on a miss', async () => {
+    const storage = new FakeCacheStorage();
+    const request = { url: ORIGIN + '/static/css/app.css', method: 'GET', mode: 'no-cors' };
+    await (await storage.open(Version.SHELL_CACHE)).put(request, basic('cached css'));
+    let fetched = 0;
+    const fetchImpl = async () => {
+      fetched += 1;
+      return basic('network css');
+    };
+    assert.equal(await (await respond(storage, request, fetchImpl).answer).text(), 'cached css');
+    assert.equal(fetched, 0);
+    const icon = { url: ORIGIN + '/static/icons/new.png', method: 'GET', mode: 'no-cors' };
+    const first = respond(storage, icon, fetchImpl);
+    assert.equal(await (await first.answer).text(), 'network css');
+    await first.settled();
+    assert.equal(await (await respond(storage, icon, fetchImpl).answer).text(), 'network css');
+    assert.equal(fetched, 1);
+  });
+
+  it('reference data and my submissions: network first, the stored answer offline', async () => {
+    const storage = new FakeCacheStorage();
+    const request = { url: ORIGIN + '/api/v1/reference', method: 'GET', mode: 'cors' };
+    const json = { headers: { 'content-type': 'application/json' } };
+    await respond(storage, request, async () => basic('{"teams":[]}', json)).settled();
+    const offline = respond(storage, request, async () => {
+      throw new TypeError('offline');
+    });
+    assert.equal(await (await offline.answer).text(), '{"teams":[]}');
+    const nothing = respond(new FakeCacheStorage(), request, async () => {
+      throw new TypeError('offline');
+    });
+    assert.equal((await nothing.answer).status, 503);
+  });
+});
+
+describe('cache housekeeping', () => {
+  it('a new version deletes only our older caches, keeping page copies and others\' caches', async () => {
+    const storage = new FakeCacheStorage();
+    for (const name of ['frontline-shell-2026.01.01-1-abc', Version.SHELL_CACHE, Version.PAGES_CACHE, Version.DATA_CACHE, 'someone-else']) {
+      await storage.open(name);
+    }
+    assert.deepEqual(await Caches.deleteOldCaches(storage), ['frontline-shell-2026.01.01-1-abc']);
+    assert.deepEqual((await storage.keys()).sort(), [Version.DATA_CACHE, Version.PAGES_CACHE, Version.SHELL_CACHE, 'someone-else'].sort());
+  });
+
+  it('sign-out deletes the page copies and API data, not the shell', async () => {
+    const storage = new FakeCacheStorage();
+    for (const name of [Version.SHELL_CACHE, Version.PAGES_CACHE, Version.DATA_CACHE]) await storage.open(name);
+    await Caches.clearUserCaches(storage);
+    assert.deepEqual(await storage.keys(), [Version.SHELL_CACHE]);
+  });
+
+  it('precaches the shell bypassing the HTTP cache, and the offline page without cookies', async () => {
+    const storage = new FakeCacheStorage();
+    const seen = [];
+    await Caches.precache(storage, async (url, init) => {
+      seen.push([url, init]);
+      return basic('x');
+    });
+    assert.equal(seen.length, Caches.PRECACHE_URLS.length);
+    assert.ok(seen.every(([, init]) => init.cache === 'reload'));
+    assert.deepEqual(seen.filter(([, init]) => init.credentials === 'omit').map(([u]) => u), ['/offline']);
+    await assert.rejects(Caches.precache(new FakeCacheStorage(), async () => basic('', { status: 404 })));
+  });
+});
+
+describe('the precache list', () => {
+  const fileFor = (url) =>
+    url === '/manifest.webmanifest'
+      ? path.join(ROOT, 'web', 'static', 'manifest.webmanifest')
+      : url.startsWith('/sw/')
+        ? path.join(ROOT, 'service_worker', url.slice(4))
+        : path.join(ROOT, 'web', url);
+
+  it('names only files that exist (the offline page is a route)', () => {
+    for (const url of Caches.PRECACHE_URLS) {
+      if (url === '/offline') continue;
+      assert.ok(fs.existsSync(fileFor(url)), url);
+      assert.ok(!url.endsWith('.map'), url);
+    }
+  });
+
+  it('holds every script, stylesheet and icon the app\'s pages load, so they open offline', () => {
+    const templates = [];
+    const walk = (dir) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (entry.name.endsWith('.html')) templates.push(full);
+      }
+    };
+    walk(path.join(ROOT, 'web', 'templates'));
+    const used = new Set();
+    for (const file of templates) {
+      const html = fs.readFileSync(file, 'utf8');
+      // The app's pages: base.html and what extends it (not the developer-only API docs page).
+      if (!file.endsWith(path.sep + 'base.html') && !/\{%\s*extends\s+"base\.html"/.test(html)) continue;
+      for (const match of html.matchAll(/(?:src|href)="(\/(?:static|sw)\/[^"?#]+)"/g)) used.add(match[1]);
+    }
+    const nhsInit = fs.readFileSync(path.join(ROOT, 'web', 'static', 'js', 'nhsuk-init.js'), 'utf8');
+    for (const match of nhsInit.matchAll(/from "(\/static\/[^"]+)"/g)) used.add(match[1]);
+    assert.ok(used.size > 10);
+    for (const url of used) assert.ok(Caches.PRECACHE_URLS.includes(url), `${url} is loaded by a page but not precached`);
+  });
+});

@@ -1,0 +1,187 @@
+// The outbox in IndexedDB (SPEC §5 O1, O2, O6, O8, O11), on fake-indexeddb.
+'use strict';
+
+const { describe, it } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { freshStore, clock } = require('./support/offline_world.js');
+const { newRecordId, openOutbox } = require('../../service_worker/outbox.js');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+function note(text = 'Patient not ready') {
+  return { occurred_at: '2026-11-24T09:00:00+00:00', partner_id: '1', categories: ['patient_not_ready'], narrative: text };
+}
+
+describe('the outbox store', () => {
+  it('keeps a submission waiting, under its own id and user', async () => {
+    const store = await freshStore();
+    const { status, item } = await store.enqueue({ id: 'a1', kind: 'handover', userId: 7, data: note() });
+    assert.equal(status, 'queued');
+    assert.equal(item.state, 'waiting');
+    assert.equal(item.userId, '7');
+    assert.equal(item.attempts, 0);
+    assert.deepEqual(await store.getItem('a1'), item);
+    assert.deepEqual(await store.countItems(7), { total: 1, waiting: 1, sending: 0, attention: 0 });
+  });
+
+  it('makes one item of a double tap (same id, same content)', async () => {
+    const store = await freshStore();
+    await store.enqueue({ id: 'a1', kind: 'handover', userId: 1, data: { ...note(), created_at: 'first tap' } });
+    const again = await store.enqueue({ id: 'a1', kind: 'handover', userId: 1, data: { ...note(), created_at: 'second tap' } });
+    assert.equal(again.status, 'already-queued');
+    assert.equal((await store.listItems(1)).length, 1);
+  });
+
+  it('keeps both when one draft was sent from two tabs after different edits', async () => {
+    const store = await freshStore();
+    await store.enqueue({ id: 'a1', kind: 'handover', userId: 1, data: note('first wording') });
+    const second = await store.enqueue({ id: 'a1', kind: 'handover', userId: 1, data: note('second wording') });
+    assert.equal(second.status, 'queued-new-id');
+    assert.notEqual(second.item.id, 'a1');
+    assert.deepEqual((await store.listItems(1)).map((i) => i.data.narrative).sort(), ['first wording', 'second wording']);
+  });
+
+  it('lists and counts only the given user\'s items, oldest first', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    await store.enqueue({ id: 'b', kind: 'idea', userId: 1, data: { title: 'later' } });
+    time.advance(-1000);
+    await store.enqueue({ id: 'a', kind: 'idea', userId: 1, data: { title: 'earlier' } });
+    await store.enqueue({ id: 'z', kind: 'idea', userId: 2, data: { title: 'someone else' } });
+    assert.deepEqual((await store.listItems(1)).map((i) => i.id), ['a', 'b']);
+    assert.deepEqual((await store.listItems(2)).map((i) => i.id), ['z']);
+    assert.equal((await store.countItems('1')).total, 2);
+  });
+
+  it('claims a waiting item for sending only once', async () => {
+    const store = await freshStore();
+    await store.enqueue({ id: 'a', kind: 'idea', userId: 1, data: {} });
+    const [first, second] = await Promise.all([store.markSending(['a']), store.markSending(['a'])]);
+    assert.equal(first.length + second.length, 1);
+    assert.equal((await store.getItem('a')).state, 'sending');
+  });
+
+  it('removes an acknowledged item and keeps a receipt without its content', async () => {
+    const store = await freshStore();
+    await store.enqueue({ id: 'a', kind: 'idea', userId: 1, data: { title: 'Secret wording' } });
+    assert.equal(await store.acknowledge('a', 'created'), true);
+    assert.equal(await store.getItem('a'), undefined);
+    const receipt = await store.getReceipt('a');
+    assert.deepEqual(Object.keys(receipt).sort(), ['id', 'kind', 'outcome', 'sentAt', 'userId']);
+    assert.equal(receipt.outcome, 'created');
+    assert.ok(!JSON.stringify(receipt).includes('Secret'));
+  });
+
+  it('puts items left "sending" by a dead sender back to waiting, but not a live one\'s', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    await store.enqueue({ id: 'a', kind: 'idea', userId: 1, data: {} });
+    await store.markSending(['a']);
+    assert.equal((await store.resetStaleSending(1, 60000)).length, 0);
+    time.advance(60000);
+    assert.equal((await store.resetStaleSending(1, 60000)).length, 1);
+    assert.equal((await store.getItem('a')).state, 'waiting');
+  });
+
+  it('replaces a fixed item only together with storing its corrected copy', async () => {
+    const store = await freshStore();
+    await store.enqueue({ id: 'old', kind: 'idea', userId: 1, data: { title: 'x' } });
+    await store.markAttention('old', 'rejected', [{ field: 'title', message: 'Title must be at least 3 characters' }], 'Check');
+    // A corrected copy whose id is taken: nothing changes, the old item stays.
+    await store.enqueue({ id: 'taken', kind: 'idea', userId: 1, data: { title: 'other' } });
+    await assert.rejects(store.replaceItem('old', { id: 'taken', kind: 'idea', userId: 1, data: { title: 'xyz' } }));
+    assert.equal((await store.getItem('old')).state, 'attention');
+    const fixed = await store.replaceItem('old', { id: 'new', kind: 'idea', userId: 1, data: { title: 'xyz' } });
+    assert.equal(fixed.state, 'waiting');
+    assert.equal(await store.getItem('old'), undefined);
+    assert.equal((await store.getItem('new')).data.title, 'xyz');
+  });
+
+  it('will not let another user fix, resend or discard an item', async () => {
+    const store = await freshStore();
+    await store.enqueue({ id: 'a', kind: 'idea', userId: 1, data: {} });
+    await store.markAttention('a', 'rejected', [], 'Check');
+    await assert.rejects(store.replaceItem('a', { id: 'b', kind: 'idea', userId: 2, data: {} }));
+    assert.equal((await store.resend('a', 2)).length, 0);
+    assert.equal(await store.discard('a', 2), false);
+    assert.ok(await store.getItem('a'));
+  });
+
+  it('"send as new" re-queues the same data under a fresh id', async () => {
+    const store = await freshStore();
+    await store.enqueue({ id: 'a', kind: 'handover', userId: 1, data: note() });
+    await store.markAttention('a', 'conflict', [], 'Different content');
+    const again = await store.sendAsNew('a', 1);
+    assert.match(again.id, UUID);
+    assert.notEqual(again.id, 'a');
+    assert.deepEqual(again.data, note());
+    assert.equal(again.state, 'waiting');
+    assert.equal(await store.getItem('a'), undefined);
+  });
+
+  it('keeps drafts per user and form', async () => {
+    const store = await freshStore();
+    await store.saveDraft({ userId: 1, kind: 'idea', recordId: 'r1', values: { title: ['Half'] } });
+    await store.saveDraft({ userId: 2, kind: 'idea', recordId: 'r2', values: { title: ['Other'] } });
+    assert.deepEqual((await store.getDraft(1, 'idea')).values, { title: ['Half'] });
+    assert.equal(await store.getDraft(1, 'handover'), undefined);
+    await store.deleteDraft(1, 'idea');
+    assert.equal(await store.getDraft(1, 'idea'), undefined);
+    assert.ok(await store.getDraft(2, 'idea'));
+  });
+
+  it('at sign-out removes the user\'s drafts and receipts, and their items only if they choose', async () => {
+    const store = await freshStore();
+    for (const user of [1, 2]) {
+      await store.enqueue({ id: 'item-' + user, kind: 'idea', userId: user, data: {} });
+      await store.enqueue({ id: 'sent-' + user, kind: 'idea', userId: user, data: {} });
+      await store.acknowledge('sent-' + user, 'created');
+      await store.saveDraft({ userId: user, kind: 'idea', recordId: 'd', values: {} });
+    }
+    assert.deepEqual(await store.clearUser(1, { keepItems: true }), { itemsDeleted: 0, itemsKept: 1 });
+    assert.ok(await store.getItem('item-1'));
+    assert.equal(await store.getDraft(1, 'idea'), undefined);
+    assert.equal((await store.listReceipts(1)).length, 0);
+    assert.deepEqual(await store.clearUser(1, { keepItems: false }), { itemsDeleted: 1, itemsKept: 0 });
+    assert.equal(await store.getItem('item-1'), undefined);
+    // The other user's things are untouched.
+    assert.ok(await store.getItem('item-2'));
+    assert.ok(await store.getDraft(2, 'idea'));
+    assert.equal((await store.listReceipts(2)).length, 1);
+  });
+
+  it('gives the drain lease to one holder until it expires', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    assert.equal(await store.acquireLease('tab-a', 60000), true);
+    assert.equal(await store.acquireLease('tab-b', 60000), false);
+    assert.equal(await store.acquireLease('tab-a', 60000), true, 'the holder renews');
+    time.advance(60000);
+    assert.equal(await store.acquireLease('tab-b', 60000), true, 'an expired lease is free');
+    await store.releaseLease('tab-a');
+    assert.equal(await store.acquireLease('tab-a', 60000), false, 'only the holder releases');
+    await store.releaseLease('tab-b');
+    assert.equal(await store.acquireLease('tab-a', 60000), true);
+  });
+
+  it('keeps items when the database is opened again (a reload, a new worker version)', async () => {
+    require('fake-indexeddb/auto');
+    const { IDBFactory } = require('fake-indexeddb');
+    const factory = new IDBFactory();
+    const idb = require('idb');
+    const first = await openOutbox({ idb, indexedDB: factory });
+    await first.enqueue({ id: 'a', kind: 'idea', userId: 1, data: { title: 'kept' } });
+    first.close();
+    const second = await openOutbox({ idb, indexedDB: factory });
+    assert.equal((await second.getItem('a')).data.title, 'kept');
+  });
+
+  it('makes version 4 UUIDs, also where crypto.randomUUID is missing', () => {
+    assert.match(newRecordId(), UUID);
+    const oldSafari = { getRandomValues: (bytes) => require('node:crypto').webcrypto.getRandomValues(bytes) };
+    const ids = new Set(Array.from({ length: 50 }, () => newRecordId(oldSafari)));
+    assert.equal(ids.size, 50);
+    for (const id of ids) assert.match(id, UUID);
+  });
+});

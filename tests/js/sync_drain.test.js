@@ -1,0 +1,346 @@
+// Draining the outbox (SPEC §5 O2, O3, O10, O11; §6 POST /api/v1/sync) against a fake server.
+'use strict';
+
+const { describe, it } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { FakeServer, fakeLocks, freshStore, clock } = require('./support/offline_world.js');
+const { drain, withOutboxLock, makeBatches, MESSAGES } = require('../../service_worker/sync.js');
+
+async function world(options = {}) {
+  const time = clock();
+  const store = await freshStore(time.now);
+  const server = new FakeServer();
+  const random = options.random || (() => 0.5);
+  const run = (extra = {}) =>
+    drain({ store, fetch: server.fetch, now: time.now, random, timeoutMs: 30, onlyUser: null, ...extra });
+  const add = async (id, userId = 1, data = { title: 'Idea ' + id }) =>
+    (await store.enqueue({ id, kind: 'idea', userId, data })).item;
+  return { time, store, server, run, add };
+}
+
+describe('draining the outbox', () => {
+  it('sends a waiting item with a fresh CSRF token and removes it once created, keeping a receipt', async () => {
+    const { store, server, run, add } = await world();
+    await add('a');
+    const result = await run();
+    assert.equal(result.status, 'done');
+    assert.equal(result.acknowledged, 1);
+    assert.equal(await store.getItem('a'), undefined);
+    assert.equal((await store.getReceipt('a')).outcome, 'created');
+    const [me, sync] = server.requests;
+    assert.equal(me.path, '/api/v1/me');
+    assert.equal(me.init.redirect, 'manual');
+    assert.equal(sync.path, '/api/v1/sync');
+    assert.equal(sync.init.method, 'POST');
+    assert.equal(sync.init.credentials, 'same-origin');
+    assert.equal(sync.init.redirect, 'manual');
+    assert.equal(sync.csrf, 'csrf-1');
+    assert.ok(sync.init.signal, 'the request can time out');
+    assert.deepEqual(JSON.parse(sync.init.body), { items: [{ kind: 'idea', id: 'a', data: { title: 'Idea a' } }] });
+    assert.equal(server.created.get('a'), 1);
+  });
+
+  it('treats "duplicate" (stored on an earlier try) as sent, and never stores twice', async () => {
+    const { store, server, run, add } = await world();
+    await add('a');
+    server.plan = ['lost']; // the server stores it, the phone never hears back
+    assert.equal((await run()).status, 'retry');
+    assert.equal((await store.getItem('a')).attempts, 1);
+    const again = await run({ force: true });
+    assert.equal(again.acknowledged, 1);
+    assert.equal((await store.getReceipt('a')).outcome, 'duplicate');
+    assert.equal(server.created.get('a'), 1);
+    assert.deepEqual(server.syncRequests().map((r) => r.ids), [['a'], ['a']], 'the same id on every try');
+  });
+
+  it('parks a rejected item as needing attention, with the field errors, and does not resend it', async () => {
+    const { store, server, run, add } = await world();
+    await add('bad', 1, { valid: false });
+    const result = await run();
+    assert.equal(result.attention, 1);
+    const item = await store.getItem('bad');
+    assert.equal(item.state, 'attention');
+    assert.equal(item.attentionReason, 'rejected');
+    assert.deepEqual(item.errors, [{ field: 'title', message: 'Enter a title' }]);
+    assert.equal(item.lastError, MESSAGES.rejected);
+    await run({ force: true });
+    assert.equal(server.syncRequests().length, 1);
+  });
+
+  it('parks a conflict, and "send as new" sends the same data under a new id', async () => {
+    const { store, server, run, add } = await world();
+    server.records.set('taken', { owner: '1', content: '{"title":"something else"}', kind: 'idea' });
+    await add('taken', 1, { title: 'mine' });
+    await run();
+    const parked = await store.getItem('taken');
+    assert.equal(parked.state, 'attention');
+    assert.equal(parked.attentionReason, 'conflict');
+    assert.equal(parked.lastError, MESSAGES.conflict);
+    const fresh = await store.sendAsNew('taken', 1);
+    const result = await run();
+    assert.equal(result.acknowledged, 1);
+    assert.equal(server.records.get(fresh.id).content, '{"title":"mine"}');
+    assert.equal(await store.getItem('taken'), undefined);
+  });
+
+  it('pauses when signed out: nothing sent, nothing changed, until the user signs in', async () => {
+    const { store, server, run, add } = await world();
+    const before = await add('a');
+    server.signOut();
+    const result = await run();
+    assert.equal(result.status, 'signed-out');
+    assert.equal(server.syncRequests().length, 0);
+    assert.deepEqual(await store.getItem('a'), before);
+    server.signIn(1);
+    assert.equal((await run()).acknowledged, 1);
+  });
+
+  for (const status of ['401', '403']) {
+    it(`keeps every item queued, uncounted, when the sync request answers ${status}`, async () => {
+      const { store, server, run, add } = await world();
+      await add('a');
+      await add('b');
+      server.plan = [status];
+      const result = await run();
+      assert.equal(result.status, 'signed-out');
+      for (const id of ['a', 'b']) {
+        const item = await store.getItem(id);
+        assert.equal(item.state, 'waiting');
+        assert.equal(item.attempts, 0);
+        assert.equal(item.nextAttemptAt, 0);
+      }
+    });
+  }
+
+  // Each answer that is not a definite answer about the items: keep, count a try, back off.
+  const NOT_AN_ANSWER = [
+    ['a network error', 'network', 1000, MESSAGES.offline],
+    ['a lost response', 'lost', 1000, MESSAGES.offline],
+    ['a timeout', 'timeout', 1000, MESSAGES.timeout],
+    ['a 500', '500', 1000, MESSAGES.server],
+    ['a 502 HTML page', '502-html', 1000, MESSAGES.server],
+    ['a 200 HTML page (captive portal)', 'html', 1000, MESSAGES.notAnswer],
+    ['a redirect (not followed)', 'redirect', 1000, MESSAGES.notAnswer],
+    ['a 302 to the sign-in page', '302', 1000, MESSAGES.notAnswer],
+    ['a 429 with Retry-After: 30', '429', 30000, MESSAGES.busy],
+    ['a 429 without Retry-After', '429-no-header', 1000, MESSAGES.busy],
+    ['a 503 with Retry-After: 120', '503-retry-after', 120000, MESSAGES.server],
+    ['a 400', '400', 1000, MESSAGES.server],
+    ['results that do not echo the id', 'wrong-ids', 1000, MESSAGES.noResult],
+  ];
+  for (const [what, step, delay, message] of NOT_AN_ANSWER) {
+    it(`backs off after ${what}, keeping the item`, async () => {
+      const { time, store, server, run, add } = await world();
+      await add('a');
+      server.plan = [step];
+      const start = time.now();
+      const result = await run();
+      assert.equal(result.status, 'retry');
+      const item = await store.getItem('a');
+      assert.equal(item.state, 'waiting');
+      assert.equal(item.attempts, 1);
+      assert.equal(item.nextAttemptAt, start + delay);
+      assert.equal(item.lastError, message);
+    });
+  }
+
+  it('a result missing for one item backs off that item only', async () => {
+    const { store, server, run, add } = await world();
+    await add('a');
+    await add('b');
+    server.plan = ['partial'];
+    const result = await run();
+    assert.equal(result.status, 'retry');
+    assert.equal(result.acknowledged, 1);
+    assert.equal(await store.getItem('a'), undefined);
+    assert.equal((await store.getItem('b')).attempts, 1);
+  });
+
+  it('grows the delay exponentially with full jitter, capped at five minutes', async () => {
+    const { time, store, server, run, add } = await world({ random: () => 0.999 });
+    await add('a');
+    const delays = [];
+    for (let i = 0; i < 10; i++) {
+      server.plan = ['500'];
+      const start = time.now();
+      await run();
+      const item = await store.getItem('a');
+      delays.push(Math.round((item.nextAttemptAt - start) / 1000));
+      time.set(item.nextAttemptAt);
+    }
+    assert.deepEqual(delays, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+  });
+
+  it('respects the backoff: nothing is sent (nor asked) before it ends, unless "Send now"', async () => {
+    const { time, store, server, run, add } = await world();
+    await add('a');
+    server.plan = ['500'];
+    await run();
+    const requests = server.requests.length;
+    assert.equal((await run()).status, 'idle');
+    assert.equal(server.requests.length, requests, 'not even /api/v1/me');
+    time.set((await store.getItem('a')).nextAttemptAt);
+    assert.equal((await run()).acknowledged, 1);
+
+    await add('b');
+    server.plan = ['500'];
+    await run();
+    assert.equal((await run({ force: true })).acknowledged, 1, '"Send now" ignores the backoff');
+  });
+
+  it('asks again only when /api/v1/me is not a real answer (HTML, redirect, network, 500)', async () => {
+    for (const step of ['html', 'redirect', 'network', '500']) {
+      const { store, server, run, add } = await world();
+      const before = await add('a');
+      server.mePlan = [step];
+      const result = await run();
+      assert.equal(result.status, 'retry', step);
+      assert.equal(server.syncRequests().length, 0, step);
+      assert.deepEqual(await store.getItem('a'), before, step);
+    }
+  });
+
+  it('sends only the signed-in user\'s items, whatever the page thought', async () => {
+    const { store, server, run, add } = await world();
+    await add('mine-1', 1);
+    await add('theirs-2', 2);
+    server.signIn(2);
+    const result = await run({ onlyUser: '1' });
+    assert.equal(result.userId, '2');
+    assert.deepEqual(server.syncRequests().flatMap((r) => r.ids), ['theirs-2']);
+    assert.ok(await store.getItem('mine-1'), 'user 1\'s item stays for user 1');
+    const owners = { 'mine-1': '1', 'theirs-2': '2' };
+    for (const request of server.syncRequests()) {
+      for (const id of request.ids) assert.equal(owners[id], request.session);
+    }
+  });
+
+  it('sends in batches of at most 100, in the order they were queued', async () => {
+    const { time, store, server, run, add } = await world();
+    const ids = [];
+    for (let i = 0; i < 250; i++) {
+      const id = 'id-' + String(i).padStart(3, '0');
+      ids.push(id);
+      await add(id);
+      time.advance(1);
+    }
+    const progress = [];
+    const result = await run({ onProgress: (p) => progress.push([p.done, p.sending, p.total]) });
+    assert.equal(result.acknowledged, 250);
+    const batches = server.syncRequests().map((r) => r.ids);
+    assert.deepEqual(batches.map((b) => b.length), [100, 100, 50]);
+    assert.deepEqual(batches.flat(), ids);
+    assert.deepEqual(progress, [[0, 100, 250], [100, 0, 250], [100, 100, 250], [200, 0, 250], [200, 50, 250], [250, 0, 250]]);
+    assert.equal((await store.listItems(1)).length, 0);
+  });
+
+  it('stops at a failing batch and leaves the later ones untouched', async () => {
+    const { time, store, server, run, add } = await world();
+    for (let i = 0; i < 250; i++) {
+      await add('id-' + String(i).padStart(3, '0'));
+      time.advance(1);
+    }
+    server.plan = ['ok', '500'];
+    const result = await run();
+    assert.equal(result.status, 'retry');
+    const left = await store.listItems(1);
+    assert.equal(left.length, 150);
+    assert.deepEqual(left.slice(0, 100).map((i) => i.attempts), Array(100).fill(1));
+    assert.deepEqual(left.slice(100).map((i) => i.attempts), Array(50).fill(0));
+  });
+
+  it('also keeps batches under the body size limit', () => {
+    const items = Array.from({ length: 10 }, (_, i) => ({ id: String(i), kind: 'idea', data: { t: 'x'.repeat(100) } }));
+    const batches = makeBatches(items, { maxItems: 100, maxBytes: 400 });
+    assert.ok(batches.every((b) => b.length <= 3));
+    assert.deepEqual(batches.flat(), items);
+    assert.deepEqual(makeBatches([{ id: 'huge', kind: 'idea', data: { t: 'x'.repeat(1000) } }], { maxBytes: 10 }).length, 1);
+  });
+
+  it('parks only the item a 422 names, and sends the others again', async () => {
+    const { time, store, server, run, add } = await world();
+    await add('a');
+    time.advance(1);
+    await add('b');
+    server.plan = ['422-second'];
+    const result = await run();
+    assert.equal(result.attention, 1);
+    assert.equal((await store.getItem('b')).state, 'attention');
+    assert.deepEqual((await store.getItem('b')).errors.map((e) => e.field), ['kind']);
+    const a = await store.getItem('a');
+    assert.equal(a.state, 'waiting');
+    assert.equal(a.attempts, 0);
+    assert.equal((await run()).acknowledged, 1);
+  });
+
+  it('parks a single item the server finds too large; backs off a larger batch', async () => {
+    const { time, store, server, run, add } = await world();
+    await add('a');
+    server.plan = ['413'];
+    await run();
+    assert.equal((await store.getItem('a')).attentionReason, 'too-large');
+    await add('b');
+    time.advance(1);
+    await add('c');
+    server.plan = ['413'];
+    await run();
+    assert.equal((await store.getItem('b')).attempts, 1);
+    assert.equal((await store.getItem('c')).state, 'waiting');
+  });
+
+  it('frees items a dead sender left "sending", once they are stale', async () => {
+    const { time, store, run, add } = await world();
+    await add('a');
+    await store.markSending(['a']); // the tab was closed mid-send
+    assert.equal((await run({ onlyUser: '1' })).status, 'idle', 'a live sender may still hold it');
+    time.advance(60000);
+    assert.equal((await run({ onlyUser: '1' })).acknowledged, 1);
+  });
+});
+
+describe('one sender at a time', () => {
+  async function concurrentDrains(lockFor) {
+    const { store, server, add, time } = await world();
+    for (let i = 0; i < 30; i++) {
+      await add('id-' + i);
+      time.advance(1);
+    }
+    server.latencyTicks = 5;
+    const runs = Array.from({ length: 6 }, (_, n) =>
+      lockFor(store, (renew) => drain({ store, fetch: server.fetch, now: time.now, random: () => 0.5, renew, force: n % 2 === 0, limits: { maxItems: 7 } }))
+    );
+    await Promise.all(runs);
+    return { store, server };
+  }
+
+  const LOCKS = {
+    'Web Locks': (locks) => (store, fn) => withOutboxLock(fn, { locks, store, wait: true }),
+    'the IndexedDB lease': () => (store, fn) => withOutboxLock(fn, { locks: null, store, wait: true, sleep: () => new Promise((r) => setImmediate(r)) }),
+    'no lock at all (claiming is atomic)': () => (store, fn) => fn(() => Promise.resolve(true)),
+  };
+  for (const [name, make] of Object.entries(LOCKS)) {
+    it(`never has the same id in flight twice, with ${name}`, async () => {
+      const { store, server } = await concurrentDrains(make(fakeLocks()));
+      assert.deepEqual(server.overlaps, []);
+      const sent = server.syncRequests().flatMap((r) => r.ids);
+      assert.equal(new Set(sent).size, sent.length, 'no id sent twice');
+      assert.equal(sent.length, 30);
+      assert.equal((await store.listItems(1)).length, 0);
+    });
+  }
+
+  it('tells a second sender the outbox is busy instead of waiting, unless asked to wait', async () => {
+    for (const locks of [fakeLocks(), null]) {
+      const { store } = await world();
+      let release;
+      const held = withOutboxLock(() => new Promise((r) => (release = r)), { locks, store });
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(await withOutboxLock(async () => 'ran', { locks, store }), { status: 'busy' });
+      const waiting = withOutboxLock(async () => 'ran', { locks, store, wait: true, sleep: () => new Promise((r) => setImmediate(r)) });
+      release('first');
+      assert.equal(await held, 'first');
+      assert.equal(await waiting, 'ran');
+    }
+  });
+});

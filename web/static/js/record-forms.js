@@ -1,0 +1,341 @@
+/**
+ * The record forms with JavaScript (form[data-record-form="idea" | "handover"]): submissions go
+ * to the outbox on the phone first, then to the server (SPEC §5 O1, O9).
+ *
+ * - A fresh record id from the browser when the form opens and after each submission (O9); the
+ *   server-rendered hidden id is only for the no-JavaScript path.
+ * - Drafts: saved on the phone as the user types, put back when the form opens, cleared on submit
+ *   or "Discard draft". A draft keeps its record id, so the same draft sent from two tabs is one
+ *   item (the outbox refuses a second item with the same id and content).
+ * - Submit: the offline checks (required fields, lengths, NHS numbers in free text) with the NHS
+ *   error summary; else the item is written to IndexedDB, and only then the user is told it is
+ *   safe on the phone; the form is reset with a new id, and a send is started.
+ * - ?fix=<item id> (from /outbox): the form opens with a queued item's data and the server's
+ *   messages; sending it replaces that item.
+ *
+ * Without the outbox (no IndexedDB), the form posts to the server as it does with JavaScript off.
+ */
+(function () {
+  'use strict';
+
+  var P = window.FrontlineFormPayload;
+  var Outbox = window.FrontlineOutbox;
+  var C = window.FrontlineComponents;
+  var Guard = window.FrontlinePidGuard;
+  var client = window.FrontlineOutboxClient;
+
+  var DRAFT_DELAY_MS = 600;
+  var NOT_VALUES = ['csrf_token', 'id'];
+  var FORMAL_REPORT_HARMS = ['moderate', 'severe', 'death'];
+
+  var userId = (document.querySelector('meta[name="frontline-user"]') || { getAttribute: function () { return null; } })
+    .getAttribute('content');
+  var forms = document.querySelectorAll('form[data-record-form]');
+  if (!forms.length || !userId || !P || !Outbox || !C || !Guard || !client) return;
+
+  /**
+   * What the form holds, name → every value (unchecked boxes are absent).
+   *
+   * @param {HTMLFormElement} form
+   * @returns {Object<string, string[]>}
+   */
+  function collectValues(form) {
+    /** @type {Object<string, string[]>} */
+    var values = {};
+    new FormData(form).forEach(function (value, name) {
+      if (NOT_VALUES.indexOf(name) >= 0 || typeof value !== 'string') return;
+      (values[name] = values[name] || []).push(value);
+    });
+    return values;
+  }
+
+  /**
+   * Puts values back into the form's controls; a name with no value empties its controls.
+   *
+   * @param {HTMLFormElement} form
+   * @param {Object<string, (string | string[])>} values
+   */
+  function fillForm(form, values) {
+    Array.prototype.forEach.call(form.elements, function (control) {
+      var name = control.name;
+      if (!name || NOT_VALUES.indexOf(name) >= 0) return;
+      var raw = values[name];
+      var list = raw === undefined ? [] : [].concat(raw).map(String);
+      if (control.type === 'checkbox' || control.type === 'radio') {
+        control.checked = list.indexOf(control.value) >= 0;
+      } else if (control.type !== 'submit' && control.type !== 'button') {
+        control.value = list.length ? list[list.length - 1] : '';
+      }
+    });
+  }
+
+  /** @param {Object<string, string[]>} a @param {Object<string, string[]>} b */
+  function sameValues(a, b) {
+    var keys = Object.keys(a).concat(Object.keys(b));
+    return keys.every(function (k) {
+      return JSON.stringify(a[k] || []) === JSON.stringify(b[k] || []);
+    });
+  }
+
+  /**
+   * @param {HTMLFormElement} form
+   * @param {{store: *, userId: string} | null} outbox
+   */
+  function enhance(form, outboxReady) {
+    var kind = form.getAttribute('data-record-form');
+    var idInput = /** @type {HTMLInputElement} */ (form.elements.namedItem('id'));
+    var column = form.closest('.nhsuk-grid-column-two-thirds') || form.parentNode;
+    var savedPanel = column.querySelector('[data-saved-panel]');
+    var discardButtons = column.querySelectorAll('[data-discard-draft]');
+    var fixId = new URLSearchParams(window.location.search).get('fix');
+    var defaults = collectValues(form);
+    /** @type {* | null} */ var fixing = null;
+    /** @type {* | null} */ var store = null;
+    var draftReady = false;
+    var draftTimer = null;
+    var busy = false;
+    var lastSavedId = null;
+    var notice = null;
+
+    function freshId() {
+      idInput.value = Outbox.newRecordId();
+    }
+
+    function refreshMaxTime() {
+      var occurred = form.elements.namedItem('occurred_at');
+      if (occurred && occurred.type === 'datetime-local') {
+        // A page copy from the cache carries an old max; now + 5 minutes, as the server allows.
+        occurred.max = P.isoToLocalInput(new Date(Date.now() + P.FUTURE_TOLERANCE_MS).toISOString());
+      }
+    }
+
+    function showDiscard(show) {
+      discardButtons.forEach(function (button) {
+        button.hidden = !show;
+      });
+    }
+
+    function showNotice(children) {
+      if (notice) notice.remove();
+      notice = C.el('div', { class: 'nhsuk-inset-text app-form-notice' }, [
+        C.el('span', { class: 'nhsuk-u-visually-hidden' }, 'Information: '),
+      ].concat(children));
+      form.parentNode.insertBefore(notice, form);
+    }
+
+    function hideNotice() {
+      if (notice) notice.remove();
+      notice = null;
+    }
+
+    /* Drafts ------------------------------------------------------------------------------- */
+
+    function saveDraft() {
+      clearTimeout(draftTimer);
+      draftTimer = null;
+      if (!draftReady || !store || fixing) return Promise.resolve();
+      var values = collectValues(form);
+      if (sameValues(values, defaults)) {
+        showDiscard(false);
+        return store.deleteDraft(userId, kind);
+      }
+      showDiscard(true);
+      return store.saveDraft({ userId: userId, kind: kind, recordId: idInput.value, values: values });
+    }
+
+    function scheduleDraft() {
+      if (!draftReady || fixing) return;
+      clearTimeout(draftTimer);
+      draftTimer = setTimeout(saveDraft, DRAFT_DELAY_MS);
+    }
+
+    function restoreDraft() {
+      return store.getDraft(userId, kind).then(function (draft) {
+        if (draft && draft.values) {
+          fillForm(form, draft.values);
+          if (draft.recordId) idInput.value = draft.recordId;
+          showDiscard(true);
+          showNotice([
+            C.el('p', {}, ['We have put back what you were writing on this phone (saved ', C.time(draft.savedAt), ').']),
+            C.button('Discard draft', 'secondary', { 'data-discard-draft': '' }),
+          ]);
+        }
+        draftReady = true;
+      });
+    }
+
+    function discardDraft() {
+      if (!window.confirm('Discard what you have written in this form?')) return;
+      clearTimeout(draftTimer);
+      (store ? store.deleteDraft(userId, kind) : Promise.resolve()).then(function () {
+        resetForm();
+        hideNotice();
+      });
+    }
+
+    /* Fix a queued item -------------------------------------------------------------------- */
+
+    function openFix() {
+      return store.getItem(fixId).then(function (item) {
+        if (!item || item.userId !== String(userId) || item.kind !== kind || item.state !== 'attention') {
+          showNotice([C.el('p', {}, 'That item is no longer waiting to be fixed. Check your outbox.'),
+            C.el('p', {}, C.el('a', { href: '/outbox' }, 'Go to your outbox'))]);
+          return restoreDraft();
+        }
+        fixing = item;
+        fillForm(form, P.dataToValues(item.data));
+        showNotice([
+          C.el('p', {}, 'You are correcting an item from your outbox. When you send it, it replaces the one that needs your attention.'),
+          item.lastError ? C.el('p', {}, item.lastError) : null,
+        ]);
+        if (item.errors && item.errors.length) C.showErrors(form, item.errors);
+      });
+    }
+
+    function leaveFix() {
+      fixing = null;
+      hideNotice();
+      if (window.history && window.history.replaceState) {
+        window.history.replaceState(null, '', window.location.pathname);
+      }
+      draftReady = true;
+    }
+
+    /* Submit ------------------------------------------------------------------------------- */
+
+    function resetForm() {
+      form.reset();
+      freshId();
+      refreshMaxTime();
+      C.clearErrors(form, column);
+      showDiscard(false);
+    }
+
+    /** @param {Object<string, *>} data */
+    function showSaved(data, id) {
+      lastSavedId = id;
+      if (!savedPanel) return;
+      savedPanel.hidden = false;
+      savedPanel.querySelectorAll('[data-saved-waiting]').forEach(function (n) {
+        n.hidden = false;
+      });
+      savedPanel.querySelectorAll('[data-saved-sent]').forEach(function (n) {
+        n.hidden = true;
+      });
+      var formal = savedPanel.querySelector('[data-saved-formal-report]');
+      if (formal) formal.hidden = FORMAL_REPORT_HARMS.indexOf(data.harm) < 0;
+      savedPanel.focus();
+      if (savedPanel.scrollIntoView) savedPanel.scrollIntoView({ block: 'start' });
+    }
+
+    function hideSaved() {
+      if (savedPanel) savedPanel.hidden = true;
+    }
+
+    /** Once the item is acknowledged, the panel says so. */
+    function checkSent() {
+      if (!lastSavedId || !store || !savedPanel || savedPanel.hidden) return;
+      var id = lastSavedId;
+      store.getReceipt(id).then(function (receipt) {
+        if (!receipt || id !== lastSavedId) return;
+        savedPanel.querySelectorAll('[data-saved-waiting]').forEach(function (n) {
+          n.hidden = true;
+        });
+        savedPanel.querySelectorAll('[data-saved-sent]').forEach(function (n) {
+          n.hidden = false;
+        });
+      });
+    }
+
+    function postToServer() {
+      HTMLFormElement.prototype.submit.call(form);
+    }
+
+    function onSubmit(event) {
+      event.preventDefault();
+      if (busy) return;
+      busy = true;
+      clearTimeout(draftTimer);
+      outboxReady
+        .then(function (outbox) {
+          if (!outbox) {
+            postToServer();
+            return;
+          }
+          var now = Date.now();
+          var data = P.buildPayload(kind, Array.from(new FormData(form)), { nowMs: now });
+          if (fixing && fixing.data && fixing.data.created_at) data.created_at = fixing.data.created_at;
+          var errors = P.validate(kind, data, { nowMs: now, pidGuard: Guard });
+          if (errors.length) {
+            hideSaved();
+            C.showErrors(form, errors);
+            return saveDraft();
+          }
+          var input = { id: idInput.value, kind: kind, userId: userId, data: data };
+          var write = fixing ? outbox.store.replaceItem(fixing.id, input) : outbox.store.enqueue(input);
+          return write.then(function (written) {
+            // Stored: now, and only now, tell the user it is safe (O1).
+            var item = written && written.item ? written.item : written;
+            var wasFixing = Boolean(fixing);
+            if (wasFixing) leaveFix();
+            hideNotice();
+            resetForm();
+            showSaved(data, item.id);
+            return (wasFixing ? Promise.resolve() : store.deleteDraft(userId, kind)).then(function () {
+              client.afterEnqueue();
+            });
+          });
+        })
+        .catch(function (error) {
+          console.error('Frontline: could not save the form on this phone', error);
+          hideSaved();
+          C.showErrors(form, [
+            {
+              field: '',
+              message:
+                'This phone could not save it (' + ((error && error.message) || 'storage error') + '). ' +
+                'Your answers are still in the form. Try again, or free some space on the phone.',
+            },
+          ]);
+        })
+        .then(function () {
+          busy = false;
+        });
+    }
+
+    /* Wiring ------------------------------------------------------------------------------- */
+
+    freshId(); // O9: before anything else, never the id of a page copy
+    refreshMaxTime();
+    form.addEventListener('submit', onSubmit);
+    form.addEventListener('input', scheduleDraft);
+    form.addEventListener('change', scheduleDraft);
+    column.addEventListener('click', function (event) {
+      var target = event.target instanceof Element ? event.target.closest('[data-discard-draft]') : null;
+      if (target) {
+        event.preventDefault();
+        discardDraft();
+      }
+    });
+    window.addEventListener('pagehide', function () {
+      if (draftTimer) saveDraft();
+    });
+    document.addEventListener('visibilitychange', function () {
+      if (document.visibilityState === 'hidden' && draftTimer) saveDraft();
+    });
+    document.addEventListener('frontline:outbox-changed', checkSent);
+
+    outboxReady.then(function (outbox) {
+      if (!outbox) return;
+      store = outbox.store;
+      return fixId ? openFix() : restoreDraft();
+    }).catch(function (error) {
+      draftReady = true;
+      console.error('Frontline: could not open the draft', error);
+    });
+  }
+
+  forms.forEach(function (form) {
+    enhance(form, client.ready);
+  });
+})();
