@@ -20,6 +20,7 @@ from api.pages import routes as page_routes
 from api.reference import routes as reference_routes
 from api.security.headers import BodySizeLimit, CatchAll, SecurityHeaders
 from api.sync import routes as sync_routes
+from api.triage import routes as triage_routes
 from api.templating import SERVICE_WORKER_DIR, STATIC_DIR, render
 
 
@@ -50,6 +51,7 @@ def create_app() -> FastAPI:
         handover_routes.page_router,
         sync_routes.router,
         reference_routes.router,
+        triage_routes.router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods.
         app.include_router(router, dependencies=[Depends(identify)])

@@ -7,8 +7,13 @@ from sqlmodel import SQLModel
 
 import schemas.tables  # noqa: F401 - registers every table on SQLModel.metadata
 from api.db import get_engine
+from api.ideas.search import SEARCH_OBJECTS
 
 target_metadata = SQLModel.metadata
+
+
+def _described_by_models(name: str | None, type_: str, _parent: object) -> bool:
+    return name not in SEARCH_OBJECTS
 
 
 def run_migrations() -> None:
@@ -26,6 +31,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
+        include_name=_described_by_models,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -116,6 +116,7 @@ class IdeaRead(BaseModel):
     received_at: datetime
     updated_at: datetime
     first_response_at: datetime | None
+    flags: list[str] = []
 
 
 class IdeaPage(BaseModel):

@@ -15,8 +15,8 @@ from api.concurrency import parse_if_match, set_etag
 from api.db import SessionDep
 from api.forms import FormDep, error_context, submit_form
 from api.ideas.flows import comment_on_idea, move_idea, update_idea
-from api.ideas.service import IdeaFilters, get_idea_for, list_ideas
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from api.ideas.service import Flag, IdeaFilters, get_idea_for, list_ideas
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Sort
 from api.reference.service import reference_data
 from api.sync.guard import limit_writes
 from api.sync.http import RECORD_RESPONSES, record_response
@@ -51,11 +51,16 @@ def ideas_list(
     q: Annotated[str | None, Query(max_length=200)] = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
+    flag: Flag | None = None,
+    owner_id: Annotated[int | None, Query(gt=0)] = None,
+    sort: Sort = Sort.newest,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> IdeaPage:
-    filters = IdeaFilters(status, team_id, aim, waste, q, date_from, date_to)
-    items, next_cursor = list_ideas(session, user, filters, cursor, limit)
+    """Filters combine; `q` is full-text (words, prefix-matched on SQLite); `flag` picks ideas that
+    need a first response (7 days) or have stalled (30 days without an update)."""
+    filters = IdeaFilters(status, team_id, aim, waste, q, date_from, date_to, flag, owner_id)
+    items, next_cursor = list_ideas(session, user, filters, cursor, limit, sort)
     return IdeaPage(items=items, next_cursor=next_cursor)
 
 

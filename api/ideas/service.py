@@ -4,29 +4,35 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlmodel import Session
 
 from api.auth.users import user_names
 from api.errors import Forbidden, NotFound
-from api.filtering import like_pattern, london_day_range
-from api.pagination import page_after, split_page
+from api.filtering import london_day_range
+from api.ideas.search import matching
+from api.pagination import Sort, page_after, split_page
 from schemas.accounts import User
-from schemas.enums import Role
+from schemas.enums import IdeaStatus, Role
 from schemas.ideas import Idea, IdeaAim, IdeaRead, IdeaWaste
+from schemas.timestamps import utcnow
 
 ANONYMOUS = "Anonymous"
 
 
-def to_read(idea: Idea, viewer: User, names: dict[int, str]) -> IdeaRead:
+def to_read(
+    idea: Idea, viewer: User, names: dict[int, str], now: datetime | None = None
+) -> IdeaRead:
     own = idea.submitted_by == viewer.id
     visible = own or idea.show_name
     return IdeaRead(
         **idea.model_dump(exclude={"content_hash", "submitted_by"}),
         submitted_by=idea.submitted_by if visible else None,
         submitter_name=names.get(idea.submitted_by, "") if visible else ANONYMOUS,
+        flags=[f.value for f in flags_of(idea, now or utcnow())],
     )
 
 
@@ -40,6 +46,50 @@ def get_idea_for(session: Session, viewer: User, idea_id: uuid.UUID) -> IdeaRead
     return to_read(idea, viewer, user_names(session, {idea.submitted_by}))
 
 
+FIRST_RESPONSE_DUE = timedelta(days=7)
+STALLED_AFTER = timedelta(days=30)
+OPEN_STATUSES = frozenset(
+    {
+        IdeaStatus.submitted,
+        IdeaStatus.under_review,
+        IdeaStatus.accepted,
+        IdeaStatus.testing,
+        IdeaStatus.implemented,
+    }
+)
+
+
+class Flag(StrEnum):
+    needs_first_response = "needs_first_response"  # submitted, no manager action for 7 days
+    stalled = "stalled"  # still open, no update for 30 days
+
+
+def flags_of(idea: Idea, now: datetime) -> list[Flag]:
+    flags = []
+    if (
+        idea.status == IdeaStatus.submitted
+        and idea.first_response_at is None
+        and now - idea.received_at >= FIRST_RESPONSE_DUE
+    ):
+        flags.append(Flag.needs_first_response)
+    if idea.status in OPEN_STATUSES and now - idea.updated_at >= STALLED_AFTER:
+        flags.append(Flag.stalled)
+    return flags
+
+
+def _flag_condition(flag: Flag, now: datetime) -> ColumnElement[bool]:
+    if flag is Flag.needs_first_response:
+        return and_(
+            Idea.status == IdeaStatus.submitted,
+            Idea.first_response_at.is_(None),  # type: ignore[union-attr]
+            Idea.received_at <= now - FIRST_RESPONSE_DUE,
+        )
+    return and_(
+        Idea.status.in_([s.value for s in OPEN_STATUSES]),  # type: ignore[attr-defined]
+        Idea.updated_at <= now - STALLED_AFTER,
+    )
+
+
 @dataclass
 class IdeaFilters:
     status: str | None = None
@@ -49,14 +99,26 @@ class IdeaFilters:
     q: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    flag: Flag | None = None
+    owner_id: int | None = None
 
 
 def list_ideas(
-    session: Session, viewer: User, filters: IdeaFilters, cursor: str | None, limit: int
+    session: Session,
+    viewer: User,
+    filters: IdeaFilters,
+    cursor: str | None,
+    limit: int,
+    sort: Sort = Sort.newest,
 ) -> tuple[list[IdeaRead], str | None]:
     if viewer.role == Role.reporter:
         raise Forbidden()
+    now = utcnow()
     statement = select(Idea)
+    if filters.flag:
+        statement = statement.where(_flag_condition(filters.flag, now))
+    if filters.owner_id:
+        statement = statement.where(Idea.owner_id == filters.owner_id)
     if filters.status:
         statement = statement.where(Idea.status == filters.status)
     if filters.team_id:
@@ -69,21 +131,14 @@ def list_ideas(
         statement = statement.where(
             exists().where(IdeaWaste.idea_id == Idea.id, IdeaWaste.waste == filters.waste)
         )
-    if filters.q:
-        pattern = like_pattern(filters.q)
-        statement = statement.where(
-            or_(
-                func.lower(Idea.title).like(pattern, escape="\\"),
-                func.lower(Idea.problem).like(pattern, escape="\\"),
-                func.lower(Idea.proposal).like(pattern, escape="\\"),
-            )
-        )
+    if filters.q and filters.q.strip():
+        statement = statement.where(matching(session, filters.q))
     start, end = london_day_range(filters.date_from, filters.date_to)
     if start:
         statement = statement.where(Idea.received_at >= start)
     if end:
         statement = statement.where(Idea.received_at < end)
-    rows = list(session.execute(page_after(statement, Idea, cursor, limit)).scalars())
-    page, next_cursor = split_page(rows, limit)
+    rows = list(session.execute(page_after(statement, Idea, cursor, limit, sort)).scalars())
+    page, next_cursor = split_page(rows, limit, sort)
     names = user_names(session, {i.submitted_by for i in page})
-    return [to_read(i, viewer, names) for i in page], next_cursor
+    return [to_read(i, viewer, names, now) for i in page], next_cursor

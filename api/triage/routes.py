@@ -1,0 +1,309 @@
+"""The managers' idea queue (`/triage`) and idea page (`/triage/ideas/{id}`): plain forms first,
+htmx swaps the queue and the idea panel in place."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from api.audit.service import events_of
+from api.auth.identity import ManagerUser
+from api.db import SessionDep
+from api.errors import Conflict, Invalid, PreconditionFailed
+from api.forms import FormDep, error_context
+from api.ideas.flows import comment_on_idea, move_idea, update_idea
+from api.ideas.service import Flag, IdeaFilters, get_idea_for, list_ideas
+from api.ideas.workflow import NEEDS_EQUITY_PAUSE, NEEDS_REASON, NEEDS_TARGET, allowed_moves
+from api.pagination import Sort
+from api.reference.service import reference_data
+from api.templating import is_htmx, render
+from api.triage import query_params as qp
+from api.triage.service import QUADRANTS, impact_effort_matrix, names_by_id, possible_owners
+from schemas.accounts import User
+from schemas.audit import RecordKind
+from schemas.enums import IdeaStatus, Waste
+from schemas.field_errors import FieldError
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+PAGE_SIZE = 25
+DONE_MESSAGES = {
+    "moved": "The idea was moved. The submitter has been told.",
+    "rated": "Owner, impact and effort were saved.",
+    "commented": "Your comment was added. The submitter has been told.",
+}
+
+
+@router.get("/triage")
+def queue(request: Request, user: ManagerUser, session: SessionDep) -> Response:
+    params = request.query_params
+    filters = IdeaFilters(
+        status=qp.choice(params, "status", IdeaStatus),
+        team_id=qp.positive_int(params, "team_id"),
+        aim=qp.positive_int(params, "aim"),
+        waste=qp.choice(params, "waste", Waste),
+        q=qp.text(params, "q"),
+        flag=qp.choice(params, "flag", Flag),
+        owner_id=qp.positive_int(params, "owner_id"),
+    )
+    sort = qp.choice(params, "sort", Sort) or Sort.newest
+    view = "matrix" if params.get("view") == "matrix" else "list"
+    context: dict[str, Any] = {
+        "filters": filters,
+        "sort": sort,
+        "view": view,
+        "reference": reference_data(session),
+        "names": names_by_id(session),
+        "owners": possible_owners(session),
+        "flags": [(f.value, f.value.replace("_", " ").capitalize()) for f in Flag],
+        "sorts": [
+            (Sort.newest, "Newest first"),
+            (Sort.oldest, "Oldest first"),
+            (Sort.updated, "Recently updated"),
+        ],
+    }
+    if view == "matrix":
+        context.update(matrix=impact_effort_matrix(session, user), quadrants=QUADRANTS)
+    else:
+        cursor = qp.text(params, "cursor", 300)
+        try:
+            items, next_cursor = list_ideas(session, user, filters, cursor, PAGE_SIZE, sort)
+        except Invalid:  # a cursor from another sort or a mangled link: start from the top
+            items, next_cursor = list_ideas(session, user, filters, None, PAGE_SIZE, sort)
+        context.update(
+            items=items, next_cursor=next_cursor, next_query=_next_query(request, next_cursor)
+        )
+    template = (
+        "triage/_queue.html"
+        if is_htmx(request) and request.headers.get("hx-target") == "queue"
+        else "triage/queue.html"
+    )
+    return render(request, template, context)
+
+
+def _items(
+    pairs: list[tuple[Any, str]], selected: Any, any_text: str | None
+) -> list[dict[str, Any]]:
+    head = [{"value": "", "text": any_text}] if any_text else []
+    return head + [
+        {"value": str(value), "text": text, "selected": str(value) == str(selected)}
+        for value, text in pairs
+    ]
+
+
+def _choices(session: Session, filters: IdeaFilters, sort: Sort) -> dict[str, list[dict[str, Any]]]:
+    """The filter form's select items, with the current choice selected."""
+    reference = reference_data(session)
+    return {
+        "status": _items(
+            [(o["value"], o["label"]) for o in reference["idea_statuses"]],
+            filters.status,
+            "Any status",
+        ),
+        "flag": _items(
+            [
+                (Flag.needs_first_response, "Needs a first response (7 days)"),
+                (Flag.stalled, "Stalled (no update for 30 days)"),
+            ],
+            filters.flag,
+            "All ideas",
+        ),
+        "team_id": _items(
+            [(t["id"], t["name"]) for t in reference["teams"]], filters.team_id, "Any team"
+        ),
+        "aim": _items([(a["id"], a["name"]) for a in reference["aims"]], filters.aim, "Any aim"),
+        "waste": _items(
+            [(o["value"], o["label"]) for o in reference["wastes"]], filters.waste, "Any waste"
+        ),
+        "owner_id": _items(
+            [(o["id"], o["name"]) for o in possible_owners(session)], filters.owner_id, "Anyone"
+        ),
+        "sort": _items(
+            [
+                (Sort.newest, "Newest first"),
+                (Sort.oldest, "Oldest first"),
+                (Sort.updated, "Recently updated"),
+            ],
+            sort,
+            None,
+        ),
+    }
+
+
+def _next_query(request: Request, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor" and v]
+    from urllib.parse import urlencode
+
+    return urlencode([*kept, ("cursor", cursor)])
+
+
+def _idea_page(
+    request: Request,
+    session: Session,
+    user: User,
+    idea_id: uuid.UUID,
+    *,
+    errors: list[FieldError] | None = None,
+    form: dict[str, Any] | None = None,
+    message: str | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    idea = get_idea_for(session, user, idea_id)
+    current = IdeaStatus(idea.status)
+    context = {
+        "idea": idea,
+        "events": events_of(session, RecordKind.idea, idea.id, submitter_view=False),
+        "moves": allowed_moves(current),
+        "needs_reason": [s.value for s in NEEDS_REASON],
+        "needs_target": [s.value for s in NEEDS_TARGET],
+        "needs_equity": [s.value for s in NEEDS_EQUITY_PAUSE],
+        "names": names_by_id(session),
+        "owners": possible_owners(session),
+        "form": form or {},
+        **error_context(errors or []),
+        "message": message,
+        "problem": problem,
+    }
+    template = "triage/_idea.html" if is_htmx(request) else "triage/idea.html"
+    return render(request, template, context, status_code=status_code)
+
+
+@router.get("/triage/ideas/{idea_id}")
+def idea_page(
+    idea_id: uuid.UUID, request: Request, user: ManagerUser, session: SessionDep
+) -> Response:
+    done = request.query_params.get("done", "")
+    return _idea_page(request, session, user, idea_id, message=DONE_MESSAGES.get(done))
+
+
+def _version(form: Any) -> int | None:
+    value = str(form.get("version", "")).strip()
+    return int(value) if value.isdigit() else None
+
+
+def _after_change(
+    request: Request, session: Session, user: User, idea_id: uuid.UUID, done: str
+) -> Response:
+    if is_htmx(request):
+        return _idea_page(request, session, user, idea_id, message=DONE_MESSAGES[done])
+    return RedirectResponse(f"/triage/ideas/{idea_id}?done={done}", status_code=303)
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    user: User,
+    idea_id: uuid.UUID,
+    exc: Exception,
+    form: dict[str, Any],
+) -> Response:
+    """The page again, saying why, with what the manager typed; nothing was changed."""
+    session.rollback()
+    if isinstance(exc, Invalid):
+        return _idea_page(
+            request, session, user, idea_id, errors=exc.errors, form=form, status_code=422
+        )
+    if isinstance(exc, PreconditionFailed):
+        return _idea_page(
+            request,
+            session,
+            user,
+            idea_id,
+            form=form,
+            status_code=412,
+            problem="Someone else changed this idea while you had it open. This is the latest "
+            "version; check it and try again.",
+        )
+    assert isinstance(exc, Conflict)
+    return _idea_page(
+        request,
+        session,
+        user,
+        idea_id,
+        form=form,
+        status_code=409,
+        problem=exc.detail["message"] if isinstance(exc.detail, dict) else str(exc.detail),
+    )
+
+
+@router.post("/triage/ideas/{idea_id}/move")
+def move(
+    idea_id: uuid.UUID, request: Request, user: ManagerUser, session: SessionDep, form: FormDep
+) -> Response:
+    values = {k: str(form.get(k, "")) for k in ("to", "note", "duplicate_of", "equity_note")}
+    try:
+        to = IdeaStatus(values["to"]) if values["to"] in IdeaStatus._value2member_map_ else None
+        if to is None:
+            raise Invalid([FieldError(field="to", message="Choose where to move the idea")])
+        target = _uuid_or_none(values["duplicate_of"], field="duplicate_of")
+        move_idea(
+            session,
+            user,
+            idea_id,
+            to=to,
+            note=values["note"],
+            duplicate_of=target,
+            equity_note=values["equity_note"],
+            expected_version=_version(form),
+        )
+    except (Invalid, Conflict, PreconditionFailed) as exc:
+        return _refused(request, session, user, idea_id, exc, values)
+    return _after_change(request, session, user, idea_id, "moved")
+
+
+def _uuid_or_none(value: str, *, field: str) -> uuid.UUID | None:
+    value = value.strip().rsplit("/", 1)[-1]  # a pasted link to the idea works too
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise Invalid(
+            [FieldError(field=field, message="Paste the link or reference of the original idea")]
+        ) from exc
+
+
+@router.post("/triage/ideas/{idea_id}/rate")
+def rate(
+    idea_id: uuid.UUID, request: Request, user: ManagerUser, session: SessionDep, form: FormDep
+) -> Response:
+    values = {k: str(form.get(k, "")).strip() for k in ("owner_id", "impact", "effort")}
+    changes: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for key in ("owner_id", "impact", "effort"):
+        raw = values[key]
+        if raw == "":
+            changes[key] = None
+        elif raw.isdigit() and (key == "owner_id" or 1 <= int(raw) <= 3):
+            changes[key] = int(raw)
+        else:
+            errors.append(FieldError(field=key, message=f"Choose a valid {key.replace('_id', '')}"))
+    try:
+        if errors:
+            raise Invalid(errors)
+        version = _version(form)
+        if version is None:
+            raise PreconditionFailed()
+        update_idea(session, user, idea_id, changes, version)
+    except (Invalid, PreconditionFailed) as exc:
+        return _refused(request, session, user, idea_id, exc, values)
+    return _after_change(request, session, user, idea_id, "rated")
+
+
+@router.post("/triage/ideas/{idea_id}/comments")
+def comment(
+    idea_id: uuid.UUID, request: Request, user: ManagerUser, session: SessionDep, form: FormDep
+) -> Response:
+    body = str(form.get("body", ""))
+    try:
+        comment_on_idea(session, user, idea_id, body)
+    except Invalid as exc:
+        return _refused(request, session, user, idea_id, exc, {"body": body})
+    return _after_change(request, session, user, idea_id, "commented")
