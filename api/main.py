@@ -20,8 +20,8 @@ from api.pages import routes as page_routes
 from api.reference import routes as reference_routes
 from api.security.headers import BodySizeLimit, CatchAll, SecurityHeaders
 from api.sync import routes as sync_routes
-from api.triage import routes as triage_routes
 from api.templating import SERVICE_WORKER_DIR, STATIC_DIR, render
+from api.triage import routes as triage_routes
 
 
 def create_app() -> FastAPI:
