@@ -21,6 +21,7 @@ from api.reference import routes as reference_routes
 from api.security.headers import BodySizeLimit, CatchAll, SecurityHeaders
 from api.sync import routes as sync_routes
 from api.templating import SERVICE_WORKER_DIR, STATIC_DIR, render
+from api.triage import handover_pages
 from api.triage import routes as triage_routes
 
 
@@ -52,6 +53,7 @@ def create_app() -> FastAPI:
         sync_routes.router,
         reference_routes.router,
         triage_routes.router,
+        handover_pages.router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods.
         app.include_router(router, dependencies=[Depends(identify)])

@@ -13,7 +13,7 @@ from api.auth.identity import CurrentUser, IdentityDep
 from api.db import SessionDep
 from api.handovers.service import get_handover_for
 from api.ideas.service import get_idea_for
-from api.reference.mine import my_submissions
+from api.reference.mine import my_submissions, notifications_for
 from api.templating import render
 from schemas.accounts import Partner
 from schemas.enums import HARM_NEEDING_FORMAL_REPORT, Harm
@@ -62,8 +62,10 @@ def mine(request: Request, user: CurrentUser, session: SessionDep) -> Response:
         {
             "ideas": submissions.ideas,
             "handovers": submissions.handovers,
+            "feedback": submissions.feedback,
             "partner_names": partner_names,
             "last_updated": utcnow(),
+            "notifications": notifications_for(session, user, mark_read=False),
         },
     )
 
@@ -77,3 +79,10 @@ def outbox(request: Request, user: CurrentUser) -> Response:
 def offline(request: Request) -> Response:
     """What the service worker shows for a page it has no copy of while the phone is offline."""
     return render(request, "offline.html", {})
+
+
+@router.post("/mine/notifications/read")
+def mark_notifications_read(user: CurrentUser, session: SessionDep) -> Response:
+    """A POST, not a side effect of viewing: a GET never changes anything."""
+    notifications_for(session, user, mark_read=True)
+    return RedirectResponse("/mine", status_code=303)

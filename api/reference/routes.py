@@ -11,8 +11,9 @@ from sqlalchemy import text
 
 from api.auth.identity import CurrentUser, IdentityDep
 from api.db import SessionDep, get_engine
-from api.reference.mine import MySubmissions, my_submissions
+from api.reference.mine import MySubmissions, my_submissions, notifications_for
 from api.reference.service import reference_data
+from schemas.audit import NotificationRead
 
 router = APIRouter(tags=["reference"])
 # Routes that must answer without a session or a database round trip of their own (load balancers).
@@ -50,6 +51,12 @@ def me(identity: IdentityDep, user: CurrentUser) -> Me:
 @router.get("/api/v1/me/submissions", response_model=MySubmissions)
 def me_submissions(user: CurrentUser, session: SessionDep) -> MySubmissions:
     return my_submissions(session, user)
+
+
+@router.get("/api/v1/me/notifications", response_model=list[NotificationRead])
+def me_notifications(user: CurrentUser, session: SessionDep) -> list[NotificationRead]:
+    """The latest updates about the caller's own submissions (reading them does not mark them read)."""
+    return notifications_for(session, user, mark_read=False)
 
 
 @public_router.get("/healthz", include_in_schema=False)

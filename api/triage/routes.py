@@ -22,7 +22,13 @@ from api.pagination import Sort
 from api.reference.service import reference_data
 from api.templating import is_htmx, render
 from api.triage import query_params as qp
-from api.triage.service import QUADRANTS, impact_effort_matrix, names_by_id, possible_owners
+from api.triage.service import (
+    QUADRANTS,
+    impact_effort_matrix,
+    names_by_id,
+    possible_owners,
+    select_items,
+)
 from schemas.accounts import User
 from schemas.audit import RecordKind
 from schemas.enums import IdeaStatus, Waste
@@ -85,26 +91,16 @@ def queue(request: Request, user: ManagerUser, session: SessionDep) -> Response:
     return render(request, template, context)
 
 
-def _items(
-    pairs: list[tuple[Any, str]], selected: Any, any_text: str | None
-) -> list[dict[str, Any]]:
-    head = [{"value": "", "text": any_text}] if any_text else []
-    return head + [
-        {"value": str(value), "text": text, "selected": str(value) == str(selected)}
-        for value, text in pairs
-    ]
-
-
 def _choices(session: Session, filters: IdeaFilters, sort: Sort) -> dict[str, list[dict[str, Any]]]:
     """The filter form's select items, with the current choice selected."""
     reference = reference_data(session)
     return {
-        "status": _items(
+        "status": select_items(
             [(o["value"], o["label"]) for o in reference["idea_statuses"]],
             filters.status,
             "Any status",
         ),
-        "flag": _items(
+        "flag": select_items(
             [
                 (Flag.needs_first_response, "Needs a first response (7 days)"),
                 (Flag.stalled, "Stalled (no update for 30 days)"),
@@ -112,17 +108,19 @@ def _choices(session: Session, filters: IdeaFilters, sort: Sort) -> dict[str, li
             filters.flag,
             "All ideas",
         ),
-        "team_id": _items(
+        "team_id": select_items(
             [(t["id"], t["name"]) for t in reference["teams"]], filters.team_id, "Any team"
         ),
-        "aim": _items([(a["id"], a["name"]) for a in reference["aims"]], filters.aim, "Any aim"),
-        "waste": _items(
+        "aim": select_items(
+            [(a["id"], a["name"]) for a in reference["aims"]], filters.aim, "Any aim"
+        ),
+        "waste": select_items(
             [(o["value"], o["label"]) for o in reference["wastes"]], filters.waste, "Any waste"
         ),
-        "owner_id": _items(
+        "owner_id": select_items(
             [(o["id"], o["name"]) for o in possible_owners(session)], filters.owner_id, "Anyone"
         ),
-        "sort": _items(
+        "sort": select_items(
             [
                 (Sort.newest, "Newest first"),
                 (Sort.oldest, "Oldest first"),
@@ -137,7 +135,7 @@ def _choices(session: Session, filters: IdeaFilters, sort: Sort) -> dict[str, li
 def _next_query(request: Request, cursor: str | None) -> str | None:
     if cursor is None:
         return None
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor" and v]
+    kept = [(k, v) for k, v in request.query_params.multiselect_items() if k != "cursor" and v]
     from urllib.parse import urlencode
 
     return urlencode([*kept, ("cursor", cursor)])

@@ -82,3 +82,14 @@ def impact_effort_matrix(session: Session, viewer: User) -> Matrix:
     )
     matrix.unrated = int(session.execute(unrated).scalar_one())
     return matrix
+
+
+def select_items(
+    pairs: list[tuple[Any, str]], selected: Any, any_text: str | None
+) -> list[dict[str, Any]]:
+    """Items for an NHS select: an optional "any" first, the current choice selected."""
+    head = [{"value": "", "text": any_text}] if any_text else []
+    return head + [
+        {"value": str(value), "text": text, "selected": str(value) == str(selected)}
+        for value, text in pairs
+    ]

@@ -241,3 +241,39 @@ def test_moves_on_unknown_records_are_404(manager: Any) -> None:
         manager.post(f"/api/v1/handovers/{new_id()}/comments", json={"body": "x"}).status_code
         == 404
     )
+
+
+def test_the_submitter_sees_feedback_and_updates_under_mine(crew: Any, manager: Any) -> None:
+    record_id = submitted_idea(crew, title="Feedback please")
+    manager.post(
+        f"/api/v1/ideas/{record_id}/comments", json={"body": "Great idea — we'll trial it."}
+    )
+    manager.post(f"/api/v1/ideas/{record_id}/transitions", json={"to": "under_review"})
+    feedback = crew.get("/api/v1/me/submissions").json()["feedback"][record_id]
+    assert [f["text"] for f in feedback] == [
+        "Comment: Great idea — we'll trial it.",
+        "Moved to Under review.",
+    ]
+    unread = crew.get("/api/v1/me/notifications").json()
+    assert [n["read"] for n in unread] == [False, False]
+    page = crew.get("/mine").text
+    assert "Latest updates" in page and "Your idea is now: Under review" in page
+    assert "we&#39;ll trial it" in page or "we'll trial it" in page
+    assert not any(n["read"] for n in crew.get("/api/v1/me/notifications").json())
+    assert crew.form("/mine/notifications/read", {}, page="/mine").status_code == 303
+    assert all(n["read"] for n in crew.get("/api/v1/me/notifications").json())
+
+
+def test_internal_notes_never_reach_the_submitter(crew: Any, manager: Any) -> None:
+    record_id = submitted_idea(crew)
+    manager.post(f"/api/v1/ideas/{record_id}/transitions", json={"to": "under_review"})
+    manager.post(
+        f"/api/v1/ideas/{record_id}/transitions",
+        json={"to": "accepted", "equity_note": "Internal: check the night shift too."},
+    )
+    etag = manager.get(f"/api/v1/ideas/{record_id}").headers["etag"]
+    manager.patch(f"/api/v1/ideas/{record_id}", json={"impact": 2}, headers={"If-Match": etag})
+    body = crew.get("/api/v1/me/submissions").json()
+    assert "night shift" not in str(body)
+    assert "impact" not in str(body["feedback"])
+    assert "night shift" not in crew.get("/mine").text
