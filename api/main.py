@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from api.admin import routes as admin_routes
 from api.auth import routes as auth_routes
 from api.auth.identity import IdentityDep, identify
 from api.config import get_settings
@@ -54,6 +55,7 @@ def create_app() -> FastAPI:
         reference_routes.router,
         triage_routes.router,
         handover_pages.router,
+        admin_routes.router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods.
         app.include_router(router, dependencies=[Depends(identify)])

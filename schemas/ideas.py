@@ -20,6 +20,8 @@ class Idea(SQLModel, table=True):
     __table_args__ = (
         Index("ix_idea_status_received", "status", "received_at"),
         Index("ix_idea_received_id", "received_at", "id"),
+        Index("ix_idea_updated_id", "updated_at", "id"),
+        Index("ix_idea_impact_effort", "impact", "effort", "status", "received_at"),
     )
 
     id: uuid.UUID = Field(primary_key=True)

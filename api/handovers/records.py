@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlmodel import Session
 
-from api.reference.service import active_ids
+from api.reference.service import known_ids
 from api.sync.kinds import RecordKind
 from schemas.accounts import Partner
 from schemas.field_errors import FieldError
@@ -55,7 +55,7 @@ def _links(record_id: uuid.UUID, data: BaseModel) -> list[tuple[Table, dict[str,
 
 def _check_references(session: Session, records: list[BaseModel]) -> list[list[FieldError]]:
     notes = [r for r in records if isinstance(r, HandoverIn)]
-    partners = active_ids(session, Partner, (n.partner_id for n in notes))
+    partners = known_ids(session, Partner, (n.partner_id for n in notes))
     return [
         []
         if note.partner_id in partners

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlmodel import Session
 
-from api.reference.service import active_ids
+from api.reference.service import known_ids
 from api.sync.kinds import RecordKind
 from schemas.accounts import Aim, Team
 from schemas.field_errors import FieldError
@@ -54,8 +54,8 @@ def _links(record_id: uuid.UUID, data: BaseModel) -> list[tuple[Table, dict[str,
 
 def _check_references(session: Session, records: list[BaseModel]) -> list[list[FieldError]]:
     ideas = [r for r in records if isinstance(r, IdeaIn)]
-    teams = active_ids(session, Team, (i.team_id for i in ideas))
-    aims = active_ids(session, Aim, (a for i in ideas for a in i.aims))
+    teams = known_ids(session, Team, (i.team_id for i in ideas))
+    aims = known_ids(session, Aim, (a for i in ideas for a in i.aims))
     problems: list[list[FieldError]] = []
     for idea in ideas:
         errors = []

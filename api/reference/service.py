@@ -21,15 +21,15 @@ from schemas.enums import (
 )
 
 
-def active_ids(
+def known_ids(
     session: Session, model: type[Team] | type[Partner] | type[Aim], ids: Iterable[int]
 ) -> set[int]:
+    """Which of these ids exist, active or not: a note written offline before a partner was
+    deactivated still names where it happened (the forms offer only active ones)."""
     wanted = set(ids)
     if not wanted:
         return set()
-    rows = session.execute(
-        select(model.id).where(model.id.in_(wanted), model.active.is_(True))  # type: ignore[union-attr,attr-defined]
-    )
+    rows = session.execute(select(model.id).where(model.id.in_(wanted)))  # type: ignore[union-attr]
     return {row[0] for row in rows}
 
 

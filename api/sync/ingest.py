@@ -104,9 +104,25 @@ def ingest(session: Session, user_id: int, items: list[Submitted]) -> list[ItemR
 
     for kind_name, entries in by_kind.items():
         kind = KINDS[kind_name]
-        problems = kind.check_references(session, [e.data for e in entries])
+        # A replay is judged before today's reference checks: a stored record stays acknowledged
+        # even if, say, its partner organisation has been deactivated since.
+        stored = _stored(session, kind, {e.record_id for e in entries})
+        new: list[_Valid] = []
+        for entry in entries:
+            if entry.record_id in stored:
+                stored_hash, stored_owner = stored[entry.record_id]
+                outcome = replay_outcome(
+                    stored_hash=stored_hash,
+                    stored_owner=stored_owner,
+                    sent_hash=entry.digest,
+                    sender=user_id,
+                )
+                results[entry.position] = ItemResult(str(entry.record_id), kind_name, outcome)
+            else:
+                new.append(entry)
+        problems = kind.check_references(session, [e.data for e in new])
         storable: list[_Valid] = []
-        for entry, errors in zip(entries, problems, strict=True):
+        for entry, errors in zip(new, problems, strict=True):
             if errors:
                 results[entry.position] = ItemResult(
                     str(entry.record_id), kind_name, Outcome.rejected, errors
@@ -117,6 +133,19 @@ def ingest(session: Session, user_id: int, items: list[Submitted]) -> list[ItemR
             results[entry.position] = ItemResult(str(entry.record_id), kind_name, outcome)
 
     return [r for r in results if r is not None]
+
+
+def _stored(
+    session: Session, kind: RecordKind, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, int]]:
+    """Content fingerprint and submitter of those of `ids` already stored."""
+    if not ids:
+        return {}
+    owner = kind.table.c[kind.owner_column]
+    found = session.execute(
+        select(kind.table.c.id, kind.table.c.content_hash, owner).where(kind.table.c.id.in_(ids))
+    )
+    return {row[0]: (row[1], row[2]) for row in found}
 
 
 def _store(
@@ -147,16 +176,8 @@ def _store(
     for table, link_rows in links.items():
         session.execute(_insert(session, table).values(link_rows).on_conflict_do_nothing())
 
-    stored: dict[uuid.UUID, tuple[str, int]] = {}
-    existing = [rid for rid in first if rid not in created]
-    if existing:
-        owner = kind.table.c[kind.owner_column]
-        found = session.execute(
-            select(kind.table.c.id, kind.table.c.content_hash, owner).where(
-                kind.table.c.id.in_(existing)
-            )
-        )
-        stored = {row[0]: (row[1], row[2]) for row in found}
+    # Ids that were not new a moment ago either (a concurrent request stored them first).
+    stored = _stored(session, kind, {rid for rid in first if rid not in created})
 
     outcomes: list[tuple[_Valid, Outcome]] = []
     for entry in entries:

@@ -135,7 +135,7 @@ def _choices(session: Session, filters: IdeaFilters, sort: Sort) -> dict[str, li
 def _next_query(request: Request, cursor: str | None) -> str | None:
     if cursor is None:
         return None
-    kept = [(k, v) for k, v in request.query_params.multiselect_items() if k != "cursor" and v]
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor" and v]
     from urllib.parse import urlencode
 
     return urlencode([*kept, ("cursor", cursor)])

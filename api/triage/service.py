@@ -3,7 +3,6 @@ and the impact/effort matrix."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +14,6 @@ from api.ideas.service import OPEN_STATUSES, to_read
 from schemas.accounts import Aim, Partner, Team, User
 from schemas.enums import Role
 from schemas.ideas import Idea, IdeaRead
-
-MATRIX_LIMIT = 400
 
 
 def names_by_id(session: Session) -> dict[str, dict[int, str]]:
@@ -44,39 +41,57 @@ QUADRANTS = [
     ("fill_ins", "Fill-ins", "Low impact, low effort"),
     ("thankless", "Thankless tasks", "Low impact, high effort"),
 ]
+_RANGES = {
+    "quick_wins": ((2, 3), (1, 2)),
+    "major_projects": ((2, 3), (3,)),
+    "fill_ins": ((1,), (1, 2)),
+    "thankless": ((1,), (3,)),
+}
+PER_QUADRANT = 25
 
 
 def quadrant(impact: int, effort: int) -> str:
-    high_impact, high_effort = impact >= 2, effort >= 3
-    if high_impact:
-        return "major_projects" if high_effort else "quick_wins"
-    return "thankless" if high_effort else "fill_ins"
+    return next(k for k, (i, e) in _RANGES.items() if impact in i and effort in e)
 
 
 @dataclass
 class Matrix:
-    quadrants: dict[str, list[IdeaRead]] = field(default_factory=lambda: defaultdict(list))
+    quadrants: dict[str, list[IdeaRead]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
     unrated: int = 0
 
 
 def impact_effort_matrix(session: Session, viewer: User) -> Matrix:
-    open_ideas = select(Idea).where(Idea.status.in_([s.value for s in OPEN_STATUSES]))  # type: ignore[attr-defined]
-    rated = list(
-        session.execute(
-            open_ideas.where(Idea.impact.is_not(None), Idea.effort.is_not(None))  # type: ignore[union-attr]
-            .order_by(Idea.impact.desc(), Idea.effort.asc(), Idea.received_at.desc())  # type: ignore[union-attr]
-            .limit(MATRIX_LIMIT)
-        ).scalars()
-    )
+    """Per quadrant, how many open ideas sit there and the 25 received most recently; each query
+    rides the (impact, effort, status, received_at) index, so it stays quick on a large queue."""
+    open_values = [s.value for s in OPEN_STATUSES]
     matrix = Matrix()
-    names = user_names(session, {i.submitted_by for i in rated})
-    for idea in rated:
-        matrix.quadrants[quadrant(idea.impact, idea.effort)].append(to_read(idea, viewer, names))  # type: ignore[arg-type]
+    shown: list[Idea] = []
+    for key, (impacts, efforts) in _RANGES.items():
+        where = (
+            Idea.impact.in_(impacts),  # type: ignore[union-attr]
+            Idea.effort.in_(efforts),  # type: ignore[union-attr]
+            Idea.status.in_(open_values),  # type: ignore[attr-defined]
+        )
+        matrix.counts[key] = int(
+            session.execute(select(func.count()).select_from(Idea).where(*where)).scalar_one()
+        )
+        ideas = list(
+            session.execute(
+                select(Idea).where(*where).order_by(Idea.received_at.desc()).limit(PER_QUADRANT)  # type: ignore[attr-defined]
+            ).scalars()
+        )
+        shown += ideas
+        matrix.quadrants[key] = ideas  # type: ignore[assignment]
+    names = user_names(session, {i.submitted_by for i in shown})
+    matrix.quadrants = {
+        k: [to_read(i, viewer, names) for i in v] for k, v in matrix.quadrants.items()
+    }  # type: ignore[arg-type]
     unrated = (
         select(func.count())
         .select_from(Idea)
         .where(
-            Idea.status.in_([s.value for s in OPEN_STATUSES]),  # type: ignore[attr-defined]
+            Idea.status.in_(open_values),  # type: ignore[attr-defined]
             Idea.impact.is_(None) | Idea.effort.is_(None),  # type: ignore[union-attr]
         )
     )

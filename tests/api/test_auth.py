@@ -813,7 +813,8 @@ def test_get_requests_never_change_state(crew: Client) -> None:
     before = (count(Idea), count(Handover), count(UserSession), count(ThrottleEvent))
     assert crew.get("/api/v1/sync").status_code == 405
     assert crew.get("/ideas", params=_idea_form()).status_code in {404, 405}
-    assert crew.get("/handovers", params={"id": new_id()}).status_code in {404, 405}
+    # GET /handovers is the managers' list: a reporter is refused, and nothing is stored.
+    assert crew.get("/handovers", params={"id": new_id()}).status_code == 403
     assert crew.get("/login", params={"email": CREW, "password": WRONG}).status_code == 303
     assert crew.get("/signup", params={"email": "x@nhs.net"}).status_code == 200
     after = (count(Idea), count(Handover), count(UserSession), count(ThrottleEvent))

@@ -172,3 +172,15 @@ def test_triage_pages_keep_to_the_shell(manager: Any, path: str) -> None:
     html = manager.get(path).text
     assert "data-outbox-count" in html and 'name="csrf-token"' in html
     assert "style=" not in html
+
+
+def test_the_next_page_link_keeps_the_filters(crew: Any, manager: Any) -> None:
+    for n in range(26):
+        submit(crew, title=f"Filtered idea {n:02d}", wastes=["inventory"])
+    first = manager.get("/triage", params={"waste": "inventory", "sort": "oldest"}).text
+    link = re.search(r'href="/triage\?([^"]+)"[^>]*>Next page', first)
+    assert link
+    query = link.group(1).replace("&amp;", "&")
+    assert "waste=inventory" in query and "sort=oldest" in query
+    second = manager.get("/triage?" + query).text
+    assert "Filtered idea 25" in second and "Filtered idea 00" not in second

@@ -1,0 +1,193 @@
+"""p95 of the managers' /triage page with 100,000 ideas, against /outbox (a signed-in page with no record queries) as the floor."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.server import BenchServer, percentile
+
+DOMAIN = [
+    "trolley",
+    "discharge",
+    "pharmacy",
+    "rota",
+    "handover",
+    "bay",
+    "corridor",
+    "keys",
+    "paperwork",
+    "bariatric",
+    "oxygen",
+    "wheelchair",
+    "transport",
+    "booking",
+    "ward",
+    "nurse",
+    "clinic",
+    "delay",
+    "waiting",
+    "form",
+    "checklist",
+]
+
+
+def vocabulary(rng: random.Random, size: int = 4000) -> tuple[list[str], list[float]]:
+    """Words with Zipf-like frequencies (as in real text), the domain words among the common ones."""
+    syllables = [
+        "ca",
+        "te",
+        "ri",
+        "no",
+        "mal",
+        "sto",
+        "pen",
+        "dur",
+        "vi",
+        "lo",
+        "gra",
+        "shi",
+        "ter",
+        "ba",
+    ]
+    made = {"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(size * 2)}
+    words = DOMAIN + sorted(made)[: size - len(DOMAIN)]
+    rng.shuffle(words)
+    return words, [1 / (rank + 1) for rank in range(len(words))]
+
+
+def seed_ideas(data_dir: Path, count: int) -> float:
+    """Insert `count` ideas straight into the database (Core, batches of 5,000); seconds taken."""
+    os.environ["FRONTLINE_DATA_DIR"] = str(data_dir)
+    from sqlalchemy import insert, select
+
+    from api.db import get_engine
+    from schemas.accounts import Aim, Team, User
+    from schemas.ideas import Idea, IdeaAim, IdeaWaste
+
+    engine = get_engine()
+    rng = random.Random(42)
+    with engine.begin() as connection:
+        teams = list(connection.execute(select(Team.id)).scalars())
+        aims = list(connection.execute(select(Aim.id)).scalars())
+        users = list(connection.execute(select(User.id)).scalars())
+    words, weights = vocabulary(rng)
+
+    def text(k: int) -> str:
+        return " ".join(rng.choices(words, weights=weights, k=k))
+
+    statuses = (
+        ["submitted"] * 5
+        + ["under_review"] * 2
+        + ["accepted", "testing", "implemented", "declined"]
+    )
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    for start in range(0, count, 5000):
+        ideas, links, wastes = [], [], []
+        for _ in range(min(5000, count - start)):
+            record_id = uuid.uuid4()
+            received = now - timedelta(minutes=rng.randrange(0, 3 * 365 * 24 * 60))
+            title = text(5).capitalize()
+            idea_aims = rng.sample(aims, k=rng.randint(1, 2))
+            status = rng.choice(statuses)
+            rated = status != "submitted" and rng.random() < 0.7  # managers rate what they review
+            ideas.append(
+                {
+                    "id": record_id,
+                    "title": title,
+                    "problem": text(40),
+                    "proposal": text(40),
+                    "wastes": ["waiting"],
+                    "aims": idea_aims,
+                    "benefits": [],
+                    "team_id": rng.choice(teams),
+                    "show_name": rng.random() > 0.2,
+                    "status": status,
+                    "submitted_by": rng.choice(users),
+                    "version": 1,
+                    "content_hash": "0" * 64,
+                    "created_at": received,
+                    "received_at": received,
+                    "updated_at": received,
+                    "impact": (rated and rng.randint(1, 3)) or None,
+                    "effort": (rated and rng.randint(1, 3)) or None,
+                }
+            )
+            links += [{"idea_id": record_id, "aim_id": a} for a in idea_aims]
+            wastes.append({"idea_id": record_id, "waste": "waiting"})
+        with engine.begin() as connection:
+            connection.execute(insert(Idea), ideas)
+            connection.execute(insert(IdeaAim), links)
+            connection.execute(insert(IdeaWaste), wastes)
+    return time.perf_counter() - started
+
+
+QUERIES = [
+    "/triage",
+    "/triage?status=submitted",
+    "/triage?flag=needs_first_response",
+    "/triage?q=trolley+pharmacy",
+    "/triage?aim=2&sort=oldest",
+    "/triage?view=matrix",
+]
+
+
+def measure(client, path: str, repeats: int) -> list[float]:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: {response.status_code}")
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ideas", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=40)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        server = BenchServer(data_dir)
+        server.cli("migrate")
+        server.cli("demo")
+        seconds = seed_ideas(data_dir, args.ideas)
+        print(f"seeded {args.ideas:,} ideas in {seconds:.1f} s")
+        server.start()
+        try:
+            client = server.signed_in("manager@demo.nhs.uk", "manager-demo-pass")
+            measure(client, "/outbox", 5)
+            floor = measure(client, "/outbox", args.repeats * 2)
+            floor_p95 = percentile(floor, 0.95)
+            print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'p95 / floor':>12}")
+            print(
+                f"{'/outbox (floor)':40} {percentile(floor, 0.5) * 1000:8.1f} {floor_p95 * 1000:8.1f} {1.0:12.1f}"
+            )
+            all_times: list[float] = []
+            for path in QUERIES:
+                measure(client, path, 3)
+                times = measure(client, path, args.repeats)
+                all_times += times
+                p95 = percentile(times, 0.95)
+                print(
+                    f"{path:40} {percentile(times, 0.5) * 1000:8.1f} {p95 * 1000:8.1f} {p95 / floor_p95:12.1f}"
+                )
+            p95 = percentile(all_times, 0.95)
+            print(
+                f"{'all /triage requests':40} {percentile(all_times, 0.5) * 1000:8.1f} {p95 * 1000:8.1f} {p95 / floor_p95:12.1f}"
+            )
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
