@@ -14,6 +14,7 @@ from api.auth import routes as auth_routes
 from api.auth.identity import IdentityDep, identify
 from api.config import get_settings
 from api.errors import NotSignedIn, install_error_handlers
+from api.exports import routes as export_routes
 from api.handovers import routes as handover_routes
 from api.ideas import routes as idea_routes
 from api.log_format import configure_logging
@@ -56,6 +57,7 @@ def create_app() -> FastAPI:
         triage_routes.router,
         handover_pages.router,
         admin_routes.router,
+        export_routes.router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods.
         app.include_router(router, dependencies=[Depends(identify)])

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
 from api.audit.service import events_of
@@ -47,21 +47,32 @@ def create_handover(body: HandoverSubmission, user: CurrentUser, session: Sessio
     )
 
 
-@api_router.get("", response_model=HandoverPage)
-def handovers_list(
-    user: ManagerUser,
-    session: SessionDep,
+def handover_filters(
     status: HandoverStatus | None = None,
     partner_id: Annotated[int | None, Query(gt=0)] = None,
     category: Category | None = None,
     harm: Harm | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[
+        date | None, Query(alias="from", description="London date, inclusive")
+    ] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="London date, inclusive")] = None,
+) -> HandoverFilters:
+    """The list filters as query parameters, shared by the list and the CSV export."""
+    return HandoverFilters(status, partner_id, category, harm, q, date_from, date_to)
+
+
+HandoverFiltersDep = Annotated[HandoverFilters, Depends(handover_filters)]
+
+
+@api_router.get("", response_model=HandoverPage)
+def handovers_list(
+    user: ManagerUser,
+    session: SessionDep,
+    filters: HandoverFiltersDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> HandoverPage:
-    filters = HandoverFilters(status, partner_id, category, harm, q, date_from, date_to)
     items, next_cursor = list_handovers(session, user, filters, cursor, limit)
     return HandoverPage(items=items, next_cursor=next_cursor)
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlmodel import Session
 
 from api.auth.users import user_names
@@ -48,6 +48,15 @@ def list_handovers(
 ) -> tuple[list[HandoverRead], str | None]:
     if viewer.role == Role.reporter:
         raise Forbidden()
+    statement = filtered_handovers(filters)
+    rows = list(session.execute(page_after(statement, Handover, cursor, limit)).scalars())
+    page, next_cursor = split_page(rows, limit)
+    names = user_names(session, {n.reported_by for n in page})
+    return [to_read(n, names) for n in page], next_cursor
+
+
+def filtered_handovers(filters: HandoverFilters) -> Select[tuple[Handover]]:
+    """The managers' filters as one statement, shared by the list, its page and the CSV export."""
     statement = select(Handover)
     if filters.status:
         statement = statement.where(Handover.status == filters.status)
@@ -76,7 +85,4 @@ def list_handovers(
         statement = statement.where(Handover.occurred_at >= start)
     if end:
         statement = statement.where(Handover.occurred_at < end)
-    rows = list(session.execute(page_after(statement, Handover, cursor, limit)).scalars())
-    page, next_cursor = split_page(rows, limit)
-    names = user_names(session, {n.reported_by for n in page})
-    return [to_read(n, names) for n in page], next_cursor
+    return statement

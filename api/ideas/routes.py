@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
 from api.audit.service import events_of
@@ -40,26 +40,37 @@ def create_idea(body: IdeaSubmission, user: CurrentUser, session: SessionDep) ->
     )
 
 
-@api_router.get("", response_model=IdeaPage)
-def ideas_list(
-    user: ManagerUser,
-    session: SessionDep,
+def idea_filters(
     status: IdeaStatus | None = None,
     team_id: Annotated[int | None, Query(gt=0)] = None,
     aim: Annotated[int | None, Query(gt=0)] = None,
     waste: Waste | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[
+        date | None, Query(alias="from", description="London date, inclusive")
+    ] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="London date, inclusive")] = None,
     flag: Flag | None = None,
     owner_id: Annotated[int | None, Query(gt=0)] = None,
+) -> IdeaFilters:
+    """The list filters as query parameters, shared by the list and the CSV export."""
+    return IdeaFilters(status, team_id, aim, waste, q, date_from, date_to, flag, owner_id)
+
+
+IdeaFiltersDep = Annotated[IdeaFilters, Depends(idea_filters)]
+
+
+@api_router.get("", response_model=IdeaPage)
+def ideas_list(
+    user: ManagerUser,
+    session: SessionDep,
+    filters: IdeaFiltersDep,
     sort: Sort = Sort.newest,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> IdeaPage:
     """Filters combine; `q` is full-text (words, prefix-matched on SQLite); `flag` picks ideas that
     need a first response (7 days) or have stalled (30 days without an update)."""
-    filters = IdeaFilters(status, team_id, aim, waste, q, date_from, date_to, flag, owner_id)
     items, next_cursor = list_ideas(session, user, filters, cursor, limit, sort)
     return IdeaPage(items=items, next_cursor=next_cursor)
 

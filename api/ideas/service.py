@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, select
 from sqlmodel import Session
 
 from api.auth.users import user_names
@@ -114,6 +114,15 @@ def list_ideas(
     if viewer.role == Role.reporter:
         raise Forbidden()
     now = utcnow()
+    statement = filtered_ideas(session, filters, now)
+    rows = list(session.execute(page_after(statement, Idea, cursor, limit, sort)).scalars())
+    page, next_cursor = split_page(rows, limit, sort)
+    names = user_names(session, {i.submitted_by for i in page})
+    return [to_read(i, viewer, names, now) for i in page], next_cursor
+
+
+def filtered_ideas(session: Session, filters: IdeaFilters, now: datetime) -> Select[tuple[Idea]]:
+    """The managers' filters as one statement, shared by the queue, the API list and the export."""
     statement = select(Idea)
     if filters.flag:
         statement = statement.where(_flag_condition(filters.flag, now))
@@ -138,7 +147,4 @@ def list_ideas(
         statement = statement.where(Idea.received_at >= start)
     if end:
         statement = statement.where(Idea.received_at < end)
-    rows = list(session.execute(page_after(statement, Idea, cursor, limit, sort)).scalars())
-    page, next_cursor = split_page(rows, limit, sort)
-    names = user_names(session, {i.submitted_by for i in page})
-    return [to_read(i, viewer, names, now) for i in page], next_cursor
+    return statement
