@@ -1,4 +1,4 @@
-"""The `frontline` command: serve, migrate, demo, create-user."""
+"""The `frontline` command: serve, migrate, demo, create-user, vapid, worker."""
 
 from __future__ import annotations
 
@@ -93,6 +93,40 @@ def serve(
         proxy_headers=settings.trusted_proxy_count > 0,
         access_log=False,
     )
+
+
+@app.command()
+def vapid() -> None:
+    """Print a new VAPID key pair for FRONTLINE_VAPID_PRIVATE_KEY / FRONTLINE_VAPID_PUBLIC_KEY.
+
+    The server's own stored pair (FRONTLINE_DATA_DIR/vapid_private.pem) is not touched."""
+    from api.push.keys import generate_key_pair
+
+    private, public = generate_key_pair()
+    typer.echo(f"FRONTLINE_VAPID_PRIVATE_KEY={private}")
+    typer.echo(f"FRONTLINE_VAPID_PUBLIC_KEY={public}")
+    typer.echo(
+        "Keep the private key like a password (a secrets store, never the repository). "
+        "Browsers subscribed under other keys subscribe again on their next visit.",
+        err=True,
+    )
+
+
+@app.command()
+def worker(
+    interval: Annotated[
+        float, typer.Option(min=0.5, help="Seconds between looks at the queue")
+    ] = 5.0,
+    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit")] = False,
+) -> None:
+    """Deliver push notifications until SIGTERM or Ctrl-C (where FRONTLINE_PUSH_WORKER=off)."""
+    from api.log_format import configure_logging
+    from api.push.delivery import run_worker
+
+    configure_logging()
+    handled = run_worker(get_engine(), interval=interval, once=once)
+    if once:
+        typer.echo(f"Handled {handled} push deliveries.")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me-local-development-only"  # noqa: S105 - a placeholder production refuses
@@ -83,6 +83,24 @@ class Settings(BaseSettings):
         default="FULL",
         description="SQLite PRAGMA synchronous: FULL (default, an acknowledged record survives "
         "power loss) or NORMAL (faster; may lose the last commits on power loss).",
+    )
+
+    vapid_private_key: SecretStr | None = Field(
+        default=None,
+        description="VAPID private key for web push (base64url; `frontline vapid` prints a pair). "
+        "Empty: made on first start and kept in FRONTLINE_DATA_DIR/vapid_private.pem (0600).",
+    )
+    vapid_public_key: str | None = Field(
+        default=None, description="Optional; checked against the private key at start."
+    )
+    vapid_subject: str = Field(
+        default="mailto:frontline@localhost",
+        description="Contact for push services (mailto: or https://). Set a real one in production: "
+        "Apple refuses localhost.",
+    )
+    push_worker: bool = Field(
+        default=True,
+        description="Deliver push from a thread in each web process; off: run `frontline worker`.",
     )
 
     @field_validator("sqlite_synchronous")

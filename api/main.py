@@ -19,6 +19,9 @@ from api.handovers import routes as handover_routes
 from api.ideas import routes as idea_routes
 from api.log_format import configure_logging
 from api.pages import routes as page_routes
+from api.pdsa import routes as pdsa_routes
+from api.push import delivery as push_delivery
+from api.push import routes as push_routes
 from api.reference import routes as reference_routes
 from api.security.headers import BodySizeLimit, CatchAll, SecurityHeaders
 from api.sync import routes as sync_routes
@@ -35,6 +38,7 @@ def create_app() -> FastAPI:
         title="Frontline",
         version="0.1.0",
         summary="Offline-first quality improvement capture for NHS staff",
+        lifespan=push_delivery.lifespan,  # VAPID keys, and push delivery in this process
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -58,6 +62,8 @@ def create_app() -> FastAPI:
         handover_pages.router,
         admin_routes.router,
         export_routes.router,
+        pdsa_routes.router,
+        push_routes.router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods.
         app.include_router(router, dependencies=[Depends(identify)])

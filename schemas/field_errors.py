@@ -39,6 +39,12 @@ FIELD_LABELS: dict[str, str] = {
     "email": "Email address",
     "password": "Password",
     "name": "Full name",
+    "plan": "Plan",
+    "start_date": "Start date",
+    "end_date": "End date",
+    "measure_name": "Measure",
+    "day": "Date",
+    "value": "Value",
 }
 
 # What to say when a required field is missing or empty: the action the person must take.
@@ -84,6 +90,8 @@ def _message(field: str, error: Any) -> str:
         return f"{label} must refer to an existing record"
     if kind == "in_future":
         return f"{label} must not be in the future"
+    if kind == "end_before_start":
+        return "The end date must be on or after the start date"
     if kind == "too_early":
         return f"{label} must be after 1 January 2000"
     if kind in {"datetime_parsing", "datetime_type", "datetime_from_date_parsing"}:

@@ -122,7 +122,9 @@ def _p256dh(value: str) -> str:
 def _auth_secret(value: str) -> str:
     raw = decode_base64url(value)
     if raw is None or len(raw) != 16:
-        raise PydanticCustomError("push_key", "auth must be the browser's 16-byte secret (base64url)")
+        raise PydanticCustomError(
+            "push_key", "auth must be the browser's 16-byte secret (base64url)"
+        )
     return value.rstrip("=")
 
 
@@ -182,14 +184,14 @@ def endpoint_problem(endpoint: str, *, allow_loopback_http: bool) -> str | None:
         return "Endpoint must be an https URL (http only to 127.0.0.1:<port> outside production)"
     if parts.scheme != "https":
         return "Endpoint must be an https URL"
-    if not host or "." not in host or host.endswith(".") or host in {"localhost"}:
-        return "Endpoint must name a public push service host"
     try:
         ipaddress.ip_address(host)
     except ValueError:
         pass
     else:
         return "Endpoint must name a push service host, not an IP address"
+    if "." not in host or host.endswith((".", ".localhost", ".local", ".internal")):
+        return "Endpoint must name a public push service host"
     if port not in (None, 443):
         return "Endpoint must use the standard https port"
     return None
@@ -198,8 +200,14 @@ def endpoint_problem(endpoint: str, *, allow_loopback_http: bool) -> str | None:
 # What a notification may say. It travels through a third-party push service (encrypted) and shows
 # on a lock screen, so it names what changed and where to look, never what anyone wrote.
 
-_URL = r"^/(?![/\\])[A-Za-z0-9/._~#?=&%-]*$"
+_URL = r"^/[A-Za-z0-9/._~#?=&%-]*$"
 _TAG = r"^[a-z0-9][a-z0-9:._-]*$"
+
+
+def _same_site_path(value: str) -> str:
+    if value.startswith("//"):  # "//host/…" is another site, not a path on this one
+        raise ValueError("the url must be a path on this site")
+    return value
 
 
 def _no_record_text(value: str) -> str:
@@ -213,7 +221,13 @@ class PushMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    title: Annotated[str, StringConstraints(min_length=1, max_length=60), AfterValidator(_no_record_text)]
-    body: Annotated[str, StringConstraints(min_length=1, max_length=160), AfterValidator(_no_record_text)]
-    url: Annotated[str, StringConstraints(max_length=200, pattern=_URL)]
+    title: Annotated[
+        str, StringConstraints(min_length=1, max_length=60), AfterValidator(_no_record_text)
+    ]
+    body: Annotated[
+        str, StringConstraints(min_length=1, max_length=160), AfterValidator(_no_record_text)
+    ]
+    url: Annotated[
+        str, StringConstraints(max_length=200, pattern=_URL), AfterValidator(_same_site_path)
+    ]
     tag: Annotated[str, StringConstraints(max_length=64, pattern=_TAG)]

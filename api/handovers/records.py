@@ -10,9 +10,12 @@ from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlmodel import Session
 
+from api.push import messages
+from api.push import service as push
 from api.reference.service import known_ids
 from api.sync.kinds import RecordKind
 from schemas.accounts import Partner
+from schemas.enums import Role
 from schemas.field_errors import FieldError
 from schemas.handovers import Handover, HandoverCategory, HandoverIn
 
@@ -64,6 +67,16 @@ def _check_references(session: Session, records: list[BaseModel]) -> list[list[F
     ]
 
 
+def _tell_managers_of_harm(
+    session: Session, record_id: uuid.UUID, data: BaseModel, user_id: int
+) -> None:
+    """Moderate harm or worse reaches every manager's phone at once (no record text in it)."""
+    assert isinstance(data, HandoverIn)
+    if data.needs_formal_report and data.harm is not None:
+        message = messages.handover_harm_reported(record_id, data.harm)
+        push.notify_role(session, Role.manager, **message.model_dump(), exclude_user_id=user_id)
+
+
 HANDOVER_KIND = RecordKind(
     name="handover",
     model=HandoverIn,
@@ -72,4 +85,5 @@ HANDOVER_KIND = RecordKind(
     link_rows=_links,
     check_references=_check_references,
     to_row=_row,
+    after_create=_tell_managers_of_harm,
 )

@@ -41,9 +41,11 @@ def _text(value: Any) -> str | None:
 
 def push_settings() -> PushSettings:
     worker = _setting("push_worker")
+    if not isinstance(worker, bool):
+        worker = str(worker or "on").strip().lower() not in _OFF
     return PushSettings(
         vapid_private_key=_text(_setting("vapid_private_key")),
         vapid_public_key=_text(_setting("vapid_public_key")),
         vapid_subject=_text(_setting("vapid_subject")) or DEFAULT_SUBJECT,
-        worker_enabled=worker if isinstance(worker, bool) else str(worker or "on").strip().lower() not in _OFF,
+        worker_enabled=worker,
     )

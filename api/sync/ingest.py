@@ -175,6 +175,9 @@ def _store(
             links[table].append(row)
     for table, link_rows in links.items():
         session.execute(_insert(session, table).values(link_rows).on_conflict_do_nothing())
+    if kind.after_create is not None:
+        for record_id in created:
+            kind.after_create(session, record_id, first[record_id].data, user_id)
 
     # Ids that were not new a moment ago either (a concurrent request stored them first).
     stored = _stored(session, kind, {rid for rid in first if rid not in created})

@@ -25,3 +25,5 @@ class RecordKind:
     check_references: Callable[[Session, list[BaseModel]], list[list[FieldError]]]
     # The table row for a valid record.
     to_row: Callable[[Any, BaseModel, int, str, Any], dict[str, Any]]
+    # What else happens, in the same transaction, when a record is new (not on a replay).
+    after_create: Callable[[Session, Any, BaseModel, int], None] | None = None

@@ -1,0 +1,72 @@
+"""Every notification Frontline sends, worded in one place. Each names what changed and links to
+where to read it; none carries a title, narrative, comment or anything else someone typed, because a
+notification shows on a lock screen and passes through a third-party push service."""
+
+from __future__ import annotations
+
+import uuid
+
+from schemas.enums import HandoverStatus, Harm, IdeaStatus, label
+from schemas.push import PushMessage
+
+
+def idea_status_changed(idea_id: uuid.UUID, status: IdeaStatus) -> PushMessage:
+    return PushMessage(
+        title="Update on your idea",
+        body=f"Your idea has a new status: {label(status)}",
+        url=f"/mine#idea-{idea_id}",
+        tag=f"idea-{idea_id}",
+    )
+
+
+def idea_commented(idea_id: uuid.UUID) -> PushMessage:
+    return PushMessage(
+        title="Feedback on your idea",
+        body="A manager has commented on your idea",
+        url=f"/mine#idea-{idea_id}",
+        tag=f"idea-{idea_id}",
+    )
+
+
+def handover_status_changed(handover_id: uuid.UUID, status: HandoverStatus) -> PushMessage:
+    return PushMessage(
+        title="Update on your handover note",
+        body=f"Your handover note has a new status: {label(status)}",
+        url=f"/mine#handover-{handover_id}",
+        tag=f"handover-{handover_id}",
+    )
+
+
+_HARM_WORDS = {
+    Harm.moderate: "moderate harm",
+    Harm.severe: "severe harm",
+    Harm.death: "a death",
+}
+
+
+def handover_harm_reported(handover_id: uuid.UUID, harm: Harm) -> PushMessage:
+    """For managers, when a note records moderate harm or worse."""
+    return PushMessage(
+        title="Handover note to review",
+        body=f"A new handover note reports {_HARM_WORDS.get(harm, label(harm).lower())}",
+        url=f"/handovers/{handover_id}",
+        tag=f"handover-{handover_id}",
+    )
+
+
+def handover_commented(handover_id: uuid.UUID) -> PushMessage:
+    return PushMessage(
+        title="Feedback on your handover note",
+        body="A manager has commented on your handover note",
+        url=f"/mine#handover-{handover_id}",
+        tag=f"handover-{handover_id}",
+    )
+
+
+def handover_reviewed(handover_id: uuid.UUID) -> PushMessage:
+    return PushMessage(
+        title="Update on your handover note",
+        body="Your handover note has a review note or the partner's response",
+        url=f"/mine#handover-{handover_id}",
+        tag=f"handover-{handover_id}",
+    )

@@ -1,0 +1,1 @@
+"""Web push: keys, subscriptions, notifications and their delivery."""
