@@ -18,6 +18,7 @@ from api.exports import routes as export_routes
 from api.handovers import routes as handover_routes
 from api.ideas import routes as idea_routes
 from api.log_format import configure_logging
+from api.measures import routes as measure_routes
 from api.pages import routes as page_routes
 from api.pdsa import routes as pdsa_routes
 from api.push import delivery as push_delivery
@@ -64,6 +65,8 @@ def create_app() -> FastAPI:
         export_routes.router,
         pdsa_routes.router,
         push_routes.router,
+        measure_routes.api_router,
+        measure_routes.page_router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods.
         app.include_router(router, dependencies=[Depends(identify)])

@@ -1,0 +1,115 @@
+"""Measures as managers see them: JSON per SPEC §8, the charts page and the partner review pack."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from api.measures.series import Measure
+from tests.records import handover_data, new_id, reference_ids
+
+
+def send(client: Any, when: datetime, **overrides: Any) -> None:
+    body = {"id": new_id(), **handover_data(occurred_at=when.isoformat(), **overrides)}
+    assert client.post("/api/v1/handovers", json=body).status_code == 201
+
+
+def test_the_measure_json_has_the_spec_shape(crew: Any, manager: Any) -> None:
+    send(crew, datetime(2026, 11, 3, 10, tzinfo=UTC))
+    body = manager.get(
+        "/api/v1/measures/handovers-per-week", params={"from": "2026-10-05", "to": "2026-11-22"}
+    ).json()
+    assert body["measure"] == "handovers-per-week" and body["period"] == "week"
+    assert {"assurance"} <= set(body)
+    assert len(body["points"]) == 7
+    point = body["points"][4]
+    assert set(point) >= {
+        "start",
+        "value",
+        "mean",
+        "lpl",
+        "upl",
+        "special_cause",
+        "rules",
+        "variation",
+    }
+    assert point["start"] == "2026-11-02" and point["value"] == 1
+    assert [p["value"] for p in body["points"]].count(0) == 6
+
+
+@pytest.mark.parametrize("measure", [m.value for m in Measure])
+def test_every_measure_answers(manager: Any, measure: str) -> None:
+    response = manager.get(f"/api/v1/measures/{measure}")
+    assert response.status_code == 200
+    assert response.json()["period"] in {"week", "month"}
+
+
+def test_bad_measure_requests_are_refused(manager: Any, crew: Any) -> None:
+    assert manager.get("/api/v1/measures/happiness").status_code == 422
+    bad = manager.get(
+        "/api/v1/measures/handovers-per-week", params={"from": "2026-11-20", "to": "2026-11-01"}
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "from"
+    too_long = manager.get(
+        "/api/v1/measures/handovers-per-week", params={"from": "1990-01-01", "to": "2026-11-01"}
+    )
+    assert too_long.status_code == 422
+    assert crew.get("/api/v1/measures/handovers-per-week").status_code == 403
+
+
+def test_a_special_cause_shows_in_the_json(crew: Any, manager: Any) -> None:
+    start = datetime(2026, 6, 1, 9, tzinfo=UTC)  # a Monday
+    for week in range(14):
+        count = 12 if week == 13 else 2
+        for n in range(count):
+            send(crew, start + timedelta(weeks=week, hours=n))
+    body = manager.get(
+        "/api/v1/measures/handovers-per-week", params={"from": "2026-06-01", "to": "2026-09-06"}
+    ).json()
+    last = body["points"][-1]
+    assert last["value"] == 12 and last["special_cause"] and "outside_limits" in last["rules"]
+
+
+def test_the_measures_page_draws_every_chart_accessibly(manager: Any) -> None:
+    html = manager.get("/measures").text
+    assert html.count('role="img"') >= len(Measure)
+    assert "style=" not in html
+    assert "Ideas submitted per month" in html
+
+
+def test_the_partner_pack_counts_and_never_names_the_crew(crew: Any, manager: Any) -> None:
+    partner = reference_ids()["partners"][4]
+    now = datetime.now(UTC) - timedelta(days=2)
+    send(
+        crew,
+        now,
+        partner_id=partner,
+        categories=["patient_not_ready", "missing_paperwork"],
+        delay_minutes=30,
+        vehicle="PTS99",
+    )
+    send(
+        crew,
+        now - timedelta(days=1),
+        partner_id=partner,
+        categories=["patient_not_ready"],
+        delay_minutes=90,
+    )
+    send(crew, now, categories=["other"])  # another partner: not in this pack
+    html = manager.get(f"/partners/{partner}").text
+    assert ">2</span> handover notes" in html
+    assert "Patient not ready" in html and "Missing paperwork" in html
+    assert ">60</span> median delay" in html and ">90</span> 90th percentile" in html
+    assert "Casey" not in html and "PTS99" not in html
+    assert role_img(html) >= 1
+
+
+def role_img(html: str) -> int:
+    return html.count('role="img"')
+
+
+def test_an_unknown_partner_pack_is_404_and_reporters_are_refused(crew: Any, manager: Any) -> None:
+    assert manager.get("/partners/99999").status_code == 404
+    assert crew.get(f"/partners/{reference_ids()['partners'][0]}").status_code == 403
