@@ -21,7 +21,9 @@ def rows(response: Any) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
 
 
-@pytest.mark.parametrize("value", ["=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize(
+    "value", ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\tx", "\rx"]
+)
 def test_formula_starts_are_written_as_text(value: str) -> None:
     assert safe_cell(value) == "'" + value
 
@@ -37,8 +39,13 @@ def test_reporters_cannot_export(crew: Any) -> None:
 
 def test_the_idea_export_honours_filters_and_neutralises_formulas(crew: Any, manager: Any) -> None:
     ids = reference_ids()
-    crew.post("/api/v1/ideas", json={"id": new_id(), **idea_data(title="=cmd|' /C calc'!A0", wastes=["inventory"])})
-    crew.post("/api/v1/ideas", json={"id": new_id(), **idea_data(title="Quiet one", show_name=False)})
+    crew.post(
+        "/api/v1/ideas",
+        json={"id": new_id(), **idea_data(title="=cmd|' /C calc'!A0", wastes=["inventory"])},
+    )
+    crew.post(
+        "/api/v1/ideas", json={"id": new_id(), **idea_data(title="Quiet one", show_name=False)}
+    )
     everything = rows(manager.get("/api/v1/export/ideas.csv"))
     assert len(everything) == 2
     assert {r["title"] for r in everything} == {"'=cmd|' /C calc'!A0", "Quiet one"}
@@ -56,7 +63,10 @@ def test_the_handover_export_streams_in_batches_and_names_no_crew_member(
     monkeypatch.setattr(export_routes, "BATCH", 2)
     made = [new_id() for _ in range(5)]
     for record_id in made:
-        crew.post("/api/v1/handovers", json={"id": record_id, **handover_data(narrative="Waited — ünïcode ✓")})
+        crew.post(
+            "/api/v1/handovers",
+            json={"id": record_id, **handover_data(narrative="Waited — ünïcode ✓")},
+        )
     exported = rows(manager.get("/api/v1/export/handovers.csv"))
     assert sorted(r["id"] for r in exported) == sorted(made)
     assert exported[0]["narrative"] == "Waited — ünïcode ✓"

@@ -38,7 +38,10 @@ def test_a_cycle_with_points_on_a_testing_idea(crew: Any, manager: Any) -> None:
     manager.post(url, json={"day": "2026-11-03", "value": 4})
     manager.post(url, json={"day": "2026-11-04", "value": 6})
     corrected = manager.post(url, json={"day": "2026-11-03", "value": 5})
-    assert [(p["day"], p["value"]) for p in corrected.json()["points"]] == [("2026-11-03", 5.0), ("2026-11-04", 6.0)]
+    assert [(p["day"], p["value"]) for p in corrected.json()["points"]] == [
+        ("2026-11-03", 5.0),
+        ("2026-11-04", 6.0),
+    ]
     assert len(manager.get(f"/api/v1/ideas/{record_id}/pdsa").json()) == 1
 
 
@@ -55,13 +58,23 @@ def test_bad_cycles_and_points_are_refused_with_the_field_named(crew: Any, manag
     bad = manager.post(f"/api/v1/ideas/{record_id}/pdsa", json={**CYCLE, "end_date": "2026-10-01"})
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["message"] == "The end date must be on or after the start date"
-    assert manager.post(f"/api/v1/ideas/{record_id}/pdsa", json={**CYCLE, "plan": ""}).json()["detail"][0]["field"] == "plan"
+    assert (
+        manager.post(f"/api/v1/ideas/{record_id}/pdsa", json={**CYCLE, "plan": ""}).json()[
+            "detail"
+        ][0]["field"]
+        == "plan"
+    )
     cycle_id = manager.post(f"/api/v1/ideas/{record_id}/pdsa", json=CYCLE).json()["id"]
     url = f"/api/v1/ideas/{record_id}/pdsa/{cycle_id}/points"
     assert manager.post(url, json={"day": "soon", "value": 1}).status_code == 422
     assert manager.post(url, json={"day": "2026-11-03", "value": "lots"}).status_code == 422
     other = idea_in(crew, "accepted")
-    assert manager.post(f"/api/v1/ideas/{other}/pdsa/{cycle_id}/points", json={"day": "2026-11-03", "value": 1}).status_code == 404
+    assert (
+        manager.post(
+            f"/api/v1/ideas/{other}/pdsa/{cycle_id}/points", json={"day": "2026-11-03", "value": 1}
+        ).status_code
+        == 404
+    )
 
 
 def test_reporters_cannot_run_pdsa_cycles(crew: Any) -> None:
