@@ -91,4 +91,8 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs when the route returns, before the response is sent. With the
+# default ("request") FastAPI sends the response first, so a client could be told "created" (and
+# delete its copy) for a record whose commit then failed, or follow a redirect before its session
+# row was committed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -71,10 +71,13 @@ def create_app() -> FastAPI:
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods.
         app.include_router(router, dependencies=[Depends(identify)])
     app.include_router(reference_routes.public_router)
+    app.include_router(page_routes.public_router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # The service worker's modules, also loaded by pages (one copy of the outbox logic).
-    app.mount("/sw", StaticFiles(directory=SERVICE_WORKER_DIR), name="service-worker-modules")
+    app.mount(
+        "/sw", NoCacheStaticFiles(directory=SERVICE_WORKER_DIR), name="service-worker-modules"
+    )
 
     @app.get("/sw.js", include_in_schema=False)
     def service_worker() -> FileResponse:
@@ -106,6 +109,15 @@ def create_app() -> FastAPI:
         )
 
     return app
+
+
+class NoCacheStaticFiles(StaticFiles):
+    """The worker's modules: revalidated on every fetch, so an update is seen as soon as it ships."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
 
 def _schema(app: FastAPI) -> dict[str, Any]:

@@ -2,7 +2,8 @@
  * What the service worker keeps in Cache Storage, and how it answers requests (SPEC §5 O7, O8).
  *
  *   shell  (FrontlineVersion.SHELL_CACHE, per version) — CSS, scripts, icons, vendor files and
- *          the anonymous /offline page, precached at install; served cache-first.
+ *          the anonymous /offline page, precached at install; served cache-first. Static files
+ *          outside the shell are not cached at all (so never stale).
  *   pages  (PAGES_CACHE) — the last good copy of /, /ideas/new, /handovers/new, /outbox and /mine;
  *          network-first with a short timeout, so a basement opens the app at once.
  *   data   (DATA_CACHE) — /api/v1/reference and /api/v1/me/submissions; network-first.
@@ -30,8 +31,8 @@
   var STORED_AT_HEADER = 'X-Frontline-Stored-At';
 
   /**
-   * The app shell, precached at install. Every script and stylesheet a page loads must be here
-   * (tests/js/caches.test.js checks the templates against it). Not the .map file.
+   * The app shell, precached at install: what the pages that open offline (APP_PAGES and
+   * /offline) load. tests/js/caches.test.js checks their templates against it. Not the .map file.
    */
   var PRECACHE_URLS = Object.freeze([
     OFFLINE_URL,
@@ -50,6 +51,7 @@
     '/static/js/sign-out.js',
     '/static/js/install-hint.js',
     '/static/js/mine-offline.js',
+    '/static/js/push-optin.js',
     '/sw/version.js',
     '/sw/backoff.js',
     '/sw/outbox.js',
@@ -86,9 +88,9 @@
       return APP_PAGES.indexOf(path) >= 0 ? 'app-page' : 'page';
     }
     if (CACHED_API.indexOf(path) >= 0) return 'api-cached';
-    if (path === '/sw.js' || path.slice(-4) === '.map') return null;
-    if (path.indexOf('/static/') === 0 || path.indexOf('/sw/') === 0) return 'static';
-    if (path === '/manifest.webmanifest') return 'static';
+    // Only the shell is served from the cache: it is versioned, so it is never stale. Any other
+    // file (a manager page's stylesheet, say) goes to the network as if there were no worker.
+    if (PRECACHE_URLS.indexOf(path) >= 0 && path !== OFFLINE_URL) return 'static';
     return null;
   }
 

@@ -306,6 +306,24 @@
   };
 
   /**
+   * Items left in "sending" for `staleMs` or more (anyone's with a null userId), unchanged.
+   *
+   * @param {string | number | null} userId
+   * @param {number} staleMs
+   * @returns {Promise<OutboxItem[]>}
+   */
+  OutboxStore.prototype.staleSending = async function (userId, staleMs) {
+    var nowMs = this.now();
+    var items =
+      userId === null
+        ? await this.db.getAll('outbox')
+        : await this.db.getAllFromIndex('outbox', 'byUser', userKey(userId));
+    return items.filter(function (item) {
+      return item.state === STATES.SENDING && (item.sendingSince || 0) + staleMs <= nowMs;
+    });
+  };
+
+  /**
    * Puts back to "waiting" the items left in "sending" by a sender that died (a closed tab, a
    * killed worker) more than `staleMs` ago. A live sender never holds a batch that long: its
    * request times out first.

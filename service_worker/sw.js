@@ -6,13 +6,14 @@
  *   outbox.js   the IndexedDB outbox
  *   sync.js     draining the outbox to POST /api/v1/sync
  *   backoff.js  when to try again
+ *   push.js     web push: show a notification, open its page on a tap (docs/push.md)
  *
  * A classic worker with importScripts (older phones lack module workers). A new version installs,
  * then waits: the page shows "Update available — reload" and sends SKIP_WAITING when the user
  * chooses (SPEC §5: no automatic skipWaiting). Queued items live in IndexedDB, which updates never
  * touch. See docs/offline.md.
  */
-/* global importScripts, FrontlineVersion, FrontlineCaches, FrontlineOutbox, FrontlineSync, idb */
+/* global importScripts, FrontlineCaches, FrontlineOutbox, FrontlineSync, FrontlinePush, idb */
 'use strict';
 
 importScripts(
@@ -21,7 +22,8 @@ importScripts(
   '/sw/backoff.js',
   '/sw/outbox.js',
   '/sw/sync.js',
-  '/sw/caches.js'
+  '/sw/caches.js',
+  '/sw/push.js'
 );
 
 var SYNC_TAG = 'frontline-outbox';
@@ -70,22 +72,31 @@ function drainFromWorker(force) {
   return FrontlineOutbox.openOutbox({ idb: idb, indexedDB: self.indexedDB })
     .then(function (store) {
       return FrontlineSync.withOutboxLock(
-        function (renew) {
+        function (renew, lock) {
           return FrontlineSync.drain({
             store: store,
             fetch: self.fetch.bind(self),
             force: force,
             onlyUser: null,
             renew: renew,
+            lock: lock,
             onProgress: function (progress) {
               if (updates) updates.postMessage({ type: 'progress', progress: progress });
             },
           });
         },
         { locks: self.navigator && self.navigator.locks, store: store, wait: force }
-      ).finally(function () {
-        store.close();
-      });
+      )
+        .then(function (result) {
+          // Items still waiting (backing off, or the lock was busy) keep the sync registration
+          // alive: the browser fires the event again later, with its own backoff.
+          return store.dueItems(null, Infinity, true).then(function (waiting) {
+            return Object.assign({}, result, { stillWaiting: waiting.length });
+          });
+        })
+        .finally(function () {
+          store.close();
+        });
     })
     .then(function (result) {
       if (updates) {
@@ -100,8 +111,11 @@ self.addEventListener('sync', function (event) {
   if (event.tag !== SYNC_TAG) return;
   event.waitUntil(
     drainFromWorker(false).then(function (result) {
-      // Rejecting asks the browser to fire the sync event again later, with its own backoff.
-      if (result && result.status === 'retry') throw new Error('Outbox not fully sent; retry later');
+      // Rejecting asks the browser to fire the sync event again later. Not while signed out:
+      // the next page load after signing in sends.
+      if (result && result.status !== 'signed-out' && result.stillWaiting > 0) {
+        throw new Error('Outbox not fully sent; retry later');
+      }
     })
   );
 });
@@ -110,6 +124,8 @@ self.addEventListener('message', function (event) {
   var data = event.data || {};
   if (data.type === 'SKIP_WAITING') {
     self.skipWaiting();
+  } else if (data.type === 'CLAIM') {
+    event.waitUntil(self.clients.claim());
   } else if (data.type === 'DRAIN') {
     event.waitUntil(drainFromWorker(Boolean(data.force)));
   } else if (data.type === 'CLEAR_USER_CACHES') {
@@ -120,3 +136,6 @@ self.addEventListener('message', function (event) {
     );
   }
 });
+
+self.addEventListener('push', FrontlinePush.onPush);
+self.addEventListener('notificationclick', FrontlinePush.onNotificationClick);

@@ -112,8 +112,12 @@
   function fetchWithTimeout(fetchImpl, url, init, t) {
     var controller = typeof AbortController === 'function' ? new AbortController() : null;
     var timedOut = false;
+    // Called as plain functions: window.setTimeout called as a method of `t` throws
+    // "Illegal invocation" in browsers.
+    var startTimer = t.setTimeout;
+    var stopTimer = t.clearTimeout;
     return new Promise(function (resolve, reject) {
-      var timer = t.setTimeout(function () {
+      var timer = startTimer(function () {
         timedOut = true;
         if (controller) controller.abort();
         var error = new Error('The request timed out');
@@ -127,11 +131,11 @@
         })
         .then(
           function (response) {
-            t.clearTimeout(timer);
+            stopTimer(timer);
             if (!timedOut) resolve(response);
           },
           function (error) {
-            t.clearTimeout(timer);
+            stopTimer(timer);
             if (!timedOut) reject(error);
           }
         );
@@ -268,13 +272,15 @@
   /**
    * Holds the outbox lock while `fn` runs. Web Locks where the browser has them (tabs and the
    * worker share them); otherwise a lease in IndexedDB that expires if its holder dies and is
-   * renewed through the `renew` callback handed to `fn`.
+   * renewed through the `renew` callback handed to `fn`. `fn` also learns whether the lock is
+   * exclusive for sure (Web Locks: the browser frees it when its holder dies, so any item still
+   * "sending" is an orphan) or only a lease (a holder may outlive it).
    *
    * Without `wait`, returns {status: "busy"} at once if another sender holds the lock (it will
    * send what is due). With `wait` ("Send now"), waits for it.
    *
    * @template T
-   * @param {(renew: () => Promise<boolean>) => Promise<T>} fn
+   * @param {(renew: () => Promise<boolean>, lock: {exclusive: boolean}) => Promise<T>} fn
    * @param {{locks?: LockManager | null, store: *, wait?: boolean, owner?: string,
    *   sleep?: (ms: number) => Promise<void>, leaseTtlMs?: number, maxWaitMs?: number}} options
    * @returns {Promise<T | {status: 'busy'}>}
@@ -287,7 +293,7 @@
       var lockOptions = options.wait ? { mode: 'exclusive' } : { mode: 'exclusive', ifAvailable: true };
       return options.locks.request(LOCK_NAME, lockOptions, function (lock) {
         if (!lock) return { status: 'busy' };
-        return fn(noRenew);
+        return fn(noRenew, { exclusive: true });
       });
     }
     var store = options.store;
@@ -308,9 +314,12 @@
       waited += 250;
     }
     try {
-      return await fn(function () {
-        return store.acquireLease(owner, ttl);
-      });
+      return await fn(
+        function () {
+          return store.acquireLease(owner, ttl);
+        },
+        { exclusive: false }
+      );
     } finally {
       await store.releaseLease(owner);
     }
@@ -323,12 +332,14 @@
    *   store: *, fetch: typeof fetch, now?: () => number, random?: () => number,
    *   force?: boolean, onlyUser?: (string | null),
    *   onProgress?: (p: {userId: string, done: number, total: number, sending: number}) => void,
-   *   renew?: () => Promise<boolean>, timeoutMs?: number,
+   *   renew?: () => Promise<boolean>, lock?: {exclusive: boolean}, timeoutMs?: number,
    *   setTimeout?: Function, clearTimeout?: Function,
    *   limits?: {maxItems?: number, maxBytes?: number}
    * }} o
    *   force: ignore backoff ("Send now"). onlyUser: skip the drain unless this user has something
-   *   due (a page knows its user; the worker passes null and lets /api/v1/me decide).
+   *   due (a page knows its user; the worker passes null and lets /api/v1/me decide). lock: from
+   *   withOutboxLock; under an exclusive lock, items left "sending" by a closed tab are sent again
+   *   at once, under a lease only once STALE_SENDING_MS has passed.
    * @returns {Promise<{status: 'idle' | 'done' | 'retry' | 'signed-out' | 'lost-lease',
    *   userId: (string | null), acknowledged: number, attention: number, retrying: number,
    *   message?: string}>}
@@ -347,17 +358,14 @@
       return Promise.resolve(true);
     };
     var store = o.store;
+    var staleMs = o.lock && o.lock.exclusive ? 0 : STALE_SENDING_MS;
     var summary = { status: 'idle', userId: null, acknowledged: 0, attention: 0, retrying: 0 };
 
-    // Nothing due for anyone (or for this page's user): no need to ask the network anything.
+    // Nothing due for anyone (or for this page's user), nothing a dead sender left behind: no
+    // need to ask the network anything.
     var hint = o.onlyUser === undefined ? null : o.onlyUser;
     var anything = await store.dueItems(hint, now(), force);
-    if (!anything.length) {
-      // Items stuck in "sending" by a dead sender still need freeing.
-      if (hint === null) return summary;
-      var freed = await store.resetStaleSending(hint, STALE_SENDING_MS);
-      if (!freed.length) return summary;
-    }
+    if (!anything.length && !(await store.staleSending(hint, staleMs)).length) return summary;
 
     var me = await whoAmI(o.fetch, timing);
     if (me.type === 'signed-out') {
@@ -372,7 +380,7 @@
     }
     var user = me.user;
     summary.userId = user.id;
-    await store.resetStaleSending(user.id, STALE_SENDING_MS);
+    await store.resetStaleSending(user.id, staleMs);
 
     var due = await store.dueItems(user.id, now(), force);
     var total = due.length;

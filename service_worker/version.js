@@ -22,7 +22,7 @@
   var VERSION = '2026.11.24-1';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '0000000000000000';
+  var SHELL_DIGEST = 'd76490d47eaf5176';
 
   var CACHE_PREFIX = 'frontline-';
 

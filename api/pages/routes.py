@@ -21,6 +21,8 @@ from schemas.handovers import HandoverRead
 from schemas.timestamps import utcnow
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+# Pages that need no session or database: the service worker installs even when the database is down.
+public_router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/")
@@ -75,7 +77,7 @@ def outbox(request: Request, user: CurrentUser) -> Response:
     return render(request, "outbox.html", {})
 
 
-@router.get("/offline")
+@public_router.get("/offline")
 def offline(request: Request) -> Response:
     """What the service worker shows for a page it has no copy of while the phone is offline."""
     return render(request, "offline.html", {})

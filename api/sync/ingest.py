@@ -160,13 +160,14 @@ def _store(
 
     now = utcnow()
     rows = [kind.to_row(e.record_id, e.data, user_id, e.digest, now) for e in first.values()]
+    # One statement compiled once (and cached) with the rows as parameters: SQLAlchemy's
+    # "insertmanyvalues" sends them in batches and gathers RETURNING from every batch.
     statement = (
         _insert(session, kind.table)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["id"])
         .returning(kind.table.c.id)
     )
-    created = {row[0] for row in session.execute(statement)}
+    created = {row[0] for row in session.execute(statement, rows)}
 
     links: dict[Table, list[dict[str, Any]]] = defaultdict(list)
     for record_id in created:
@@ -174,7 +175,7 @@ def _store(
         for table, row in kind.link_rows(record_id, entry.data):
             links[table].append(row)
     for table, link_rows in links.items():
-        session.execute(_insert(session, table).values(link_rows).on_conflict_do_nothing())
+        session.execute(_insert(session, table).on_conflict_do_nothing(), link_rows)
     if kind.after_create is not None:
         for record_id in created:
             kind.after_create(session, record_id, first[record_id].data, user_id)

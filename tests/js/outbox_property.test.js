@@ -35,8 +35,8 @@ async function runScenario(seed, steps) {
 
   const oneDrain = (force) =>
     withOutboxLock(
-      (renew) =>
-        drain({ store, fetch: server.fetch, now: time.now, random, force, renew, timeoutMs: 5, limits: { maxItems: 1 + Math.floor(random() * 4) } }),
+      (renew, lock) =>
+        drain({ store, fetch: server.fetch, now: time.now, random, force, renew, lock, timeoutMs: 50, limits: { maxItems: 1 + Math.floor(random() * 4) } }),
       { locks, store, wait: force, sleep: () => new Promise((r) => setImmediate(r)) }
     );
 

@@ -120,6 +120,20 @@ describe('the outbox store', () => {
     assert.equal(await store.getItem('a'), undefined);
   });
 
+  it('prunes old receipts, never items', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    await store.enqueue({ id: 'old', kind: 'idea', userId: 1, data: {} });
+    await store.acknowledge('old', 'created');
+    await store.enqueue({ id: 'waiting', kind: 'idea', userId: 1, data: {} });
+    time.advance(31 * 24 * 3600 * 1000);
+    await store.enqueue({ id: 'new', kind: 'idea', userId: 1, data: {} });
+    await store.acknowledge('new', 'duplicate');
+    await store.pruneReceipts(30 * 24 * 3600 * 1000);
+    assert.deepEqual((await store.listReceipts(1)).map((r) => r.id), ['new']);
+    assert.ok(await store.getItem('waiting'), 'a month-old item stays until it is sent');
+  });
+
   it('keeps drafts per user and form', async () => {
     const store = await freshStore();
     await store.saveDraft({ userId: 1, kind: 'idea', recordId: 'r1', values: { title: ['Half'] } });

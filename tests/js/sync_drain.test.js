@@ -289,13 +289,41 @@ describe('draining the outbox', () => {
     assert.equal((await store.getItem('c')).state, 'waiting');
   });
 
-  it('frees items a dead sender left "sending", once they are stale', async () => {
+  it('calls the timers as plain functions, as browsers require ("Illegal invocation")', async () => {
+    const { store, server, add, time } = await world();
+    await add('a');
+    // window.setTimeout throws when called as a method of another object.
+    function browserSetTimeout(fn, ms) {
+      if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+      return setTimeout(fn, ms);
+    }
+    function browserClearTimeout(id) {
+      if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+      return clearTimeout(id);
+    }
+    const result = await drain({ store, fetch: server.fetch, now: time.now, setTimeout: browserSetTimeout, clearTimeout: browserClearTimeout });
+    assert.equal(result.acknowledged, 1);
+  });
+
+  it('under Web Locks, sends again at once what a closed tab left "sending"', async () => {
+    const { store, server, add, time } = await world();
+    await add('a');
+    await store.markSending(['a']); // the tab navigated away mid-send
+    const result = await withOutboxLock(
+      (renew, lock) => drain({ store, fetch: server.fetch, now: time.now, onlyUser: '1', renew, lock }),
+      { locks: fakeLocks(), store }
+    );
+    assert.equal(result.acknowledged, 1);
+  });
+
+  it('under the lease, frees items a dead sender left "sending" only once they are stale', async () => {
     const { time, store, run, add } = await world();
     await add('a');
     await store.markSending(['a']); // the tab was closed mid-send
-    assert.equal((await run({ onlyUser: '1' })).status, 'idle', 'a live sender may still hold it');
+    const lease = { exclusive: false };
+    assert.equal((await run({ onlyUser: '1', lock: lease })).status, 'idle', 'a live sender may still hold it');
     time.advance(60000);
-    assert.equal((await run({ onlyUser: '1' })).acknowledged, 1);
+    assert.equal((await run({ onlyUser: '1', lock: lease })).acknowledged, 1);
   });
 });
 

@@ -90,7 +90,8 @@ class FakeServer {
     this.plan = [];
     this.mePlan = [];
     this.requests = [];
-    this.inFlight = new Set();
+    /** id -> requests the phone is still waiting on */
+    this.inFlight = new Map();
     this.overlaps = [];
     this.latencyTicks = 1;
     this.fetch = this.fetch.bind(this);
@@ -158,10 +159,20 @@ class FakeServer {
       items: body.items,
     };
     this.requests.push(request);
+    // In flight as the phone sees it: from the request until the answer, or until the phone gives
+    // up waiting (its timeout aborts the request). An abandoned request may still be processed
+    // here, as on a real server: that is a lost response, which a retry turns into `duplicate`.
+    let open = true;
+    const close = () => {
+      if (!open) return;
+      open = false;
+      for (const id of request.ids) this.inFlight.set(id, this.inFlight.get(id) - 1);
+    };
     for (const id of request.ids) {
-      if (this.inFlight.has(id)) this.overlaps.push(id);
-      this.inFlight.add(id);
+      if (this.inFlight.get(id)) this.overlaps.push(id);
+      this.inFlight.set(id, (this.inFlight.get(id) || 0) + 1);
     }
+    if (init.signal) init.signal.addEventListener('abort', close);
     try {
       await this.tick();
       if (step === 'network') throw networkError();
@@ -199,7 +210,7 @@ class FakeServer {
       if (step === 'wrong-ids') return jsonReply(200, { results: results.map((r) => ({ ...r, id: 'someone-else' })) });
       return jsonReply(200, { results });
     } finally {
-      for (const id of request.ids) this.inFlight.delete(id);
+      close();
     }
   }
 

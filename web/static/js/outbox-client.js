@@ -66,6 +66,9 @@
     document.querySelectorAll('[data-outbox-noun]').forEach(function (node) {
       node.textContent = plural(total, 'item', 'items');
     });
+    document.querySelectorAll('[data-outbox-pronoun]').forEach(function (node) {
+      node.textContent = plural(total, 'it', 'them');
+    });
     var canSend = Boolean(pageUser) && state.counts.waiting + state.counts.sending > 0;
     document.querySelectorAll('[data-send-now]').forEach(function (node) {
       node.hidden = !canSend;
@@ -160,13 +163,14 @@
     }
     var store = state.store;
     state.running = Sync.withOutboxLock(
-      function (renew) {
+      function (renew, lock) {
         return Sync.drain({
           store: store,
           fetch: window.fetch.bind(window),
           force: force,
           onlyUser: pageUser,
           renew: renew,
+          lock: lock,
           onProgress: function (progress) {
             state.progress = progress.sending ? progress : null;
             broadcast({ type: 'progress', progress: progress });
@@ -212,7 +216,11 @@
       var now = Date.now();
       var wait = PERIOD_MS;
       items.forEach(function (item) {
-        if (item.state === 'waiting') wait = Math.min(wait, Math.max(MIN_WAIT_MS, item.nextAttemptAt - now));
+        // Items already due were just tried (or the server could not be reached): the period
+        // applies. An item whose backoff ends sooner is tried when it ends.
+        if (item.state === 'waiting' && item.nextAttemptAt > now) {
+          wait = Math.min(wait, Math.max(MIN_WAIT_MS, item.nextAttemptAt - now));
+        }
       });
       clearTimeout(state.timer);
       state.timer = setTimeout(function () {
@@ -310,8 +318,12 @@
       });
   })();
 
+  /** Receipts only reassure ("Sent from this phone: …"); a month of them is plenty. */
+  var RECEIPT_DAYS = 30;
+
   ready.then(function (client) {
     if (!client) return;
+    client.store.pruneReceipts(RECEIPT_DAYS * 24 * 60 * 60 * 1000).catch(function () {});
     document.body.classList.add('app-outbox-ready');
     refresh().then(function () {
       drainNow(false);

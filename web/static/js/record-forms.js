@@ -88,7 +88,8 @@
     var savedPanel = column.querySelector('[data-saved-panel]');
     var discardButtons = column.querySelectorAll('[data-discard-draft]');
     var fixId = new URLSearchParams(window.location.search).get('fix');
-    var defaults = collectValues(form);
+    /** What the form holds untouched; a draft is only worth keeping when it differs. */
+    var defaults = {};
     /** @type {* | null} */ var fixing = null;
     /** @type {* | null} */ var store = null;
     var draftReady = false;
@@ -101,11 +102,18 @@
       idInput.value = Outbox.newRecordId();
     }
 
-    function refreshMaxTime() {
+    /**
+     * A page copy from the cache carries the times of when it was stored: the latest allowed time
+     * (now + 5 minutes, as the server allows) and the server's "now" as the default. Both are
+     * set again from the phone's clock.
+     */
+    function refreshTimes() {
       var occurred = form.elements.namedItem('occurred_at');
-      if (occurred && occurred.type === 'datetime-local') {
-        // A page copy from the cache carries an old max; now + 5 minutes, as the server allows.
-        occurred.max = P.isoToLocalInput(new Date(Date.now() + P.FUTURE_TOLERANCE_MS).toISOString());
+      if (!occurred || occurred.type !== 'datetime-local') return;
+      var now = Date.now();
+      occurred.max = P.isoToLocalInput(new Date(now + P.FUTURE_TOLERANCE_MS).toISOString());
+      if (occurred.defaultValue) {
+        occurred.value = P.isoToLocalInput(new Date(now).toISOString());
       }
     }
 
@@ -206,7 +214,8 @@
     function resetForm() {
       form.reset();
       freshId();
-      refreshMaxTime();
+      refreshTimes();
+      defaults = collectValues(form);
       C.clearErrors(form, column);
       showDiscard(false);
     }
@@ -224,8 +233,9 @@
       });
       var formal = savedPanel.querySelector('[data-saved-formal-report]');
       if (formal) formal.hidden = FORMAL_REPORT_HARMS.indexOf(data.harm) < 0;
-      savedPanel.focus();
-      if (savedPanel.scrollIntoView) savedPanel.scrollIntoView({ block: 'start' });
+      // From the top, so the header's count ("1 item waiting on this phone") shows with it.
+      savedPanel.focus({ preventScroll: true });
+      window.scrollTo(0, 0);
     }
 
     function hideSaved() {
@@ -306,7 +316,8 @@
     /* Wiring ------------------------------------------------------------------------------- */
 
     freshId(); // O9: before anything else, never the id of a page copy
-    refreshMaxTime();
+    refreshTimes();
+    defaults = collectValues(form);
     form.addEventListener('submit', onSubmit);
     form.addEventListener('input', scheduleDraft);
     form.addEventListener('change', scheduleDraft);

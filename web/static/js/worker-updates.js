@@ -43,9 +43,17 @@
   });
 
   container
-    .register('/sw.js', { scope: '/' })
+    // updateViaCache "none": the update check also refetches the imported /sw/*.js modules past
+    // the HTTP cache, so a new version.js is seen at once (StaticFiles sends no Cache-Control, so
+    // browsers would otherwise cache those files heuristically).
+    .register('/sw.js', { scope: '/', updateViaCache: 'none' })
     .then(function (registration) {
       offer(registration);
+      // A page that opened while the first worker was still activating can miss its
+      // clients.claim(); ask again, so this page's requests go through the worker from now on.
+      container.ready.then(function (ready) {
+        if (!container.controller && ready.active) ready.active.postMessage({ type: 'CLAIM' });
+      });
       registration.addEventListener('updatefound', function () {
         var installing = registration.installing;
         if (!installing) return;
