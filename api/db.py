@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import nullcontext
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -78,9 +80,17 @@ def is_writer(session: Session) -> bool:
     return bool(session.info.get(WRITE_OPTION))
 
 
+# SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to 100 ms
+# each); queueing this process's writers on a fair lock instead keeps the database busy and the
+# waits short (bench/sync_ingest.py). PostgreSQL needs no such thing.
+_SQLITE_WRITERS = threading.Lock()
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One request, one transaction: commit when the route returns, roll back when it raises."""
-    with open_session(write=request.method not in SAFE_METHODS) as session:
+    write = request.method not in SAFE_METHODS
+    queue = _SQLITE_WRITERS if write and is_sqlite(get_engine()) else nullcontext()
+    with queue, open_session(write=write) as session:
         try:
             yield session
             session.commit()
