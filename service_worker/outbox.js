@@ -381,6 +381,37 @@
   };
 
   /**
+   * A whole batch acknowledged at once: every item deleted and its receipt kept, in one
+   * transaction (one transaction per item made a 1,000-item drain spend most of its time here).
+   *
+   * @param {Array<{id: string, outcome: 'created' | 'duplicate'}>} acknowledgements
+   * @returns {Promise<number>} how many items were removed
+   */
+  OutboxStore.prototype.acknowledgeMany = async function (acknowledgements) {
+    if (!acknowledgements.length) return 0;
+    var tx = this.db.transaction(['outbox', 'receipts'], 'readwrite');
+    var outbox = tx.objectStore('outbox');
+    var receipts = tx.objectStore('receipts');
+    var sentAt = this.isoNow();
+    var removed = 0;
+    for (var i = 0; i < acknowledgements.length; i++) {
+      var item = await outbox.get(String(acknowledgements[i].id));
+      if (!item) continue;
+      removed += 1;
+      await outbox.delete(item.id);
+      await receipts.put({
+        id: item.id,
+        kind: item.kind,
+        userId: item.userId,
+        outcome: acknowledgements[i].outcome,
+        sentAt: sentAt,
+      });
+    }
+    await tx.done;
+    return removed;
+  };
+
+  /**
    * The server answered, and the user must act: parks the item (it is sent again only when the
    * user fixes it, resends it, or sends it as new).
    *

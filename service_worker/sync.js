@@ -518,12 +518,13 @@
       }
       return counts;
     }
+    var acknowledged = [];
     for (var r = 0; r < ids.length; r++) {
       var result = verdict.results[ids[r]];
       var outcome = result && result.outcome;
       if (outcome === 'created' || outcome === 'duplicate') {
         counts.acknowledged += 1;
-        await store.acknowledge(ids[r], outcome);
+        acknowledged.push({ id: ids[r], outcome: outcome });
       } else if (outcome === 'rejected') {
         counts.attention += 1;
         var errors = Array.isArray(result.errors)
@@ -539,6 +540,7 @@
         await later(MESSAGES.noResult, null)(ids[r]);
       }
     }
+    await store.acknowledgeMany(acknowledged);
     return counts;
   }
 

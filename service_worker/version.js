@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.11.24-1';
+  var VERSION = '2026.11.24-2';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = 'd76490d47eaf5176';
+  var SHELL_DIGEST = '967c5e92c4f0d47d';
 
   var CACHE_PREFIX = 'frontline-';
 

@@ -6,6 +6,7 @@ import logging
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -135,3 +136,21 @@ class CatchAll:
             else:
                 response = PlainTextResponse("Sorry, there is a problem with the service.", 500)
             await response(scope, receive, send)
+
+
+class CompressStatic:
+    """gzip for static files only. Pages and API answers stay uncompressed: they carry the CSRF
+    token beside text a visitor can make the page reflect (BREACH)."""
+
+    def __init__(
+        self, app: ASGIApp, prefixes: tuple[str, ...] = ("/static/", "/sw/", "/sw.js")
+    ) -> None:
+        self.app = app
+        self.prefixes = prefixes
+        self.gzip = GZipMiddleware(app, minimum_size=1024)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
