@@ -269,17 +269,25 @@
    * @returns {Promise<OutboxItem[]>} the changed items
    */
   OutboxStore.prototype.updateItems = async function (ids, guard, change) {
+    // All reads, then all writes, in one transaction: IndexedDB keeps them in order and atomic,
+    // and the batch does not wait on a round trip per item.
     var tx = this.db.transaction('outbox', 'readwrite');
-    var changed = [];
     var at = this.isoNow();
-    for (var i = 0; i < ids.length; i++) {
-      var item = await tx.store.get(String(ids[i]));
-      if (!item || !guard(item)) continue;
-      change(item);
-      item.updatedAt = at;
-      await tx.store.put(item);
-      changed.push(item);
-    }
+    var found = await Promise.all(
+      ids.map(function (id) {
+        return tx.store.get(String(id));
+      })
+    );
+    var changed = found.filter(function (item) {
+      return item && guard(item);
+    });
+    await Promise.all(
+      changed.map(function (item) {
+        change(item);
+        item.updatedAt = at;
+        return tx.store.put(item);
+      })
+    );
     await tx.done;
     return changed;
   };
@@ -393,22 +401,28 @@
     var outbox = tx.objectStore('outbox');
     var receipts = tx.objectStore('receipts');
     var sentAt = this.isoNow();
-    var removed = 0;
-    for (var i = 0; i < acknowledgements.length; i++) {
-      var item = await outbox.get(String(acknowledgements[i].id));
-      if (!item) continue;
-      removed += 1;
-      await outbox.delete(item.id);
-      await receipts.put({
-        id: item.id,
-        kind: item.kind,
-        userId: item.userId,
-        outcome: acknowledgements[i].outcome,
-        sentAt: sentAt,
-      });
-    }
+    var found = await Promise.all(
+      acknowledgements.map(function (ack) {
+        return outbox.get(String(ack.id));
+      })
+    );
+    var writes = [];
+    found.forEach(function (item, i) {
+      if (!item) return;
+      writes.push(outbox.delete(item.id));
+      writes.push(
+        receipts.put({
+          id: item.id,
+          kind: item.kind,
+          userId: item.userId,
+          outcome: acknowledgements[i].outcome,
+          sentAt: sentAt,
+        })
+      );
+    });
+    await Promise.all(writes);
     await tx.done;
-    return removed;
+    return writes.length / 2;
   };
 
   /**

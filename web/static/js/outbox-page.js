@@ -250,8 +250,16 @@
     });
   });
 
+  // The outbox changes twice per batch while sending; redrawing every item each time made a long
+  // drain slow itself down (each redraw reads the whole outbox). At most one redraw per 500 ms.
+  var RENDER_GAP_MS = 500;
+  var renderPending = null;
   document.addEventListener('frontline:outbox-changed', function () {
-    render();
+    if (renderPending) return;
+    renderPending = setTimeout(function () {
+      renderPending = null;
+      render();
+    }, RENDER_GAP_MS);
   });
 
   client.ready.then(function (ready) {
