@@ -210,7 +210,7 @@ def data_table(
     classes = "nhsuk-table app-spc-table" + (" nhsuk-u-visually-hidden" if visually_hidden else "")
     value_heading = f"Value ({unit})" if unit else "Value"
     headings = [
-        "Week starting" if period == "week" else "Month",
+        {"week": "Week starting", "day": "Day"}.get(period, "Month"),
         value_heading,
         "Mean",
         "Lower process limit",
@@ -293,8 +293,8 @@ def summary_text(result: SpcResult, *, unit: str = "", period: str = "week") -> 
 
 
 def default_x_labels(result: SpcResult, period: str = "week") -> list[str]:
-    """Short labels: "3 Nov" for weeks, "Nov 2025" for months."""
-    if period == "week":
+    """Short labels: "3 Nov" for weeks and days (PDSA measures), "Nov 2025" for months."""
+    if period in ("week", "day"):
         return [f"{p.start.day} {MONTHS[p.start.month - 1]}" for p in result.points]
     return [f"{MONTHS[p.start.month - 1]} {p.start.year}" for p in result.points]
 
@@ -751,7 +751,7 @@ def _point_variation_words(point: SpcPoint) -> str:
 
 def _date(day: date, period: str) -> str:
     month = MONTHS[day.month - 1]
-    return f"{day.day} {month} {day.year}" if period == "week" else f"{month} {day.year}"
+    return f"{day.day} {month} {day.year}" if period in ("week", "day") else f"{month} {day.year}"
 
 
 def _and(words: Iterable[str]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from api.audit.service import events_of
@@ -19,6 +20,8 @@ from api.ideas.flows import comment_on_idea, move_idea, update_idea
 from api.ideas.service import Flag, IdeaFilters, get_idea_for, list_ideas
 from api.ideas.workflow import NEEDS_EQUITY_PAUSE, NEEDS_REASON, NEEDS_TARGET, allowed_moves
 from api.pagination import Sort
+from api.pdsa.service import TESTABLE, add_cycle, record_point
+from api.pdsa.view import has_cycles, pdsa_view
 from api.reference.service import reference_data
 from api.templating import is_htmx, render
 from api.triage import query_params as qp
@@ -32,7 +35,8 @@ from api.triage.service import (
 from schemas.accounts import User
 from schemas.audit import RecordKind
 from schemas.enums import IdeaStatus, Waste
-from schemas.field_errors import FieldError
+from schemas.field_errors import FieldError, field_errors
+from schemas.pdsa import PdsaCycleIn, PdsaPointIn
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -41,6 +45,8 @@ DONE_MESSAGES = {
     "moved": "The idea was moved. The submitter has been told.",
     "rated": "Owner, impact and effort were saved.",
     "commented": "Your comment was added. The submitter has been told.",
+    "cycle": "The PDSA cycle was added.",
+    "point": "The value was recorded.",
 }
 
 
@@ -157,6 +163,10 @@ def _idea_page(
     current = IdeaStatus(idea.status)
     context = {
         "idea": idea,
+        "pdsa": pdsa_view(session, idea.id)
+        if IdeaStatus(idea.status) in TESTABLE or has_cycles(session, idea.id)
+        else None,
+        "pdsa_open": IdeaStatus(idea.status) in TESTABLE,
         "events": events_of(session, RecordKind.idea, idea.id, submitter_view=False),
         "moves": allowed_moves(current),
         "needs_reason": [s.value for s in NEEDS_REASON],
@@ -305,3 +315,48 @@ def comment(
     except Invalid as exc:
         return _refused(request, session, user, idea_id, exc, {"body": body})
     return _after_change(request, session, user, idea_id, "commented")
+
+
+@router.post("/triage/ideas/{idea_id}/pdsa")
+def new_cycle(
+    idea_id: uuid.UUID, request: Request, user: ManagerUser, session: SessionDep, form: FormDep
+) -> Response:
+    fields = (
+        "plan",
+        "do",
+        "study",
+        "act",
+        "start_date",
+        "end_date",
+        "measure_name",
+        "measure_unit",
+    )
+    values = {k: str(form.get(k, "")) for k in fields}
+    try:
+        data = PdsaCycleIn.model_validate(
+            {k: v for k, v in values.items() if v.strip() or k == "plan"}
+        )
+        add_cycle(session, user, idea_id, data)
+    except ValidationError as exc:
+        return _refused(request, session, user, idea_id, Invalid(field_errors(exc)), values)
+    except Conflict as exc:
+        return _refused(request, session, user, idea_id, exc, values)
+    return _after_change(request, session, user, idea_id, "cycle")
+
+
+@router.post("/triage/ideas/{idea_id}/pdsa/{cycle_id}/points")
+def new_point(
+    idea_id: uuid.UUID,
+    cycle_id: int,
+    request: Request,
+    user: ManagerUser,
+    session: SessionDep,
+    form: FormDep,
+) -> Response:
+    values = {"day": str(form.get("day", "")), "value": str(form.get("value", ""))}
+    try:
+        point = PdsaPointIn.model_validate(values)
+        record_point(session, idea_id, cycle_id, point)
+    except ValidationError as exc:
+        return _refused(request, session, user, idea_id, Invalid(field_errors(exc)), values)
+    return _after_change(request, session, user, idea_id, "point")

@@ -81,3 +81,35 @@ def test_reporters_cannot_run_pdsa_cycles(crew: Any) -> None:
     record_id = idea_in(crew, "testing")
     assert crew.post(f"/api/v1/ideas/{record_id}/pdsa", json=CYCLE).status_code == 403
     assert crew.get(f"/api/v1/ideas/{record_id}/pdsa").status_code == 403
+
+
+def test_a_manager_runs_a_cycle_from_the_idea_page(crew: Any, manager: Any) -> None:
+    record_id = idea_in(crew, "testing")
+    page = f"/triage/ideas/{record_id}"
+    assert "Start a PDSA cycle" in manager.get(page).text
+    refused = manager.form(
+        f"{page}/pdsa", {"plan": "", "measure_name": "", "start_date": ""}, page=page
+    )
+    assert refused.status_code == 422
+    assert 'href="#plan"' in refused.text and 'href="#measure_name"' in refused.text
+    started = manager.form(f"{page}/pdsa", {**CYCLE, "end_date": ""}, page=page)
+    assert started.status_code == 303
+    cycle_id = manager.get(f"/api/v1/ideas/{record_id}/pdsa").json()[0]["id"]
+    for day, value in (("2026-11-03", "4"), ("2026-11-04", "7")):
+        assert (
+            manager.form(
+                f"{page}/pdsa/{cycle_id}/points", {"day": day, "value": value}, page=page
+            ).status_code
+            == 303
+        )
+    html = manager.get(page).text
+    assert "Discharges before noon" in html and html.count('role="img"') >= 1
+    bad = manager.form(
+        f"{page}/pdsa/{cycle_id}/points", {"day": "tomorrow", "value": "x"}, page=page
+    )
+    assert bad.status_code == 422
+
+
+def test_the_pdsa_section_is_absent_before_an_idea_is_accepted(crew: Any, manager: Any) -> None:
+    record_id = idea_in(crew, "under_review")
+    assert "PDSA cycles" not in manager.get(f"/triage/ideas/{record_id}").text
