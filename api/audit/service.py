@@ -8,9 +8,12 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from api.auth.users import user_names
+from api.push import messages
+from api.push import service as push
 from schemas.accounts import User
 from schemas.audit import Action, AuditEvent, EventRead, Notification, RecordKind
-from schemas.enums import label
+from schemas.enums import HandoverStatus, IdeaStatus, label
+from schemas.push import PushMessage
 from schemas.timestamps import utcnow
 
 KIND_WORDS = {RecordKind.idea: "Your idea", RecordKind.handover: "Your handover note"}
@@ -55,7 +58,29 @@ def record_event(
                 text=text,
             )
         )
+        message = push_message(kind, action, record_id, to_status)
+        if message is not None:
+            push.notify(session, submitter_id, **message.model_dump())
     return event
+
+
+def push_message(
+    kind: str, action: str, record_id: uuid.UUID, to_status: str | None
+) -> PushMessage | None:
+    """The phone notification for what happened; the wording lives in api/push/messages.py."""
+    if kind == RecordKind.idea:
+        if action == Action.transition and to_status:
+            return messages.idea_status_changed(record_id, IdeaStatus(to_status))
+        if action == Action.comment:
+            return messages.idea_commented(record_id)
+        return None
+    if action == Action.transition and to_status:
+        return messages.handover_status_changed(record_id, HandoverStatus(to_status))
+    if action == Action.comment:
+        return messages.handover_commented(record_id)
+    if action == Action.update:
+        return messages.handover_reviewed(record_id)
+    return None
 
 
 def notification_text(kind: RecordKind, action: Action, to_status: str | None) -> str:

@@ -34,7 +34,7 @@ from schemas.push import DeliveryStatus, PushDelivery, PushSubscription
 from schemas.timestamps import utcnow
 from tests.push.conftest import count, deliveries, queue, subscribe, subscriptions, user_id
 from tests.push.stand_in import StandInPushService, b64url, unb64url
-from tests.records import idea_data, new_id
+from tests.records import handover_data, idea_data, new_id
 
 IDEA_TEXT = "Blue trolley keeps blocking bay four"
 
@@ -500,3 +500,46 @@ def test_the_stand_in_refuses_a_wrong_signing_key_and_a_body_it_cannot_decrypt(
     assert [p.split(":")[0] for p in push_service.problems] == ["cannot decrypt"]
     push_service.problems.clear()
     assert push_service.delivered("mixed") == []
+
+
+def test_a_managers_move_and_comment_reach_the_submitters_phone(
+    crew: Any, manager: Any, push_service: StandInPushService, engine: Any
+) -> None:
+    assert subscribe(crew, push_service.new_subscription("crew-phone-2")).status_code == 201
+    idea_id = new_id()
+    assert (
+        crew.post("/api/v1/ideas", json={"id": idea_id, **idea_data(title=IDEA_TEXT)}).status_code
+        == 201
+    )
+    assert (
+        manager.post(
+            f"/api/v1/ideas/{idea_id}/transitions", json={"to": "under_review"}
+        ).status_code
+        == 200
+    )
+    assert (
+        manager.post(f"/api/v1/ideas/{idea_id}/comments", json={"body": IDEA_TEXT}).status_code
+        == 201
+    )
+    assert deliver_due(engine) == 2
+    bodies = [m["body"] for m in push_service.delivered("crew-phone-2")]
+    assert sorted(bodies) == sorted(
+        ["Your idea has a new status: Under review", "A manager has commented on your idea"]
+    )
+    assert IDEA_TEXT not in str(push_service.delivered("crew-phone-2"))
+
+
+def test_a_handover_with_moderate_harm_alerts_the_managers_phones(
+    crew: Any, manager: Any, push_service: StandInPushService, engine: Any
+) -> None:
+    assert subscribe(manager, push_service.new_subscription("manager-phone")).status_code == 201
+    note_id = new_id()
+    body = {"id": note_id, **handover_data(harm="moderate")}
+    assert crew.post("/api/v1/handovers", json=body).status_code == 201
+    assert (
+        crew.post("/api/v1/handovers", json=body).status_code == 200
+    )  # a replay alerts nobody again
+    assert deliver_due(engine) == 1
+    [alert] = push_service.delivered("manager-phone")
+    assert alert["body"] == "A new handover note reports moderate harm"
+    assert alert["url"] == f"/handovers/{note_id}"
