@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.11.24-5';
+  var VERSION = '2026.11.24-6';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '220a170b55ab8f19';
+  var SHELL_DIGEST = 'f6ea61415a9d6137';
 
   var CACHE_PREFIX = 'frontline-';
 

@@ -46,6 +46,8 @@
     if (window.caches && Version) {
       jobs.push(caches.delete(Version.PAGES_CACHE), caches.delete(Version.DATA_CACHE));
     }
+    // A shared phone: the next person must not get this person's notifications.
+    if (window.FrontlinePushOptin) jobs.push(window.FrontlinePushOptin.forget());
     return Promise.all(jobs).then(function () {
       client.broadcast({ type: 'changed' });
     });
