@@ -1,0 +1,123 @@
+"""Render time of /measures and of a partner's review pack over three years of weekly data and
+100,000 handover notes, against /outbox (a signed-in page with no record queries) as the floor."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.server import BenchServer, percentile
+from bench.triage import measure
+
+CATEGORIES = [
+    "handover_delay",
+    "patient_not_ready",
+    "missing_paperwork",
+    "medication_issue",
+    "wrong_or_missing_address",
+    "access_or_parking",
+    "communication_breakdown",
+    "other",
+]
+
+
+def seed_notes(data_dir: Path, count: int, years: int = 3) -> tuple[float, int]:
+    """`count` notes spread over `years`, Core inserts in batches of 5,000; (seconds, a partner id)."""
+    os.environ["FRONTLINE_DATA_DIR"] = str(data_dir)
+    from sqlalchemy import insert, select
+
+    from api.db import get_engine
+    from schemas.accounts import Partner, User
+    from schemas.handovers import Handover, HandoverCategory
+
+    engine = get_engine()
+    rng = random.Random(7)
+    with engine.begin() as connection:
+        partners = list(connection.execute(select(Partner.id)).scalars())
+        users = list(connection.execute(select(User.id)).scalars())
+    span = years * 365 * 24 * 60
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    for start in range(0, count, 5000):
+        notes, links = [], []
+        for _ in range(min(5000, count - start)):
+            record_id = uuid.uuid4()
+            occurred = now - timedelta(minutes=rng.randrange(60, span))
+            categories = rng.sample(CATEGORIES, k=rng.randint(1, 2))
+            notes.append(
+                {
+                    "id": record_id,
+                    "occurred_at": occurred,
+                    "partner_id": rng.choice(partners),
+                    "location_detail": "ED bay",
+                    "journey_type": "admission",
+                    "categories": categories,
+                    "delay_minutes": rng.choice([None, rng.randint(0, 180)]),
+                    "harm": rng.choice(["none"] * 20 + ["low", "moderate"]),
+                    "narrative": "Waited for a nurse to take handover in the corridor.",
+                    "immediate_action": "",
+                    "vehicle": "",
+                    "status": rng.choice(["new", "reviewed", "resolved"]),
+                    "reported_by": rng.choice(users),
+                    "review_note": "",
+                    "partner_response": "",
+                    "version": 1,
+                    "content_hash": "0" * 64,
+                    "created_at": occurred,
+                    "received_at": occurred,
+                    "updated_at": occurred,
+                }
+            )
+            links += [{"handover_id": record_id, "category": c} for c in categories]
+        with engine.begin() as connection:
+            connection.execute(insert(Handover), notes)
+            connection.execute(insert(HandoverCategory), links)
+    return time.perf_counter() - started, partners[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--notes", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = BenchServer(Path(tmp))
+        server.cli("migrate")
+        server.cli("demo")
+        seconds, partner = seed_notes(Path(tmp), args.notes)
+        print(f"seeded {args.notes:,} handover notes over three years in {seconds:.1f} s")
+        server.start()
+        try:
+            client = server.signed_in("manager@demo.nhs.uk", "manager-demo-pass")
+            three_years = (datetime.now(UTC) - timedelta(days=3 * 365)).date().isoformat()
+            pages = [
+                f"/measures?from={three_years}",
+                f"/partners/{partner}?from={three_years}",
+                f"/api/v1/measures/handovers-per-week?from={three_years}",
+            ]
+            measure(client, "/outbox", 5)
+            floor = measure(client, "/outbox", args.repeats * 2)
+            floor_p95 = percentile(floor, 0.95)
+            print(f"{'request':58} {'p50 ms':>8} {'p95 ms':>8} {'p95 / floor':>12}")
+            print(
+                f"{'/outbox (floor)':58} {percentile(floor, 0.5) * 1000:8.1f} {floor_p95 * 1000:8.1f} {1.0:12.1f}"
+            )
+            for path in pages:
+                measure(client, path, 2)
+                times = measure(client, path, args.repeats)
+                p95 = percentile(times, 0.95)
+                print(
+                    f"{path:58} {percentile(times, 0.5) * 1000:8.1f} {p95 * 1000:8.1f} {p95 / floor_p95:12.1f}"
+                )
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
