@@ -57,6 +57,8 @@ def test_the_sign_in_redirect_follows_the_new_session_commit(app: Any, order: Or
     token = client.page_token("/login")
     order.events.clear()
     email = "crew@demo.nhs.uk"
-    response = client.http.post("/login", data={"email": email, "password": DEMO_PASSWORDS[email], "csrf_token": token})
+    response = client.http.post(
+        "/login", data={"email": email, "password": DEMO_PASSWORDS[email], "csrf_token": token}
+    )
     assert response.status_code == 303
     assert order.events.index("commit") < order.events.index("response")
