@@ -116,3 +116,9 @@ def submit_form(
         return page(request, session, values, notice=REUSED_FORM_NOTICE, status_code=409)
     replay = "?again=1" if result.outcome is Outcome.duplicate else ""
     return RedirectResponse(f"/submitted/{kind}/{record_id}{replay}", status_code=303)
+
+
+def form_version(form: Any) -> int | None:
+    """The record version a manager's form was rendered with (the page's If-Match)."""
+    value = str(form.get("version", "")).strip()
+    return int(value) if value.isdigit() else None

@@ -16,7 +16,7 @@ from api.audit.service import events_of
 from api.auth.identity import ManagerUser
 from api.db import SessionDep
 from api.errors import Conflict, Invalid, PreconditionFailed
-from api.forms import FormDep, error_context
+from api.forms import FormDep, error_context, form_version
 from api.handovers.flows import comment_on_handover, move_handover, update_handover
 from api.handovers.service import HandoverFilters, get_handover_for, list_handovers
 from api.handovers.workflow import allowed_moves
@@ -173,11 +173,6 @@ def _refused(
     return _note_page(request, session, user, note_id, form=form, status_code=409, problem=detail)
 
 
-def _version(form: Any) -> int | None:
-    value = str(form.get("version", "")).strip()
-    return int(value) if value.isdigit() else None
-
-
 @router.post("/handovers/{note_id}/move")
 def move(
     note_id: uuid.UUID, request: Request, user: ManagerUser, session: SessionDep, form: FormDep
@@ -198,7 +193,7 @@ def move(
             note_id,
             to=HandoverStatus(values["to"]),
             note=values["note"],
-            expected_version=_version(form),
+            expected_version=form_version(form),
         )
     except (Invalid, Conflict, PreconditionFailed) as exc:
         return _refused(request, session, user, note_id, exc, values)
@@ -212,7 +207,7 @@ def review(
     values = {k: str(form.get(k, "")) for k in ("review_note", "partner_response")}
     try:
         patch = HandoverPatch.model_validate(values)
-        version = _version(form)
+        version = form_version(form)
         if version is None:
             raise PreconditionFailed()
         note = get_handover_for(session, user, note_id)

@@ -15,7 +15,7 @@ from api.audit.service import events_of
 from api.auth.identity import ManagerUser
 from api.db import SessionDep
 from api.errors import Conflict, Invalid, PreconditionFailed
-from api.forms import FormDep, error_context
+from api.forms import FormDep, error_context, form_version
 from api.ideas.flows import comment_on_idea, move_idea, update_idea
 from api.ideas.service import Flag, IdeaFilters, get_idea_for, list_ideas
 from api.ideas.workflow import NEEDS_EQUITY_PAUSE, NEEDS_REASON, NEEDS_TARGET, allowed_moves
@@ -191,11 +191,6 @@ def idea_page(
     return _idea_page(request, session, user, idea_id, message=DONE_MESSAGES.get(done))
 
 
-def _version(form: Any) -> int | None:
-    value = str(form.get("version", "")).strip()
-    return int(value) if value.isdigit() else None
-
-
 def _after_change(
     request: Request, session: Session, user: User, idea_id: uuid.UUID, done: str
 ) -> Response:
@@ -259,7 +254,7 @@ def move(
             note=values["note"],
             duplicate_of=target,
             equity_note=values["equity_note"],
-            expected_version=_version(form),
+            expected_version=form_version(form),
         )
     except (Invalid, Conflict, PreconditionFailed) as exc:
         return _refused(request, session, user, idea_id, exc, values)
@@ -296,7 +291,7 @@ def rate(
     try:
         if errors:
             raise Invalid(errors)
-        version = _version(form)
+        version = form_version(form)
         if version is None:
             raise PreconditionFailed()
         update_idea(session, user, idea_id, changes, version)
