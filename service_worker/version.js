@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.11.24-6';
+  var VERSION = '2026.11.24-7';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = 'f6ea61415a9d6137';
+  var SHELL_DIGEST = '1fd39fcc490ada53';
 
   var CACHE_PREFIX = 'frontline-';
 

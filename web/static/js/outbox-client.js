@@ -374,7 +374,10 @@
       } else if (data.type === 'drained') {
         state.progress = null;
         var result = data.result;
-        if (result && result.userId === pageUser && result.status !== 'idle' && result.status !== 'busy') {
+        // A signed-out answer names no user (the server would not say who): it is about this
+        // browser's session, which every tab shares, so every page must ask to sign in.
+        var mine = result && (result.userId === pageUser || (result.status === 'signed-out' && !result.userId));
+        if (mine && result.status !== 'idle' && result.status !== 'busy') {
           state.lastResult = result;
         }
       }
