@@ -1,0 +1,766 @@
+"""The offline outbox in a real browser (SPEC §5, docs/offline.md): what is submitted is kept on the
+phone first, stays there through no signal, a server that is down, a lost answer, a closed page, an
+ended session, a rejection, a new service worker version and another user on the phone, and reaches
+the server exactly once.
+
+Every test signs in on a fresh browser context (its own service worker, caches and IndexedDB)
+against the shared live server, writes records with a narrative or title of its own, and counts
+only those.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tests.browser.conftest import LiveServer, sign_in, wait_until
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+CREW = ("crew@demo.nhs.uk", "crew-demo-pass")
+STAFF = ("staff@demo.nhs.uk", "staff-demo-pass")
+
+#: The pages that open with no network (O7), by their heading.
+APP_PAGES = {
+    "/": "What do you want to do?",
+    "/handovers/new": "Log a handover note",
+    "/ideas/new": "Submit an improvement idea",
+    "/outbox": "Outbox",
+    "/mine": "My submissions",
+}
+PAGES_CACHE = "frontline-pages-v1"
+SUBMIT = "form[data-record-form] button[type=submit]"
+SEND_TIMEOUT = 30.0
+
+
+# Helpers ------------------------------------------------------------------------------------
+
+
+def unique(label: str) -> str:
+    """Text no other test (or run) writes; letters only, so the NHS number guard never sees digits."""
+    return f"{label} {uuid.uuid4().hex.translate(str.maketrans('0123456789', 'ghijklmnop'))}"
+
+
+def js(value: Any) -> str:
+    return json.dumps(value)
+
+
+def outbox_ready(page: Any) -> None:
+    wait_until(page, "document.body.classList.contains('app-outbox-ready')")
+
+
+def open_page(page: Any, server: LiveServer, path: str) -> Any:
+    response = page.goto(f"{server.url}{path}")
+    outbox_ready(page)
+    return response
+
+
+def count(page: Any) -> str:
+    return page.text_content("[data-outbox-count]").strip()
+
+
+def wait_count(page: Any, expected: int, timeout: float = 20.0) -> None:
+    wait_until(
+        page,
+        f"document.querySelector('[data-outbox-count]').textContent.trim() === '{expected}'",
+        timeout=timeout,
+    )
+
+
+def wait_sent(page: Any, record_id: str, timeout: float = SEND_TIMEOUT) -> dict[str, Any]:
+    """Waits until the phone has an acknowledgement for the record (the item is deleted and its
+    receipt written in one transaction), then until the count says so. Returns the receipt."""
+    receipt = wait_until(
+        page,
+        f"FrontlineOutboxClient.ready.then(c => c.store.getReceipt({js(record_id)}))",
+        timeout=timeout,
+    )
+    wait_count(page, 0)
+    return receipt
+
+
+def sync_status(page: Any) -> str:
+    return " ".join(page.text_content("[data-sync-status]").split())
+
+
+def start_signed_in(page: Any, server: LiveServer, who: tuple[str, str]) -> str:
+    """Signs in and waits for the service worker to control the page (so its shell is precached).
+    Returns the signed-in user's id."""
+    sign_in(page, server, *who)
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    wait_until(page, "caches.has(FrontlineVersion.SHELL_CACHE)")
+    outbox_ready(page)
+    return page.get_attribute("meta[name=frontline-user]", "content")
+
+
+def keep_for_offline(page: Any, server: LiveServer, *paths: str) -> None:
+    """Opens the pages with signal, then waits until the worker has stored their copies (it stores
+    them after answering, so going offline straight away could race it)."""
+    for path in paths:
+        open_page(page, server, path)
+    wait_until(
+        page,
+        f"""caches.open({js(PAGES_CACHE)})
+            .then(cache => Promise.all({js(list(paths))}.map(p => cache.match(location.origin + p))))
+            .then(hits => hits.every(Boolean))""",
+    )
+
+
+def phone_items(page: Any, user_id: str | None = None) -> list[dict[str, Any]]:
+    """The items IndexedDB holds for a user (default: the page's user), read through the page's own
+    outbox store."""
+    who = "c.userId" if user_id is None else js(user_id)
+    return page.evaluate(f"FrontlineOutboxClient.ready.then(c => c.store.listItems({who}))")
+
+
+def fill_handover(page: Any, narrative: str) -> str:
+    """Fills the handover form; returns the record id the browser gave it."""
+    page.select_option("#partner_id", index=1)
+    page.check("#categories")
+    page.fill("#narrative", narrative)
+    record_id = page.input_value("input[name=id]")
+    assert uuid.UUID(record_id)
+    return record_id
+
+
+def submit_and_see_it_saved(page: Any, *, still_waiting: bool = True) -> None:
+    """Submits the record form; the page must say at once that it is safe on the phone (O1). With
+    signal the item may already have been sent when we look (`still_waiting=False`)."""
+    started = time.monotonic()
+    page.click(SUBMIT)
+    wait_until(page, "!document.querySelector('[data-saved-panel]').hidden", timeout=5)
+    assert time.monotonic() - started < 5
+    panel = " ".join(page.text_content("[data-saved-panel]").split())
+    assert "Saved on this phone" in panel
+    if still_waiting:
+        assert page.is_visible("[data-saved-panel] [data-saved-waiting]")
+
+
+def outbox_cards(page: Any, expected: int) -> list[dict[str, str]]:
+    """What /outbox lists, once it has drawn `expected` items (it draws from IndexedDB after the
+    page loads, and again after every change)."""
+    wait_until(
+        page,
+        "document.querySelector('[data-outbox-loading]').hidden"
+        f" && document.querySelectorAll('.app-outbox-item').length === {expected}",
+    )
+    return page.evaluate(
+        """Array.from(document.querySelectorAll('.app-outbox-item')).map(card => ({
+             id: card.id.replace(/^item-/, ''),
+             state: card.getAttribute('data-state'),
+             tag: card.querySelector('.nhsuk-tag').textContent.trim(),
+             text: card.textContent.replace(/\\s+/g, ' '),
+           }))"""
+    )
+
+
+def wait_outbox_empty(page: Any) -> None:
+    """/outbox redraws its list after the count changes: wait for it to say nothing is waiting."""
+    wait_until(
+        page,
+        "document.querySelectorAll('.app-outbox-item').length === 0"
+        " && !document.querySelector('[data-outbox-empty]').hidden",
+    )
+
+
+def server_submissions(server: LiveServer, who: tuple[str, str]) -> dict[str, Any]:
+    """What the server holds for the user (GET /api/v1/me/submissions)."""
+    client = server.api(*who)
+    try:
+        response = client.get("/api/v1/me/submissions")
+        assert response.status_code == 200
+        return response.json()
+    finally:
+        client.close()
+
+
+def server_handovers(server: LiveServer, who: tuple[str, str], narrative: str) -> list[dict]:
+    return [n for n in server_submissions(server, who)["handovers"] if n["narrative"] == narrative]
+
+
+def assert_one_handover_on_server(
+    server: LiveServer, narrative: str, record_id: str | None = None, who: tuple[str, str] = CREW
+) -> dict:
+    found = server_handovers(server, who, narrative)
+    assert len(found) == 1, f"the server holds {len(found)} copies of {narrative!r}"
+    if record_id is not None:
+        assert found[0]["id"] == record_id
+    return found[0]
+
+
+def is_sign_in_for_outbox(url: str, server: LiveServer) -> bool:
+    parts = urlsplit(url)
+    return (
+        f"{parts.scheme}://{parts.netloc}" == server.url
+        and parts.path == "/login"
+        and parse_qs(parts.query) == {"next": ["/outbox"]}
+    )
+
+
+def wait_for_server(server: LiveServer, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"the server did not answer within {timeout} s")
+
+
+#: Runs `frontline serve` with the service worker's files taken from another directory: the same
+#: code, database and port, as a new release of the worker would be deployed.
+_SERVE_WITH_WORKER_FROM = """
+import pathlib, sys
+import api.templating
+api.templating.SERVICE_WORKER_DIR = pathlib.Path(sys.argv[1])
+from api.cli import app
+app(["serve", "--port", sys.argv[2]])
+"""
+
+
+@contextlib.contextmanager
+def new_worker_version_deployed(server: LiveServer, workdir: Path) -> Iterator[str]:
+    """Swaps the live server for one whose service_worker/version.js carries a new VERSION (what
+    "Releasing a new version" in docs/offline.md ships). Yields the new VERSION; the original server
+    is back afterwards.
+
+    Playwright's request routing cannot stand in for this: Chromium's update check for /sw.js and
+    its imported scripts does not pass through page or context routes."""
+    worker_dir = workdir / "service_worker"
+    shutil.copytree(ROOT / "service_worker", worker_dir)
+    version_file = worker_dir / "version.js"
+    source = version_file.read_text()
+    marker = "var VERSION = '"
+    assert source.count(marker) == 1
+    old_version = source.split(marker, 1)[1].split("'", 1)[0]
+    new_version = f"9999.{old_version}"
+    version_file.write_text(source.replace(marker + old_version, marker + new_version))
+
+    server.stop()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVE_WITH_WORKER_FROM, str(worker_dir), str(server.port)],
+        cwd=ROOT,
+        env=server.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_server(server)
+        assert new_version in httpx.get(f"{server.url}/sw/version.js", timeout=5).text
+        yield new_version
+    finally:
+        try:
+            process.terminate()
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+        finally:
+            server.start()
+
+
+# Tests --------------------------------------------------------------------------------------
+
+
+def test_submitted_offline_it_waits_on_the_phone_and_is_sent_once_back_online(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, "/outbox", "/handovers/new")
+    narrative = unique("Offline handover")
+
+    context.set_offline(True)
+    record_id = fill_handover(page, narrative)
+    submit_and_see_it_saved(page)
+    wait_count(page, 1)
+    assert page.text_content("[data-outbox-noun]").strip() == "item"
+    assert page.input_value("input[name=id]") != record_id  # the form has a fresh id (O9)
+
+    # /outbox opens from the service worker's copy, and lists the item as waiting.
+    response = page.goto(f"{live_server.url}/outbox")
+    assert response is not None and response.ok
+    outbox_ready(page)
+    assert page.get_attribute("html", "data-offline-copy") is not None
+    cards = outbox_cards(page, 1)
+    assert [(c["id"], c["state"], c["tag"]) for c in cards] == [(record_id, "waiting", "Waiting")]
+    assert narrative in cards[0]["text"]
+    assert count(page) == "1"
+
+    context.set_offline(False)
+    assert wait_sent(page, record_id)["outcome"] == "created"
+    wait_outbox_empty(page)
+    assert phone_items(page) == []
+    assert_one_handover_on_server(live_server, narrative, record_id)
+
+
+def test_server_down_the_item_stays_queued_and_is_sent_once_after_send_now(
+    page: Any, live_server: LiveServer
+) -> None:
+    start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, "/outbox", "/handovers/new")
+    narrative = unique("Server down handover")
+
+    live_server.stop()
+    try:
+        record_id = fill_handover(page, narrative)
+        submit_and_see_it_saved(page)
+        wait_count(page, 1)
+
+        # /outbox: the server is unreachable, so this is the worker's copy; the item waits, and
+        # "Send now" says it will keep trying.
+        page.goto(f"{live_server.url}/outbox")
+        outbox_ready(page)
+        assert page.get_attribute("html", "data-offline-copy") is not None
+        cards = outbox_cards(page, 1)
+        assert [(c["id"], c["state"], c["tag"]) for c in cards] == [
+            (record_id, "waiting", "Waiting")
+        ]
+        assert count(page) == "1"
+        page.click("main [data-send-now]")
+        wait_until(
+            page,
+            "document.querySelector('[data-sync-status]').textContent"
+            ".includes('Not sent yet. Frontline will keep trying.')",
+        )
+        assert page.evaluate("FrontlineOutboxClient.lastResult.status") == "retry"
+        assert [i["id"] for i in phone_items(page)] == [record_id]
+    finally:
+        if live_server.process is None:
+            live_server.start()
+
+    page.click("main [data-send-now]")
+    assert wait_sent(page, record_id)["outcome"] == "created"
+    wait_outbox_empty(page)
+    assert_one_handover_on_server(live_server, narrative, record_id)
+
+
+def test_a_lost_acknowledgement_is_retried_as_a_duplicate_not_stored_twice(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    start_signed_in(page, live_server, CREW)
+    open_page(page, live_server, "/handovers/new")
+    narrative = unique("Lost acknowledgement handover")
+
+    # Every sync request reaches the server, but its answer never reaches the phone.
+    delivered: list[list[str]] = []
+
+    def lose_the_answer(route: Any) -> None:
+        answer = route.fetch()
+        delivered.append([r["outcome"] for r in answer.json()["results"]])
+        route.abort()
+
+    context.route("**/api/v1/sync", lose_the_answer)
+    try:
+        record_id = fill_handover(page, narrative)
+        submit_and_see_it_saved(page)
+        wait_until(
+            page,
+            f"""FrontlineOutboxClient.ready
+                .then(c => c.store.getItem({js(record_id)}))
+                .then(item => item && item.state === 'waiting' && item.attempts >= 1)""",
+            timeout=SEND_TIMEOUT,
+        )
+        assert delivered and delivered[0] == ["created"]
+        # Stored on the server, yet the phone keeps it: it has no answer (O2).
+        assert_one_handover_on_server(live_server, narrative, record_id)
+        items = phone_items(page)
+        assert [i["id"] for i in items] == [record_id]
+        assert "no connection to Frontline" in items[0]["lastError"]
+        assert count(page) == "1"
+
+        open_page(page, live_server, "/outbox")
+        cards = outbox_cards(page, 1)
+        # (The timer keeps trying while the answers are lost, so it may be on its way again.)
+        assert [(c["id"], c["state"] in ("waiting", "sending")) for c in cards] == [
+            (record_id, True)
+        ]
+        assert "no connection to Frontline" in cards[0]["text"]
+        assert "Tries" in cards[0]["text"]
+    finally:
+        context.unroute_all(behavior="wait")
+
+    # The next try (when its backoff ends) reaches the server, which answers "duplicate".
+    assert wait_sent(page, record_id)["outcome"] == "duplicate"
+    wait_outbox_empty(page)
+    assert_one_handover_on_server(live_server, narrative, record_id)
+
+
+def test_an_item_queued_offline_is_still_listed_when_the_page_is_reopened_offline(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, "/outbox", "/handovers/new")
+    narrative = unique("Reopened offline handover")
+
+    context.set_offline(True)
+    record_id = fill_handover(page, narrative)
+    submit_and_see_it_saved(page)
+    wait_count(page, 1)
+    page.close()
+
+    reopened = context.new_page()
+    reopened.set_default_timeout(15_000)
+    response = reopened.goto(f"{live_server.url}/outbox")
+    assert response is not None and response.ok
+    outbox_ready(reopened)
+    assert reopened.get_attribute("html", "data-offline-copy") is not None
+    cards = outbox_cards(reopened, 1)
+    assert [(c["id"], c["state"]) for c in cards] == [(record_id, "waiting")]
+    assert narrative in cards[0]["text"]
+    assert count(reopened) == "1"
+
+    context.set_offline(False)
+    assert wait_sent(reopened, record_id)["outcome"] == "created"
+    assert_one_handover_on_server(live_server, narrative, record_id)
+
+
+def test_a_session_that_ended_offline_asks_to_sign_in_then_sends_once(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    crew_id = start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, "/handovers/new")
+    narrative = unique("Session expired handover")
+
+    context.set_offline(True)
+    record_id = fill_handover(page, narrative)
+    submit_and_see_it_saved(page)
+    wait_count(page, 1)
+    context.clear_cookies()  # the session is gone; IndexedDB is not
+
+    # Back online, the crew member opens the outbox: Frontline wants a sign-in, and the sign-in
+    # page says what waits on the phone.
+    context.set_offline(False)
+    page.goto(f"{live_server.url}/outbox")
+    assert is_sign_in_for_outbox(page.url, live_server)
+    outbox_ready(page)
+    wait_count(page, 1)
+    wait_until(
+        page,
+        "document.querySelector('[data-sync-status]').textContent.includes('Sign in to send 1 item')",
+    )
+    assert page.get_attribute("[data-sync-status] a", "href") == "/login?next=/outbox"
+    items = phone_items(page, crew_id)
+    assert [i["id"] for i in items] == [record_id]  # nothing dropped (O2)
+    assert items[0]["attempts"] == 0  # and a 401 counts no try against it
+    assert server_handovers(live_server, CREW, narrative) == []
+
+    page.fill("#email", CREW[0])
+    page.fill("#password", CREW[1])
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/outbox")
+    outbox_ready(page)
+    assert wait_sent(page, record_id)["outcome"] == "created"
+    wait_outbox_empty(page)
+    assert_one_handover_on_server(live_server, narrative, record_id)
+
+
+def test_the_page_asks_to_sign_in_when_the_worker_finds_the_session_ended(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    """Whichever sender meets the ended session (here the worker, as on a Background Sync event
+    when signal returns, while the page's own try found the outbox busy), every open page must ask
+    to sign in: tabs and the worker keep each other current (docs/offline.md, O5)."""
+    crew_id = start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, "/handovers/new")
+    narrative = unique("Worker meets ended session handover")
+
+    context.set_offline(True)
+    record_id = fill_handover(page, narrative)
+    submit_and_see_it_saved(page)
+    wait_count(page, 1)
+    context.clear_cookies()
+
+    # Another sender holds the outbox when signal returns, so the page's own try is "busy".
+    page.evaluate(
+        """() => {
+             window.__drained = [];
+             new BroadcastChannel('frontline-outbox').onmessage = e => window.__drained.push(e.data);
+             navigator.locks.request('frontline-outbox', () => new Promise(release => {
+               window.__releaseOutbox = release;
+             }));
+           }"""
+    )
+    wait_until(page, "typeof window.__releaseOutbox === 'function'")
+    context.set_offline(False)
+    # (The page's answer has no "stillWaiting"; the worker's has.)
+    wait_until(
+        page,
+        "window.__drained.some(d => d.type === 'drained' && d.result"
+        " && d.result.status === 'busy' && !('stillWaiting' in d.result))",
+    )
+    print("DIAG after busy", json.dumps(page.evaluate("window.__drained")), time.monotonic())
+    # The worker sends next, and finds the session ended.
+    page.evaluate("navigator.serviceWorker.controller.postMessage({type: 'DRAIN', force: true})")
+    page.evaluate("window.__releaseOutbox()")
+    wait_until(
+        page,
+        "window.__drained.some(d => d.type === 'drained' && d.result"
+        " && d.result.status === 'signed-out' && 'stillWaiting' in d.result)",
+    )
+    t0 = time.monotonic()
+    print("DIAG drained", json.dumps(page.evaluate("window.__drained")))
+    print("DIAG lastResult", page.evaluate("JSON.stringify(FrontlineOutboxClient.lastResult)"), "status", repr(sync_status(page)))
+    wait_until(
+        page,
+        "document.querySelector('[data-sync-status]').textContent.includes('Sign in to send 1 item')",
+        timeout=5,
+    )
+    print("DIAG shown after", round(time.monotonic() - t0, 2))
+    print("DIAG drained", json.dumps(page.evaluate("window.__drained")))
+    assert [i["id"] for i in phone_items(page, crew_id)] == [record_id]
+
+    page.click("[data-sync-status] a")
+    page.wait_for_url(lambda url: is_sign_in_for_outbox(url, live_server))
+    page.fill("#email", CREW[0])
+    page.fill("#password", CREW[1])
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/outbox")
+    outbox_ready(page)
+    assert wait_sent(page, record_id)["outcome"] == "created"
+    assert_one_handover_on_server(live_server, narrative, record_id)
+
+
+def test_a_rejected_item_needs_attention_and_once_fixed_is_sent_once(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, "/outbox")
+    narrative = unique("Rejected then fixed handover")
+
+    # Queued offline with a partner the server does not know. The form cannot produce this (its
+    # list only has known partners), so it goes in through the page's own outbox store, as a
+    # form opened from an old copy would after the partner list changed.
+    context.set_offline(True)
+    page.goto(f"{live_server.url}/outbox")
+    outbox_ready(page)
+    bad_id = page.evaluate(
+        """(narrative) => FrontlineOutboxClient.ready
+            .then(c => c.store.enqueue({
+              id: FrontlineOutbox.newRecordId(), kind: 'handover', userId: c.userId,
+              data: {occurred_at: new Date(Date.now() - 2 * 3600e3).toISOString(), partner_id: '999999',
+                     categories: ['handover_delay'], narrative: narrative,
+                     created_at: new Date().toISOString()}}))
+            .then(r => FrontlineOutboxClient.changed().then(() => r.item.id))""",
+        narrative,
+    )
+    cards = outbox_cards(page, 1)
+    assert [(c["id"], c["state"]) for c in cards] == [(bad_id, "waiting")]
+
+    context.set_offline(False)
+    wait_until(
+        page,
+        "document.querySelector('.app-outbox-item[data-state=attention]') !== null",
+        timeout=SEND_TIMEOUT,
+    )
+    cards = outbox_cards(page, 1)
+    assert [(c["id"], c["state"], c["tag"]) for c in cards] == [
+        (bad_id, "attention", "Needs your attention")
+    ]
+    errors = page.text_content(".app-outbox-item__errors")
+    assert "partner organisation" in errors.lower()
+    assert "1 needs your attention" in sync_status(page)
+    assert count(page) == "1"
+    assert server_handovers(live_server, CREW, narrative) == []
+
+    page.click(".app-outbox-item [data-action=fix]")
+    page.wait_for_url(lambda url: url == f"{live_server.url}/handovers/new?fix={bad_id}")
+    outbox_ready(page)
+    wait_until(page, "document.querySelector('.nhsuk-error-summary') !== null")
+    assert "partner organisation" in page.text_content(".nhsuk-error-summary").lower()
+    assert page.input_value("#narrative") == narrative
+    page.select_option("#partner_id", index=1)
+    fixed_id = page.input_value("input[name=id]")
+    assert fixed_id != bad_id
+    submit_and_see_it_saved(page, still_waiting=False)
+    assert wait_sent(page, fixed_id)["outcome"] == "created"
+    wait_until(page, "!document.querySelector('[data-saved-sent]').hidden")
+    assert phone_items(page) == []
+    # The fix is sent as a new record; the refused one is stored nowhere.
+    assert_one_handover_on_server(live_server, narrative, fixed_id)
+
+
+def test_a_new_worker_version_waits_and_keeps_the_queued_item(
+    context: Any, page: Any, live_server: LiveServer, tmp_path: Path
+) -> None:
+    start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, "/handovers/new")
+    old_version = page.evaluate("FrontlineVersion.VERSION")
+    old_shell = page.evaluate("FrontlineVersion.SHELL_CACHE")
+    narrative = unique("Queued across an update handover")
+
+    context.set_offline(True)
+    record_id = fill_handover(page, narrative)
+    submit_and_see_it_saved(page)
+    wait_count(page, 1)
+
+    # Signal comes back, but the app's API cannot be reached (only the pages and the worker's
+    # files can): the item keeps waiting while the page looks for the new version.
+    context.route("**/api/v1/me", lambda route: route.abort())
+    try:
+        with new_worker_version_deployed(live_server, tmp_path) as new_version:
+            context.set_offline(False)
+            page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+            wait_until(
+                page,
+                "!document.querySelector('[data-update-banner]').hidden",
+                timeout=SEND_TIMEOUT,
+            )
+            assert page.is_visible("[data-update-reload]")
+            # The new worker waits for the user (no automatic skipWaiting while items are queued).
+            assert page.evaluate("navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
+            assert [i["id"] for i in phone_items(page)] == [record_id]
+            assert count(page) == "1"
+
+            # Reload into the new version, with no signal again. (Where the reload is answered
+            # from is not checked: Playwright's offline emulation may not yet cover a worker that
+            # has only just started.)
+            context.set_offline(True)
+            with page.expect_navigation():
+                page.click("[data-update-reload]")
+            outbox_ready(page)
+            assert page.evaluate("FrontlineVersion.VERSION") == new_version != old_version
+            assert page.is_hidden("[data-update-banner]")
+            assert [i["id"] for i in phone_items(page)] == [record_id]
+            wait_count(page, 1)
+            # The update replaced the old shell but kept the page copies (O6, O7).
+            caches = page.evaluate("caches.keys()")
+            assert page.evaluate("FrontlineVersion.SHELL_CACHE") in caches
+            assert old_shell not in caches
+            assert page.evaluate(
+                f"""caches.open({js(PAGES_CACHE)})
+                    .then(cache => cache.match(location.origin + '/handovers/new'))
+                    .then(Boolean)"""
+            )
+            assert server_handovers(live_server, CREW, narrative) == []
+
+            context.unroute_all(behavior="wait")
+            context.set_offline(False)  # back online: sent at once
+            assert wait_sent(page, record_id)["outcome"] == "created"
+            assert_one_handover_on_server(live_server, narrative, record_id)
+    finally:
+        context.unroute_all(behavior="wait")
+
+
+def test_the_app_shell_opens_with_no_network(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, *APP_PAGES)
+
+    context.set_offline(True)
+    for path, heading in APP_PAGES.items():
+        response = page.goto(f"{live_server.url}{path}")  # raises on the browser's error page
+        assert response is not None and response.ok, path
+        assert page.url == f"{live_server.url}{path}"
+        assert page.text_content("h1").strip() == heading, path
+        assert page.get_attribute("html", "data-offline-copy") is not None, path
+        outbox_ready(page)
+    wait_until(
+        page,
+        "document.querySelector('[data-mine-updated]').textContent.includes('You are offline')",
+    )
+
+    for path in ("/triage", "/handovers"):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response is not None and response.ok, path
+        assert page.text_content("h1").strip() == "You are offline", path
+
+    # A form opened with no network still takes a submission.
+    title = unique("Offline idea")
+    open_page(page, live_server, "/ideas/new")
+    page.fill("#title", title)
+    page.fill("#problem", "The stretcher straps are hard to find in the dark.")
+    page.fill("#proposal", "Put reflective tags on the straps.")
+    page.check("#aims")
+    if not page.input_value("#team_id"):
+        page.select_option("#team_id", index=1)
+    record_id = page.input_value("input[name=id]")
+    submit_and_see_it_saved(page)
+    wait_count(page, 1)
+
+    context.set_offline(False)
+    assert wait_sent(page, record_id)["outcome"] == "created"
+    found = [i for i in server_submissions(live_server, CREW)["ideas"] if i["title"] == title]
+    assert [i["id"] for i in found] == [record_id]
+
+
+def test_another_user_on_the_same_phone_neither_sees_nor_sends_the_kept_item(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    crew_id = start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, "/handovers/new")
+    narrative = unique("Kept across sign-out handover")
+
+    context.set_offline(True)
+    record_id = fill_handover(page, narrative)
+    submit_and_see_it_saved(page)
+    wait_count(page, 1)
+
+    # Crew signs out (which needs signal) before the item could be sent, keeping it.
+    context.route("**/api/v1/me", lambda route: route.abort())
+    try:
+        context.set_offline(False)
+        open_page(page, live_server, "/")
+        wait_count(page, 1)
+        page.click(".nhsuk-header__account button")
+        page.wait_for_url(f"{live_server.url}/logout")
+        outbox_ready(page)
+        wait_until(page, "!document.querySelector('[data-keep-items]').hidden")
+        assert page.is_checked("#keep_items")
+        page.click("[data-sign-out-form] button[type=submit]")
+        page.wait_for_url("**/login*")
+        outbox_ready(page)
+        left = phone_items(page, crew_id)
+        assert [i["id"] for i in left] == [record_id]
+    finally:
+        context.unroute_all(behavior="wait")
+    # From here on nothing is blocked: had the app sent the item as someone else, it would land.
+
+    staff_id = start_signed_in(page, live_server, STAFF)
+    assert staff_id != crew_id
+    open_page(page, live_server, "/outbox")
+    wait_outbox_empty(page)
+    assert page.is_visible("[data-outbox-empty]")
+    assert page.is_hidden("main [data-send-now]")
+    assert count(page) == "0"
+
+    # Ask both the page and the worker to send everything they can, and wait for the worker.
+    page.evaluate(
+        """() => {
+             window.__drained = [];
+             new BroadcastChannel('frontline-outbox').onmessage = e => window.__drained.push(e.data);
+           }"""
+    )
+    page.evaluate("FrontlineOutboxClient.drainNow(true)")
+    page.evaluate("navigator.serviceWorker.controller.postMessage({type: 'DRAIN', force: true})")
+    wait_until(
+        page,
+        "window.__drained.some(d => d.type === 'drained' && d.result && 'stillWaiting' in d.result)",
+    )
+    assert phone_items(page, crew_id) == left  # untouched: not sent, not even tried
+    assert count(page) == "0"
+    assert server_handovers(live_server, STAFF, narrative) == []
+    assert server_handovers(live_server, CREW, narrative) == []
+
+    page.click(".nhsuk-header__account button")
+    page.wait_for_url("**/login*")
+    start_signed_in(page, live_server, CREW)
+    assert wait_sent(page, record_id)["outcome"] == "created"
+    assert phone_items(page, crew_id) == []
+    assert_one_handover_on_server(live_server, narrative, record_id)
+    assert server_handovers(live_server, STAFF, narrative) == []
