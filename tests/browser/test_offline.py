@@ -503,7 +503,6 @@ def test_the_page_asks_to_sign_in_when_the_worker_finds_the_session_ended(
         "window.__drained.some(d => d.type === 'drained' && d.result"
         " && d.result.status === 'busy' && !('stillWaiting' in d.result))",
     )
-    print("DIAG after busy", json.dumps(page.evaluate("window.__drained")), time.monotonic())
     # The worker sends next, and finds the session ended.
     page.evaluate("navigator.serviceWorker.controller.postMessage({type: 'DRAIN', force: true})")
     page.evaluate("window.__releaseOutbox()")
@@ -512,16 +511,11 @@ def test_the_page_asks_to_sign_in_when_the_worker_finds_the_session_ended(
         "window.__drained.some(d => d.type === 'drained' && d.result"
         " && d.result.status === 'signed-out' && 'stillWaiting' in d.result)",
     )
-    t0 = time.monotonic()
-    print("DIAG drained", json.dumps(page.evaluate("window.__drained")))
-    print("DIAG lastResult", page.evaluate("JSON.stringify(FrontlineOutboxClient.lastResult)"), "status", repr(sync_status(page)))
     wait_until(
         page,
         "document.querySelector('[data-sync-status]').textContent.includes('Sign in to send 1 item')",
         timeout=5,
     )
-    print("DIAG shown after", round(time.monotonic() - t0, 2))
-    print("DIAG drained", json.dumps(page.evaluate("window.__drained")))
     assert [i["id"] for i in phone_items(page, crew_id)] == [record_id]
 
     page.click("[data-sync-status] a")
