@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import nullcontext
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -50,8 +49,14 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     def _on_begin(conn: Any) -> None:
         # Writers take the write lock up front (IMMEDIATE) so a transaction that read first never
         # fails to upgrade; readers stay DEFERRED and run beside a writer under WAL.
-        immediate = conn.get_execution_options().get(WRITE_OPTION)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if not options.get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN")
+            return
+        turn: WriterTurn | None = options.get(TURN_OPTION)
+        if turn is not None:
+            turn.take()
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @lru_cache
@@ -64,15 +69,18 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 WRITE_OPTION = "frontline_write"
+TURN_OPTION = "frontline_writer_turn"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def open_session(*, write: bool) -> Session:
-    """A session whose transaction is a writer's (IMMEDIATE on SQLite) when `write` is set."""
-    session = Session(get_engine(), expire_on_commit=False)
+def open_session(*, write: bool, turn: WriterTurn | None = None) -> Session:
+    """A session whose transactions are a writer's (IMMEDIATE on SQLite) when `write` is set. The
+    transaction begins at the first statement, not here: a request does its reading and checking
+    first, and holds SQLite's single write lock only for the statements that need it."""
+    engine = get_engine()
+    bind = engine.execution_options(**{WRITE_OPTION: True, TURN_OPTION: turn}) if write else engine
+    session = Session(bind, expire_on_commit=False)
     session.info[WRITE_OPTION] = write
-    if write:
-        session.connection(execution_options={WRITE_OPTION: True})
     return session
 
 
@@ -86,19 +94,41 @@ def is_writer(session: Session) -> bool:
 _SQLITE_WRITERS = threading.Lock()
 
 
+class WriterTurn:
+    """A request's place in the queue of this process's SQLite writers: taken when its write
+    transaction begins (see _on_begin), given back when the request's session is done."""
+
+    def __init__(self) -> None:
+        self.held = False
+
+    def take(self) -> None:
+        if not self.held:
+            _SQLITE_WRITERS.acquire()
+            self.held = True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            _SQLITE_WRITERS.release()
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One request, one transaction: commit when the route returns, roll back when it raises."""
     write = request.method not in SAFE_METHODS
-    queue = _SQLITE_WRITERS if write and is_sqlite(get_engine()) else nullcontext()
-    with queue, open_session(write=write) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            # Detach first: a rollback would expire the signed-in user that the error page reads.
-            session.expunge_all()
-            session.rollback()
-            raise
+    turn = WriterTurn() if write and is_sqlite(get_engine()) else None
+    session = open_session(write=write, turn=turn)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        # Detach first: a rollback would expire the signed-in user that the error page reads.
+        session.expunge_all()
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        if turn is not None:
+            turn.give_back()
 
 
 # scope="function": the commit runs when the route returns, before the response is sent. With the

@@ -196,11 +196,13 @@ def update_user(
     team_id: Text = "",
 ) -> Response:
     try:
-        service.update_account(session, admin, user_id, name=name, role=role, team_id=team_id)
+        updated = service.update_account(
+            session, admin, user_id, name=name, role=role, team_id=team_id
+        )
     except Invalid as exc:
         form = {"name": name, "role": role, "team_id": team_id}
         return _user_page(request, session, admin, user_id, form, exc.errors)
-    if user_id == admin.id and admin.role != Role.admin:
+    if updated.id == admin.id and updated.role != Role.admin:
         # They gave up their own admin role: the admin pages are no longer theirs.
         return RedirectResponse("/", status_code=303)
     return _done("/admin/users", "user_updated", user_id)

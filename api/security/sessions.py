@@ -51,11 +51,7 @@ def start_session(session: Session, user: User, settings: Settings) -> str:
 
 
 def find_session(session: Session, token: str, settings: Settings) -> ActiveSession | None:
-    row = session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)  # type: ignore[arg-type]
-        .where(UserSession.token_hash == _hash(token))
-    ).first()
+    row = _lookup(session, token)
     if row is None:
         return None
     user_session, user = row
@@ -71,6 +67,23 @@ def find_session(session: Session, token: str, settings: Settings) -> ActiveSess
     if now - user_session.last_seen_at >= LAST_SEEN_GRANULARITY:
         _touch(session, token)
     return ActiveSession(token=token, user=user)
+
+
+def _lookup(session: Session, token: str) -> tuple[UserSession, User] | None:
+    """The session row and its user. A writing request looks them up outside its own transaction,
+    so that on SQLite it queues for the write lock only when it has something to write; the user
+    comes back detached, with every column loaded."""
+    statement = (
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)  # type: ignore[arg-type]
+        .where(UserSession.token_hash == _hash(token))
+    )
+    if not is_writer(session):
+        row = session.execute(statement).first()
+        return None if row is None else (row[0], row[1])
+    with open_session(write=False) as reader:
+        row = reader.execute(statement).first()
+        return None if row is None else (row[0], row[1])
 
 
 def _touch(session: Session, token: str) -> None:
