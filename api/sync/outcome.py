@@ -18,10 +18,14 @@ class Outcome(StrEnum):
 ACKNOWLEDGED = frozenset({Outcome.created, Outcome.duplicate})
 
 
+# Built once: json.dumps with options builds a new encoder on every call, which was a third of
+# the cost of fingerprinting an item on the sync path (bench/sync_ingest.py). Same output.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def content_hash(validated: dict[str, Any]) -> str:
     """A fingerprint of what the client sent (after validation), stable across key order."""
-    canonical = json.dumps(validated, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(validated).encode()).hexdigest()
 
 
 def replay_outcome(*, stored_hash: str, stored_owner: int, sent_hash: str, sender: int) -> Outcome:
