@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.field_errors import FieldError, messages_for
@@ -122,12 +122,35 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     return _page_error(request, exc.status_code, detail, headers)
 
 
-async def handle_database_unavailable(request: Request, exc: Exception) -> Response:
-    """The database is down or locked past its timeout: a generic 503, never a stack trace, and
-    never an acknowledgement (the phone keeps its queue and retries)."""
-    logger.error(
-        "database unavailable", extra={"event": "db_unavailable", "error": type(exc).__name__}
-    )
+# PostgreSQL's "read-only SQL transaction": a standby, or default_transaction_read_only. psycopg
+# counts it an InternalError, yet it is the database refusing writes, not a fault of the request.
+READ_ONLY_SQLSTATE = "25006"
+
+
+def database_fault(exc: DBAPIError) -> str | None:
+    """The driver's name for a fault of the database itself (unreachable, locked past its timeout,
+    read-only, out of disk or other resources), which a client should simply retry later; None for
+    any other database error, which is a bug of ours and stays a plain 500."""
+    orig = exc.orig
+    name = getattr(orig, "sqlite_errorname", None) or type(orig).__name__
+    # sqlite3 raises OperationalError for SQLITE_FULL, SQLITE_READONLY, SQLITE_BUSY and
+    # SQLITE_CANTOPEN; psycopg for a lost connection and SQLSTATE classes 08, 40, 53, 57.
+    if isinstance(exc, OperationalError | InterfaceError):
+        return name
+    if getattr(orig, "sqlstate", None) == READ_ONLY_SQLSTATE:
+        return name
+    return None
+
+
+async def handle_database_error(request: Request, exc: Exception) -> Response:
+    """The database is down, locked, full or read-only: a generic 503 with Retry-After, never a
+    stack trace, and never an acknowledgement (the phone keeps its queue and retries). The request's
+    transaction was rolled back whole, so nothing of a batch was kept."""
+    assert isinstance(exc, DBAPIError)
+    fault = database_fault(exc)
+    if fault is None:
+        raise exc  # CatchAll answers it as a plain 500
+    logger.error("database unavailable", extra={"event": "db_unavailable", "error": fault})
     return await handle_domain_error(request, ServiceUnavailable(headers={"Retry-After": "30"}))
 
 
@@ -135,5 +158,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
-    app.add_exception_handler(OperationalError, handle_database_unavailable)
-    app.add_exception_handler(InterfaceError, handle_database_unavailable)
+    app.add_exception_handler(DBAPIError, handle_database_error)

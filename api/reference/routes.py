@@ -59,12 +59,21 @@ def me_notifications(user: CurrentUser, session: SessionDep) -> list[Notificatio
     return notifications_for(session, user, mark_read=False)
 
 
+# What /healthz asks: PostgreSQL also says whether it would refuse writes (a standby after a
+# failover, or default_transaction_read_only), in the same round trip.
+_HEALTH_PROBES = {"postgresql": "SELECT current_setting('transaction_read_only') = 'off'"}
+
+
 @public_router.get("/healthz", include_in_schema=False)
 def healthz() -> JSONResponse:
-    """200 when the database answers, 503 otherwise (never the error's text)."""
+    """200 when the database answers and takes writes, 503 otherwise (never the error's text). A
+    full disk or a read-only SQLite file shows only on a write: sync answers those with 503."""
     try:
         with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
+            probe = _HEALTH_PROBES.get(connection.dialect.name, "SELECT 1")
+            writable = bool(connection.execute(text(probe)).scalar())
     except Exception:
+        writable = False
+    if not writable:
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
