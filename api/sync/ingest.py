@@ -104,12 +104,29 @@ def ingest(session: Session, user_id: int, items: list[Submitted]) -> list[ItemR
 
     for kind_name, entries in by_kind.items():
         kind = KINDS[kind_name]
-        # A replay is judged before today's reference checks: a stored record stays acknowledged
-        # even if, say, its partner organisation has been deactivated since.
-        stored = _stored(session, kind, {e.record_id for e in entries})
-        new: list[_Valid] = []
-        for entry in entries:
-            if entry.record_id in stored:
+        problems = kind.check_references(session, [e.data for e in entries])
+        storable = [e for e, errors in zip(entries, problems, strict=True) if not errors]
+        created = _store(session, kind, user_id, storable)
+        # Whatever was not stored just now is judged against what the database holds, before its
+        # reference problems: a stored record stays acknowledged even if, say, its partner
+        # organisation has been deactivated since. New records need no such look-up.
+        stored = _stored(
+            session, kind, {e.record_id for e in entries if e.record_id not in created}
+        )
+        for entry, errors in zip(entries, problems, strict=True):
+            first = created.get(entry.record_id)
+            if first is entry:
+                outcome, errors = Outcome.created, []
+            elif first is not None:
+                # The same id twice in one batch: the first is stored, the rest are replays of it.
+                outcome = replay_outcome(
+                    stored_hash=first.digest,
+                    stored_owner=user_id,
+                    sent_hash=entry.digest,
+                    sender=user_id,
+                )
+                errors = []
+            elif entry.record_id in stored:
                 stored_hash, stored_owner = stored[entry.record_id]
                 outcome = replay_outcome(
                     stored_hash=stored_hash,
@@ -117,20 +134,13 @@ def ingest(session: Session, user_id: int, items: list[Submitted]) -> list[ItemR
                     sent_hash=entry.digest,
                     sender=user_id,
                 )
-                results[entry.position] = ItemResult(str(entry.record_id), kind_name, outcome)
+                errors = []
             else:
-                new.append(entry)
-        problems = kind.check_references(session, [e.data for e in new])
-        storable: list[_Valid] = []
-        for entry, errors in zip(new, problems, strict=True):
-            if errors:
-                results[entry.position] = ItemResult(
-                    str(entry.record_id), kind_name, Outcome.rejected, errors
-                )
-            else:
-                storable.append(entry)
-        for entry, outcome in _store(session, kind, user_id, storable):
-            results[entry.position] = ItemResult(str(entry.record_id), kind_name, outcome)
+                # Not stored, not new: only a reference problem keeps a valid record out.
+                if not errors:
+                    raise RuntimeError(f"record {entry.record_id} was neither stored nor refused")
+                outcome = Outcome.rejected
+            results[entry.position] = ItemResult(str(entry.record_id), kind_name, outcome, errors)
 
     return [r for r in results if r is not None]
 
@@ -150,10 +160,10 @@ def _stored(
 
 def _store(
     session: Session, kind: RecordKind, user_id: int, entries: list[_Valid]
-) -> list[tuple[_Valid, Outcome]]:
+) -> dict[uuid.UUID, _Valid]:
+    """Inserts what is new, with its link rows; answers which entry each new id was stored from."""
     if not entries:
-        return []
-    # The same id twice in one batch: the first is stored, the rest are judged as replays of it.
+        return {}
     first: dict[uuid.UUID, _Valid] = {}
     for entry in entries:
         first.setdefault(entry.record_id, entry)
@@ -167,43 +177,18 @@ def _store(
         .on_conflict_do_nothing(index_elements=["id"])
         .returning(kind.table.c.id)
     )
-    created = {row[0] for row in session.execute(statement, rows)}
+    created = {row[0]: first[row[0]] for row in session.execute(statement, rows)}
 
     links: dict[Table, list[dict[str, Any]]] = defaultdict(list)
-    for record_id in created:
-        entry = first[record_id]
+    for record_id, entry in created.items():
         for table, row in kind.link_rows(record_id, entry.data):
             links[table].append(row)
     for table, link_rows in links.items():
         session.execute(_insert(session, table).on_conflict_do_nothing(), link_rows)
     if kind.after_create is not None:
-        for record_id in created:
-            kind.after_create(session, record_id, first[record_id].data, user_id)
-
-    # Ids that were not new a moment ago either (a concurrent request stored them first).
-    stored = _stored(session, kind, {rid for rid in first if rid not in created})
-
-    outcomes: list[tuple[_Valid, Outcome]] = []
-    for entry in entries:
-        if entry.record_id in created and first[entry.record_id] is entry:
-            outcomes.append((entry, Outcome.created))
-            continue
-        if entry.record_id in created:
-            stored_hash, stored_owner = first[entry.record_id].digest, user_id
-        else:
-            stored_hash, stored_owner = stored[entry.record_id]
-        outcomes.append(
-            (
-                entry,
-                replay_outcome(
-                    stored_hash=stored_hash,
-                    stored_owner=stored_owner,
-                    sent_hash=entry.digest,
-                    sender=user_id,
-                ),
-            )
-        )
-    return outcomes
+        for record_id, entry in created.items():
+            kind.after_create(session, record_id, entry.data, user_id)
+    return created
 
 
 def submit_one(

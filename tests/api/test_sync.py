@@ -108,6 +108,36 @@ def test_the_same_id_twice_in_one_batch_is_stored_once(crew: Any) -> None:
     assert count(Handover) == 1
 
 
+def test_every_outcome_in_one_batch_is_judged_on_its_own(crew: Any) -> None:
+    stored_id, stored = new_id(), handover_data()
+    crew.post("/api/v1/sync", json=batch(("handover", stored_id, stored)))
+    twice_id, bad_partner = new_id(), handover_data(partner_id=999999)
+    results = crew.post(
+        "/api/v1/sync",
+        json=batch(
+            ("handover", new_id(), handover_data()),
+            ("handover", stored_id, stored),
+            ("handover", stored_id, handover_data(narrative="Other words.")),
+            ("handover", new_id(), bad_partner),
+            ("handover", twice_id, handover_data()),
+            ("handover", twice_id, bad_partner),
+        ),
+    ).json()["results"]
+    assert [r["outcome"] for r in results] == [
+        "created",
+        "duplicate",
+        "conflict",
+        "rejected",
+        "created",
+        # The id is already taken, by the item before it: what this one says cannot be stored.
+        "conflict",
+    ]
+    assert results[3]["errors"] == [
+        {"field": "partner_id", "message": "Select a partner organisation from the list"}
+    ]
+    assert count(Handover) == 3
+
+
 def test_more_than_100_items_is_refused_whole(crew: Any) -> None:
     body = batch(*[("handover", new_id(), handover_data()) for _ in range(101)])
     response = crew.post("/api/v1/sync", json=body)
