@@ -3,12 +3,14 @@ and a browser follows the sign-in redirect at once."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session as OrmSession
 
+from api.db import get_engine
 from tests.conftest import DEMO_PASSWORDS, Client
 from tests.records import handover_data, new_id
 
@@ -62,3 +64,31 @@ def test_the_sign_in_redirect_follows_the_new_session_commit(app: Any, order: Or
     )
     assert response.status_code == 303
     assert order.events.index("commit") < order.events.index("response")
+
+
+def test_a_writer_queues_for_the_sqlite_write_lock_only_when_it_writes(crew: Client) -> None:
+    """Checking and refusing happen outside the write lock: with another process holding SQLite's
+    write lock, a batch of only invalid items is still answered, and nothing is acknowledged."""
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL has no database-wide write lock to hold")
+    answers: list[Any] = []
+    blocker = engine.raw_connection()
+    try:
+        blocker.cursor().execute("BEGIN IMMEDIATE")
+        body = {"items": [{"kind": "handover", "id": "not-a-uuid", "data": handover_data()}]}
+        sender = threading.Thread(
+            target=lambda: answers.append(crew.post("/api/v1/sync", json=body)), daemon=True
+        )
+        sender.start()
+        sender.join(timeout=20)
+        answered_while_locked = not sender.is_alive()
+    finally:
+        blocker.cursor().execute("ROLLBACK")
+        blocker.close()
+    sender.join(timeout=60)
+    assert answered_while_locked, "a batch with nothing to store waited for the write lock"
+    assert answers[0].status_code == 200
+    assert [r["outcome"] for r in answers[0].json()["results"]] == ["rejected"]
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM handover")).scalar_one() == 0
