@@ -55,6 +55,8 @@ class LiveServer:
             "FRONTLINE_DATA_DIR": str(data_dir),
             "FRONTLINE_ENVIRONMENT": "development",
             "FRONTLINE_SYNC_MAX_REQUESTS_PER_MINUTE": "100000",
+            # Self sign-up on, so /signup is a page the browser tests can open and check.
+            "FRONTLINE_ALLOWED_SIGNUP_DOMAINS": "demo.nhs.uk",
         }
 
     def cli(self, *args: str) -> None:
