@@ -452,6 +452,7 @@ CASES = [
         "manager",
         "/measures?from=2030-01-01&to=2020-01-01",
         label="/measures (errors)",
+        shows="There is a problem",
     ),
     Case("manager", "/partners/{partner_id}", label="/partners/{id}"),
     Case("manager", "/mine"),
