@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.11.24-7';
+  var VERSION = '2026.11.24-8';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '1fd39fcc490ada53';
+  var SHELL_DIGEST = '9fe4cd1f14a00d66';
 
   var CACHE_PREFIX = 'frontline-';
 

@@ -28,7 +28,11 @@ LAUNCH_ARGS = [
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path_factory.mktemp("live"))
+    # Self sign-up on, so /signup is a page the browser tests can open and check.
+    server = LiveServer(
+        tmp_path_factory.mktemp("live"),
+        env={"FRONTLINE_ALLOWED_SIGNUP_DOMAINS": "demo.nhs.uk"},
+    )
     server.cli("migrate")
     server.cli("demo")
     server.start()
