@@ -1,5 +1,6 @@
 """The floor for the sync benchmark: the same stack at its barest — FastAPI, pydantic and SQLite in
-WAL mode, taking the same batches with one INSERT … ON CONFLICT DO NOTHING, no auth, no checks.
+WAL mode, taking the same batches with one INSERT … ON CONFLICT DO NOTHING, no auth, no checks; and
+the same for one record a request (POST /api/v1/handovers).
 Run: FLOOR_DB=/tmp/floor.db uvicorn bench.floor_app:app"""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import threading
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 app = FastAPI()
 _local = threading.local()
@@ -62,6 +63,27 @@ def sync(batch: Batch) -> dict[str, Any]:
             for i in batch.items
         ]
     }
+
+
+class Record(BaseModel):
+    """One note: its id beside whatever fields it has."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+
+
+@app.post("/api/v1/handovers", status_code=201)
+def create(record: Record) -> dict[str, Any]:
+    conn = connection()
+    fields = record.model_dump(exclude={"id"})
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(
+        "INSERT INTO item (id, kind, data) VALUES (?, 'handover', ?) ON CONFLICT (id) DO NOTHING",
+        (record.id, json.dumps(fields)),
+    )
+    conn.execute("COMMIT")
+    return {"id": record.id, **fields}
 
 
 @app.get("/healthz")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import tempfile
 import time
@@ -12,7 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.server import BenchServer, percentile
+from bench.server import BenchServer, app_engine, percentile
 from bench.triage import measure
 
 CATEGORIES = [
@@ -29,14 +28,12 @@ CATEGORIES = [
 
 def seed_notes(data_dir: Path, count: int, years: int = 3) -> tuple[float, int]:
     """`count` notes spread over `years`, Core inserts in batches of 5,000; (seconds, a partner id)."""
-    os.environ["FRONTLINE_DATA_DIR"] = str(data_dir)
     from sqlalchemy import insert, select
 
-    from api.db import get_engine
     from schemas.accounts import Partner, User
     from schemas.handovers import Handover, HandoverCategory
 
-    engine = get_engine()
+    engine = app_engine(data_dir)
     rng = random.Random(7)
     with engine.begin() as connection:
         partners = list(connection.execute(select(Partner.id)).scalars())

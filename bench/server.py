@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -21,7 +22,8 @@ def free_port() -> int:
 
 
 class BenchServer:
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, log: Path | None = None, **env: str) -> None:
+        self.log = log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -46,12 +48,13 @@ class BenchServer:
         )
 
     def start(self) -> None:
+        output = self.log.open("ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
             cwd=ROOT,
             env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
         )
         for _ in range(300):
             try:
@@ -78,6 +81,20 @@ class BenchServer:
         if response.status_code != 303:
             raise RuntimeError("sign-in failed")
         return client
+
+
+def app_engine(data_dir: Path) -> Any:
+    """The app's own engine (its pragmas, its settings) on `data_dir`'s database, made afresh:
+    one process may seed several temporary databases in turn."""
+    os.environ["FRONTLINE_DATA_DIR"] = str(data_dir)
+    from api.config import get_settings
+    from api.db import get_engine
+
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    return get_engine()
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.server import BenchServer, percentile
+from bench.server import BenchServer, app_engine, percentile
 
 DOMAIN = [
     "trolley",
@@ -64,14 +64,12 @@ def vocabulary(rng: random.Random, size: int = 4000) -> tuple[list[str], list[fl
 
 def seed_ideas(data_dir: Path, count: int) -> float:
     """Insert `count` ideas straight into the database (Core, batches of 5,000); seconds taken."""
-    os.environ["FRONTLINE_DATA_DIR"] = str(data_dir)
     from sqlalchemy import insert, select
 
-    from api.db import get_engine
     from schemas.accounts import Aim, Team, User
     from schemas.ideas import Idea, IdeaAim, IdeaWaste
 
-    engine = get_engine()
+    engine = app_engine(data_dir)
     rng = random.Random(42)
     with engine.begin() as connection:
         teams = list(connection.execute(select(Team.id)).scalars())
@@ -150,43 +148,64 @@ def measure(client, path: str, repeats: int) -> list[float]:  # type: ignore[no-
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--ideas", type=int, default=100_000)
-    parser.add_argument("--repeats", type=int, default=40)
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class Timing:
+    path: str
+    p50: float
+    p95: float
+
+
+@dataclass(frozen=True)
+class TriageFigures:
+    ideas: int
+    seed_seconds: float
+    floor: Timing
+    pages: list[Timing]
+    everything: Timing  # all /triage requests together
+
+
+def timing(path: str, times: list[float]) -> Timing:
+    return Timing(path, percentile(times, 0.5), percentile(times, 0.95))
+
+
+def measure_triage(ideas: int = 100_000, repeats: int = 40) -> TriageFigures:
+    """A fresh database in a temporary directory with `ideas` ideas, then each page `repeats` times."""
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         server = BenchServer(data_dir)
         server.cli("migrate")
         server.cli("demo")
-        seconds = seed_ideas(data_dir, args.ideas)
-        print(f"seeded {args.ideas:,} ideas in {seconds:.1f} s")
+        seconds = seed_ideas(data_dir, ideas)
         server.start()
         try:
             client = server.signed_in("manager@demo.nhs.uk", "manager-demo-pass")
             measure(client, "/outbox", 5)
-            floor = measure(client, "/outbox", args.repeats * 2)
-            floor_p95 = percentile(floor, 0.95)
-            print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'p95 / floor':>12}")
-            print(
-                f"{'/outbox (floor)':40} {percentile(floor, 0.5) * 1000:8.1f} {floor_p95 * 1000:8.1f} {1.0:12.1f}"
-            )
+            floor = timing("/outbox (floor)", measure(client, "/outbox", repeats * 2))
+            pages: list[Timing] = []
             all_times: list[float] = []
             for path in QUERIES:
                 measure(client, path, 3)
-                times = measure(client, path, args.repeats)
+                times = measure(client, path, repeats)
                 all_times += times
-                p95 = percentile(times, 0.95)
-                print(
-                    f"{path:40} {percentile(times, 0.5) * 1000:8.1f} {p95 * 1000:8.1f} {p95 / floor_p95:12.1f}"
-                )
-            p95 = percentile(all_times, 0.95)
-            print(
-                f"{'all /triage requests':40} {percentile(all_times, 0.5) * 1000:8.1f} {p95 * 1000:8.1f} {p95 / floor_p95:12.1f}"
-            )
+                pages.append(timing(path, times))
         finally:
             server.stop()
+    return TriageFigures(ideas, seconds, floor, pages, timing("all /triage requests", all_times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ideas", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=40)
+    args = parser.parse_args()
+    figures = measure_triage(args.ideas, args.repeats)
+    print(f"seeded {figures.ideas:,} ideas in {figures.seed_seconds:.1f} s")
+    print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'p95 / floor':>12}")
+    for row in [figures.floor, *figures.pages, figures.everything]:
+        print(
+            f"{row.path:40} {row.p50 * 1000:8.1f} {row.p95 * 1000:8.1f} "
+            f"{row.p95 / figures.floor.p95:12.1f}"
+        )
 
 
 if __name__ == "__main__":
