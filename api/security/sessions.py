@@ -98,6 +98,10 @@ def _touch(session: Session, token: str) -> None:
     if is_writer(session):
         session.execute(statement)
         return
+    # Give the read connection back first (nothing read is lost: expire_on_commit is off). Holding
+    # it while waiting for a writer's connection let a crowd of such requests take the whole pool
+    # and wait on each other until it timed out (tests/api/test_connection_use.py).
+    session.commit()
     with open_session(write=True) as own:
         own.execute(statement)
         own.commit()
