@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
 from typing import Annotated, Any
 
+import anyio
+from anyio.lowlevel import RunVar
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -112,7 +114,37 @@ class WriterTurn:
             _SQLITE_WRITERS.release()
 
 
-def get_session(request: Request) -> Iterator[Session]:
+_SLOTS: RunVar[anyio.Semaphore] = RunVar("frontline_database_slots")
+
+
+def pool_capacity(engine: Engine) -> int:
+    size = getattr(engine.pool, "size", None)
+    overflow = getattr(engine.pool, "_max_overflow", 0)
+    return max(1, size() + max(overflow, 0)) if callable(size) else 1
+
+
+async def database_slot() -> AsyncIterator[None]:
+    """A place among the requests using the database, as many as the pool has connections; the
+    others wait here, on the event loop, holding neither a connection nor a thread.
+
+    Without it a crowd could deadlock: a request holds its connection between thread hops (the
+    sign-in check, the route, the serialisation of its answer each run in a worker thread), and
+    when every worker thread was taken by requests waiting for a connection, the requests holding
+    the connections waited for a thread until the pool gave up (500s for everyone; found by
+    bench/load.py, tests/api/test_connection_use.py). With no more requests in this stage than
+    connections (16 or 20, under anyio's 40 threads), a thread never waits for a connection."""
+    try:
+        slots = _SLOTS.get()
+    except LookupError:
+        slots = anyio.Semaphore(pool_capacity(get_engine()))
+        _SLOTS.set(slots)
+    async with slots:
+        yield
+
+
+def get_session(
+    request: Request, _slot: Annotated[None, Depends(database_slot, scope="function")]
+) -> Iterator[Session]:
     """One request, one transaction: commit when the route returns, roll back when it raises."""
     write = request.method not in SAFE_METHODS
     turn = WriterTurn() if write and is_sqlite(get_engine()) else None

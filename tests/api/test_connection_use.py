@@ -5,14 +5,19 @@ phones came back after more than a minute, all needing their sessions' last-seen
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import anyio.to_thread
+import httpx
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import Engine, create_engine, event, update
+from sqlalchemy.engine import make_url
 
-from api.db import get_engine, open_session
+import api.db
+from api.db import _configure_sqlite, get_engine, open_session
 from schemas.accounts import UserSession
 from schemas.timestamps import utcnow
 from tests.conftest import Client
@@ -80,3 +85,43 @@ def test_a_writing_request_that_refreshes_its_session_uses_one_connection_at_a_t
     assert answer.status_code == 200
     assert answer.json()["results"][0]["outcome"] == "created"
     assert held.most == 1
+
+
+def small_engine(url: str) -> Engine:
+    """The app's engine, but with one pooled connection and a short wait for it."""
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=5,
+        )
+        _configure_sqlite(engine, "FULL")
+        return engine
+    return create_engine(url, pool_size=1, max_overflow=0, pool_timeout=5)
+
+
+def test_a_crowd_larger_than_the_pool_and_the_threads_gets_answers_not_a_deadlock(
+    app: Any, crew: Client, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two worker threads, one connection, six requests at once. A request that held the
+    connection while it waited for a thread (to run the route after its sign-in check, or to
+    serialise the answer) could find both threads taken by requests waiting for that connection:
+    each side waited for the other until the pool gave up."""
+    engine = small_engine(database_url)
+    monkeypatch.setattr(api.db, "get_engine", lambda: engine)
+
+    async def crowd() -> list[int]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 2
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies=crew.http.cookies
+        ) as client:
+            answers = await asyncio.gather(*(client.get("/api/v1/me") for _ in range(6)))
+        return [a.status_code for a in answers]
+
+    try:
+        assert asyncio.run(crowd()) == [200] * 6
+    finally:
+        engine.dispose()
