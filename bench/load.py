@@ -13,8 +13,9 @@ request earns, any item answered wrongly (a valid one not acknowledged, a refuse
 "created" more than once), and at the end any item not stored exactly once with its links, or any
 row more or fewer in the tables than the run sent. Exits 1 on any error.
 
-Run: python -m bench.load [--seconds 60] (SQLite in a temporary directory; set DATABASE_URL to run
-against PostgreSQL: the database is migrated and seeded with the demo trust if need be)."""
+Run: python -m bench.load [--seconds 60] (SQLite in a temporary directory). With DATABASE_URL set
+it runs on that database (PostgreSQL), migrating it and seeding the demo trust if need be: a
+throwaway database only, since it gains demo and load-test accounts with known passwords."""
 
 from __future__ import annotations
 
@@ -558,8 +559,8 @@ class LoadReport:
         c = self.config
         out = [
             f"load test: {c.phones} phones and {c.managers} managers for {c.seconds:.0f} s on "
-            f"{self.backend}, one server process; sync rate limit {self.rate_limit:,} per user "
-            "per minute",
+            f"{self.backend}, one server process; phones send every {c.min_gap:g}–{c.max_gap:g} s; "
+            f"sync rate limit {self.rate_limit:,} per user per minute",
             f"{'requests':34} {'count':>7} {'per s':>7} {'p50 ms':>8} {'p95 ms':>8} "
             f"{'p99 ms':>8}  statuses",
         ]
@@ -659,7 +660,11 @@ def run(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--phones", type=int, default=80)
     parser.add_argument("--managers", type=int, default=8)
@@ -669,11 +674,24 @@ def main() -> None:
     parser.add_argument(
         "--notes", type=int, default=10_000, help="handover notes in the database before the run"
     )
+    parser.add_argument(
+        "--gap",
+        type=float,
+        nargs=2,
+        default=(3.0, 12.0),
+        metavar=("MIN", "MAX"),
+        help="seconds a phone goes without signal between sends (shorter: more load)",
+    )
     parser.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     config = LoadConfig(
-        seconds=args.seconds, phones=args.phones, managers=args.managers, seed=args.seed
+        seconds=args.seconds,
+        phones=args.phones,
+        managers=args.managers,
+        min_gap=args.gap[0],
+        max_gap=args.gap[1],
+        seed=args.seed,
     )
     report = load_run(config, args.ideas, args.notes, args.rate_limit)
     for line in report.lines():
