@@ -30,6 +30,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -646,7 +647,12 @@ def run(
     """The load against a server already running at `url` on `database_url` (demo trust seeded)."""
     phones, managers = ensure_users(database_url, config.phones, config.managers)
     before = table_counts(database_url)
-    recorder, seconds = asyncio.run(simulate(url, phones, managers, config))
+    # A loop of its own in a thread of its own: the caller may be inside a running event loop
+    # (pytest after Playwright's sync API keeps one in the main thread).
+    with ThreadPoolExecutor(1) as pool:
+        recorder, seconds = pool.submit(
+            asyncio.run, simulate(url, phones, managers, config)
+        ).result()
     problems = check_stored(database_url, recorder.sent, before)
     backend = make_url(database_url).get_backend_name()
     return LoadReport(
