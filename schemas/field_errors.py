@@ -62,6 +62,21 @@ REQUIRED_MESSAGES: dict[str, str] = {
 }
 
 
+# A number out of range: the bound's key in the error's context, and how to say it.
+RANGE_WORDS: dict[str, tuple[str, str]] = {
+    "greater_than": ("gt", "more than"),
+    "greater_than_equal": ("ge", "at least"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "at most"),
+}
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def label_for(field: str) -> str:
     return FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
 
@@ -84,10 +99,13 @@ def _message(field: str, error: Any) -> str:
         return f"Select a valid option for {label.lower()}"
     if kind in {"int_parsing", "int_type", "int_from_float"}:
         return f"{label} must be a whole number"
-    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+    if kind in RANGE_WORDS:
         if field == "delay_minutes":
             return "Delay in minutes must be between 0 and 1440 (24 hours)"
-        return f"{label} must refer to an existing record"
+        if field.endswith("_id") or field in {"aims", "aim"}:
+            return f"{label} must refer to an existing record"
+        limit_key, words = RANGE_WORDS[kind]
+        return f"{label} must be {words} {_number(ctx.get(limit_key))}"
     if kind == "in_future":
         return f"{label} must not be in the future"
     if kind == "end_before_start":

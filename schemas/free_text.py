@@ -35,6 +35,9 @@ def required_text(max_length: int, min_length: int = 1) -> Any:
         StringConstraints(max_length=max_length),
         _require_text(min_length),
         AfterValidator(_refuse_nhs_numbers),
+        # What the validator above checks, told to the API description (and so to clients and
+        # the fuzzer): at least this long, and not only spaces.
+        Field(json_schema_extra={"minLength": min_length, "pattern": r"\S"}),
     ]
 
 
@@ -50,4 +53,7 @@ def _unique(values: list[Any]) -> list[Any]:
 
 
 unique_list = AfterValidator(_unique)
-RecordRef = Annotated[int, Field(gt=0, le=2**31 - 1)]
+# Ids are 32-bit integers in PostgreSQL; a larger number cannot name a record (and SQLite cannot
+# even bind one past 64 bits), so it is refused or not found before it reaches the database.
+MAX_RECORD_ID = 2**31 - 1
+RecordRef = Annotated[int, Field(gt=0, le=MAX_RECORD_ID)]

@@ -140,6 +140,6 @@ class IdeaPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    owner_id: Annotated[int, PydanticField(gt=0)] | None = None
+    owner_id: RecordRef | None = None
     impact: Annotated[int, PydanticField(ge=1, le=3)] | None = None
     effort: Annotated[int, PydanticField(ge=1, le=3)] | None = None
