@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.field_errors import FieldError, messages_for
@@ -193,9 +193,21 @@ async def handle_database_unavailable(request: Request, exc: Exception) -> Respo
     return await handle_domain_error(request, ServiceUnavailable(headers={"Retry-After": "30"}))
 
 
+async def handle_unstorable_text(request: Request, exc: Exception) -> Response:
+    """PostgreSQL text cannot hold NUL. The record models refuse it field by field
+    (schemas/free_text.py); this answers any other input that carries one to the database (a
+    search, a sign-in form) as the bad input it is, not as a 500."""
+    assert isinstance(exc, DataError)
+    if "NUL" not in str(exc.orig):
+        raise exc
+    message = "A value contains a character that cannot be stored (NUL); remove it"
+    return await handle_domain_error(request, Invalid([FieldError(field="body", message=message)]))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(OperationalError, handle_database_unavailable)
     app.add_exception_handler(InterfaceError, handle_database_unavailable)
+    app.add_exception_handler(DataError, handle_unstorable_text)

@@ -45,6 +45,7 @@ FIELD_LABELS: dict[str, str] = {
     "measure_name": "Measure",
     "day": "Date",
     "value": "Value",
+    "q": "Search words",
 }
 
 # What to say when a required field is missing or empty: the action the person must take.
@@ -87,6 +88,8 @@ def _message(field: str, error: Any) -> str:
     label = label_for(field)
     if kind in {"missing", "text_blank"} or (kind == "too_short" and field in REQUIRED_MESSAGES):
         return REQUIRED_MESSAGES.get(field, f"Enter {label.lower()}")
+    if kind == "text_nul":
+        return f"{label} contains a character that cannot be stored (NUL); remove it"
     if kind == "pid_detected":
         return pid_error(label)
     if kind == "string_too_long":

@@ -16,6 +16,17 @@ def _refuse_nhs_numbers(value: str) -> str:
     return value
 
 
+def _refuse_nul(value: str) -> str:
+    # No one types NUL and PostgreSQL text cannot hold it (storing it was a 500): bad input, on
+    # SQLite too.
+    if "\x00" in value:
+        raise PydanticCustomError("text_nul", "contains a NUL character")
+    return value
+
+
+no_nul = AfterValidator(_refuse_nul)
+
+
 def _require_text(min_length: int) -> AfterValidator:
     def check(value: str) -> str:
         stripped = value.strip()
@@ -33,6 +44,7 @@ def required_text(max_length: int, min_length: int = 1) -> Any:
     return Annotated[
         str,
         StringConstraints(max_length=max_length),
+        no_nul,
         _require_text(min_length),
         AfterValidator(_refuse_nhs_numbers),
         # What the validator above checks, told to the API description (and so to clients and
@@ -43,7 +55,7 @@ def required_text(max_length: int, min_length: int = 1) -> Any:
 
 def optional_text(max_length: int) -> Any:
     return Annotated[
-        str, StringConstraints(max_length=max_length), AfterValidator(_refuse_nhs_numbers)
+        str, StringConstraints(max_length=max_length), no_nul, AfterValidator(_refuse_nhs_numbers)
     ]
 
 

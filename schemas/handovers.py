@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
 from schemas.enums import HARM_NEEDING_FORMAL_REPORT, Category, HandoverStatus, Harm, JourneyType
-from schemas.free_text import RecordRef, optional_text, required_text, unique_list
+from schemas.free_text import RecordRef, no_nul, optional_text, required_text, unique_list
 from schemas.timestamps import UTCDateTime, as_aware, utcnow
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -129,7 +129,7 @@ class HandoverTransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: HandoverStatus
-    note: Annotated[str, PydanticField(max_length=4000)] = ""
+    note: Annotated[str, PydanticField(max_length=4000), no_nul] = ""
 
 
 class HandoverPatch(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
 from schemas.enums import Benefit, IdeaStatus, Waste
-from schemas.free_text import RecordRef, required_text, unique_list
+from schemas.free_text import RecordRef, no_nul, required_text, unique_list
 from schemas.timestamps import UTCDateTime, utcnow
 
 
@@ -130,9 +130,9 @@ class IdeaTransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: IdeaStatus
-    note: Annotated[str, PydanticField(max_length=4000)] = ""
+    note: Annotated[str, PydanticField(max_length=4000), no_nul] = ""
     duplicate_of: uuid.UUID | None = None
-    equity_note: Annotated[str, PydanticField(max_length=4000)] = ""
+    equity_note: Annotated[str, PydanticField(max_length=4000), no_nul] = ""
 
 
 class IdeaPatch(BaseModel):

@@ -25,7 +25,7 @@ from api.sync.ingest import submit_one
 from api.templating import render
 from schemas.audit import CommentIn, EventRead, RecordKind
 from schemas.enums import Category, HandoverStatus, Harm, Role
-from schemas.free_text import MAX_RECORD_ID
+from schemas.free_text import MAX_RECORD_ID, no_nul
 from schemas.handovers import (
     HandoverPage,
     HandoverPatch,
@@ -59,7 +59,7 @@ def handover_filters(
     partner_id: Annotated[int | None, Query(gt=0, le=MAX_RECORD_ID)] = None,
     category: Category | None = None,
     harm: Harm | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200), no_nul] = None,
     date_from: Annotated[
         date | None, Query(alias="from", description="London date, inclusive")
     ] = None,

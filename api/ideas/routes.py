@@ -25,7 +25,7 @@ from api.sync.ingest import submit_one
 from api.templating import render
 from schemas.audit import CommentIn, EventRead, RecordKind
 from schemas.enums import IdeaStatus, Role, Waste
-from schemas.free_text import MAX_RECORD_ID
+from schemas.free_text import MAX_RECORD_ID, no_nul
 from schemas.ideas import IdeaPage, IdeaPatch, IdeaRead, IdeaSubmission, IdeaTransitionIn
 
 api_router = APIRouter(prefix="/api/v1/ideas", tags=["ideas"])
@@ -52,7 +52,7 @@ def idea_filters(
     team_id: Annotated[int | None, Query(gt=0, le=MAX_RECORD_ID)] = None,
     aim: Annotated[int | None, Query(gt=0, le=MAX_RECORD_ID)] = None,
     waste: Waste | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200), no_nul] = None,
     date_from: Annotated[
         date | None, Query(alias="from", description="London date, inclusive")
     ] = None,

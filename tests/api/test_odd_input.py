@@ -115,3 +115,49 @@ def test_the_description_declares_the_refusals_with_their_bodies(crew: Any) -> N
     assert set(field_error["required"]) == {"field", "message"}
     title = description["components"]["schemas"]["IdeaSubmission"]["properties"]["title"]
     assert title["minLength"] == 3
+
+
+NUL_MESSAGE = "contains a character that cannot be stored (NUL); remove it"
+
+
+def test_a_nul_in_record_text_is_refused_naming_the_field_and_nothing_is_stored(crew: Any) -> None:
+    # PostgreSQL text cannot hold NUL: this was a 500, and for a phone a 500 means "retry for ever".
+    response = crew.post("/api/v1/ideas", json={"id": new_id(), **idea_data(title="Tro\x00lley")})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [{"field": "title", "message": f"Title {NUL_MESSAGE}"}]
+    assert _count(Idea) == 0
+
+
+def test_a_nul_in_one_synced_item_rejects_that_item_only(crew: Any) -> None:
+    bad, good = new_id(), new_id()
+    items = [
+        {"kind": "idea", "id": bad, "data": idea_data(problem="\x00")},
+        {"kind": "idea", "id": good, "data": idea_data()},
+    ]
+    response = crew.post("/api/v1/sync", json={"items": items})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(r["id"], r["outcome"]) for r in results] == [(bad, "rejected"), (good, "created")]
+    assert results[0]["errors"][0]["field"] == "problem"
+    assert _count(Idea) == 1
+
+
+def test_a_nul_in_a_comment_or_a_search_is_refused(crew: Any, manager: Any) -> None:
+    idea_id = new_id()
+    crew.post("/api/v1/ideas", json={"id": idea_id, **idea_data()})
+    comment = manager.post(f"/api/v1/ideas/{idea_id}/comments", json={"body": "a\x00b"})
+    assert comment.status_code == 422
+    assert comment.json()["detail"][0]["field"] == "body"
+    search = manager.get("/api/v1/ideas", params={"q": "a\x00b"})
+    assert search.status_code == 422
+    assert search.json()["detail"] == [{"field": "q", "message": f"Search words {NUL_MESSAGE}"}]
+
+
+def test_a_nul_in_a_sign_in_form_is_a_clear_refusal_not_a_500(client: Any) -> None:
+    token = client.page_token("/login")
+    response = client.http.post(
+        "/login", data={"email": "crew\x00@demo.nhs.uk", "password": "x" * 12, "csrf_token": token}
+    )
+    # PostgreSQL cannot even look the address up (422); SQLite finds no such account (200).
+    assert response.status_code in {200, 422}
+    assert client.get("/api/v1/me").status_code == 401
