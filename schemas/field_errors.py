@@ -117,6 +117,10 @@ def _message(field: str, error: Any) -> str:
         return f"{label} must be after 1 January 2000"
     if kind in {"datetime_parsing", "datetime_type", "datetime_from_date_parsing"}:
         return f"{label} must be a date and time, for example 2026-11-24T14:30"
+    if kind == "datetime_out_of_range":
+        return f"{label} must be a date and time between the years 1 and 9999"
+    if kind == "string_unicode":
+        return f"{label} must be text (it holds characters that are not)"
     if kind == "timezone_aware":
         return f"{label} must include a time zone offset, for example 2026-11-24T14:30:00+00:00"
     if kind == "extra_forbidden":

@@ -6,14 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
 from schemas.enums import Benefit, IdeaStatus, Waste
 from schemas.free_text import RecordRef, no_nul, required_text, unique_list
-from schemas.timestamps import UTCDateTime, utcnow
+from schemas.timestamps import ClientTimestamp, UTCDateTime, utcnow
 
 
 class Idea(SQLModel, table=True):
@@ -84,7 +84,7 @@ class IdeaIn(BaseModel):
     team_id: RecordRef
     benefits: Annotated[list[Benefit], unique_list] = []
     show_name: bool = True
-    created_at: AwareDatetime | None = None
+    created_at: ClientTimestamp | None = None
 
 
 class IdeaSubmission(IdeaIn):

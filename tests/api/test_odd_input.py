@@ -3,6 +3,8 @@ description declares, never a 500, and changes nothing."""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from typing import Any
 
@@ -161,3 +163,54 @@ def test_a_nul_in_a_sign_in_form_is_a_clear_refusal_not_a_500(client: Any) -> No
     # PostgreSQL cannot even look the address up (422); SQLite finds no such account (200).
     assert response.status_code in {200, 422}
     assert client.get("/api/v1/me").status_code == 401
+
+
+@pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_created_at_outside_what_utc_can_hold_is_refused_not_a_500(
+    crew: Any, created_at: str
+) -> None:
+    response = crew.post("/api/v1/ideas", json={"id": new_id(), **idea_data(created_at=created_at)})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "field": "created_at",
+            "message": "Created at must be a date and time between the years 1 and 9999",
+        }
+    ]
+    assert _count(Idea) == 0
+
+
+def test_an_if_match_of_digits_int_cannot_read_is_a_422(crew: Any, manager: Any) -> None:
+    idea_id = new_id()
+    crew.post("/api/v1/ideas", json={"id": idea_id, **idea_data()})
+    response = manager.patch(
+        # Headers arrive as latin-1: the byte 0xB2 is "²".
+        f"/api/v1/ideas/{idea_id}",
+        json={"impact": 2},
+        headers={"If-Match": "\u00b2".encode("latin-1")},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "If-Match"
+
+
+def _cursor(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        ["newest", "2026-01-01T00:00:00+00:00", 123],
+        ["newest", "2026-01-01T00:00:00", str(uuid.uuid4())],
+        ["newest", "0001-01-01T00:00:00+01:00", str(uuid.uuid4())],
+    ],
+)
+def test_a_forged_cursor_is_a_422_naming_it(manager: Any, position: list[Any]) -> None:
+    for url in ("/api/v1/ideas", "/api/v1/handovers"):
+        response = manager.get(url, params={"cursor": _cursor(position)})
+        assert response.status_code == 422
+        assert response.json()["detail"] == [{"field": "cursor", "message": "cursor is not valid"}]
+
+
+def test_a_page_filter_of_digits_int_cannot_read_is_ignored(manager: Any) -> None:
+    assert manager.get("/triage", params={"team_id": "\u00b2"}).status_code == 200
