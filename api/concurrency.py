@@ -28,7 +28,8 @@ def parse_if_match(header: str | None, *, required: bool) -> int | None:
             raise PreconditionRequired()
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    # isdecimal, not isdigit: "²" is a digit that int() cannot read (that was a 500).
+    if not value.isdecimal():
         raise Invalid(
             [
                 FieldError(

@@ -9,7 +9,8 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from pydantic import BaseModel
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.field_errors import FieldError, messages_for
@@ -77,6 +78,62 @@ class ServiceUnavailable(DomainError):
     default_detail = "The service is unavailable. Your work is safe; try again shortly."
 
 
+class ErrorBody(BaseModel):
+    """A refusal as a sentence to show the person."""
+
+    detail: str
+
+
+class RefusedMove(BaseModel):
+    """Why a workflow move or PDSA change cannot happen from the record's status."""
+
+    message: str
+    status: str
+    allowed: list[str] = []
+
+
+class ConflictBody(BaseModel):
+    detail: str | RefusedMove
+
+
+class FieldErrorsBody(BaseModel):
+    """Every 422, from request parsing or a service: one message per field (SPEC §6)."""
+
+    detail: list[FieldError]
+
+
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+_ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Not signed in, or the session has ended"},
+    403: {
+        "model": ErrorBody,
+        "description": "The role does not allow it, or (unsafe methods) the CSRF token is missing "
+        "or wrong, or the request came from another site",
+    },
+    404: {"model": ErrorBody, "description": "No such record, or not one the caller may see"},
+    409: {"model": ConflictBody, "description": "Conflicts with what is already recorded"},
+    412: {"model": ErrorBody, "description": "If-Match names a version that is no longer current"},
+    413: {"model": ErrorBody, "description": "The request body is larger than 1 MiB"},
+    422: {"model": FieldErrorsBody, "description": "Field-level validation errors"},
+    428: {"model": ErrorBody, "description": "If-Match is required"},
+    429: {
+        "model": ErrorBody,
+        "description": "Too many writes in a minute",
+        "headers": _RETRY_AFTER,
+    },
+    503: {
+        "model": ErrorBody,
+        "description": "The database is unavailable; nothing was stored",
+        "headers": _RETRY_AFTER,
+    },
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses=` entries for the refusals a route really gives."""
+    return {code: _ERROR_RESPONSES[code] for code in codes}
+
+
 def wants_json(request: Request) -> bool:
     path = request.url.path
     return path.startswith("/api/") or path in {"/openapi.json", "/healthz"}
@@ -115,6 +172,11 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers a JSON body that is not UTF-8 with a bare 400, where malformed JSON gets
+        # a 422: both are invalid input, so both get the one field-level answer (SPEC §6).
+        not_json = RequestValidationError([{"type": "json_invalid", "loc": ("body",)}])
+        return await handle_validation_error(request, not_json)
     headers = dict(exc.headers or {})
     if wants_json(request) or exc.status_code == 413:
         return JSONResponse({"detail": exc.detail}, exc.status_code, headers=headers)
@@ -154,8 +216,21 @@ async def handle_database_error(request: Request, exc: Exception) -> Response:
     return await handle_domain_error(request, ServiceUnavailable(headers={"Retry-After": "30"}))
 
 
+async def handle_unstorable_text(request: Request, exc: Exception) -> Response:
+    """PostgreSQL text cannot hold NUL. The record models refuse it field by field
+    (schemas/free_text.py); this answers any other input that carries one to the database (a
+    search, a sign-in form) as the bad input it is, not as a 500."""
+    assert isinstance(exc, DataError)
+    if "NUL" not in str(exc.orig):
+        raise exc
+    message = "A value contains a character that cannot be stored (NUL); remove it"
+    return await handle_domain_error(request, Invalid([FieldError(field="body", message=message)]))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(DBAPIError, handle_database_error)
+    # More specific than DBAPIError, so Starlette picks it for a DataError.
+    app.add_exception_handler(DataError, handle_unstorable_text)

@@ -49,10 +49,10 @@ def form_values(form: FormData) -> dict[str, Any]:
         values["show_name"] = values["show_name"] == "true"
     # Reference ids come back as numbers so the page can tick and select what was chosen.
     for key in ("team_id", "partner_id"):
-        if isinstance(values.get(key), str) and values[key].isdigit():
+        if isinstance(values.get(key), str) and values[key].isdecimal():
             values[key] = int(values[key])
     if "aims" in values:
-        values["aims"] = [int(v) if v.isdigit() else v for v in values["aims"]]
+        values["aims"] = [int(v) if v.isdecimal() else v for v in values["aims"]]
     return values
 
 
@@ -121,4 +121,4 @@ def submit_form(
 def form_version(form: Any) -> int | None:
     """The record version a manager's form was rendered with (the page's If-Match)."""
     value = str(form.get("version", "")).strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None

@@ -13,7 +13,7 @@ from api.admin import routes as admin_routes
 from api.auth import routes as auth_routes
 from api.auth.identity import IdentityDep, identify
 from api.config import get_settings
-from api.errors import NotSignedIn, install_error_handlers
+from api.errors import NotSignedIn, error_responses, install_error_handlers
 from api.exports import routes as export_routes
 from api.handovers import routes as handover_routes
 from api.ideas import routes as idea_routes
@@ -29,6 +29,7 @@ from api.sync import routes as sync_routes
 from api.templating import SERVICE_WORKER_DIR, STATIC_DIR, render
 from api.triage import handover_pages
 from api.triage import routes as triage_routes
+from schemas.field_errors import FieldError
 
 
 def create_app() -> FastAPI:
@@ -69,8 +70,11 @@ def create_app() -> FastAPI:
         measure_routes.api_router,
         measure_routes.page_router,
     ):
-        # Every route but the health check knows who is asking and checks CSRF on unsafe methods.
-        app.include_router(router, dependencies=[Depends(identify)])
+        # Every route but the health check knows who is asking and checks CSRF on unsafe methods;
+        # every API route needs a session, and finding it needs the database.
+        app.include_router(
+            router, dependencies=[Depends(identify)], responses=error_responses(401, 503)
+        )
     app.include_router(reference_routes.public_router)
     app.include_router(page_routes.public_router)
 
@@ -123,7 +127,14 @@ class NoCacheStaticFiles(StaticFiles):
 
 def _schema(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
-        app.openapi_schema = get_openapi(
+        document = get_openapi(
             title=app.title, version=app.version, summary=app.summary, routes=app.routes
         )
+        components = document.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in components:
+            # FastAPI describes its own 422 body; ours (errors.handle_validation_error) is a list
+            # of field + message, the same as a service's Invalid.
+            components["ValidationError"] = FieldError.model_json_schema()
+            components["HTTPValidationError"]["required"] = ["detail"]
+        app.openapi_schema = document
     return app.openapi_schema

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -35,13 +35,21 @@ def encode_cursor(sort: Sort, value: datetime, record_id: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str, sort: Sort) -> tuple[datetime, uuid.UUID]:
+    """The cursor's position, or a 422: a cursor is opaque, but anyone can send anything."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         made_for, stamp, record_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if made_for != sort.value:
             raise ValueError("cursor made for another sort")
-        return datetime.fromisoformat(stamp), uuid.UUID(record_id)
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        if not isinstance(stamp, str) or not isinstance(record_id, str):
+            raise TypeError("not a cursor made here")
+        value = datetime.fromisoformat(stamp)
+        # Compared with stored UTC times: it must have an offset and exist in UTC.
+        if value.tzinfo is None:
+            raise ValueError("cursor time without an offset")
+        value.astimezone(UTC)
+        return value, uuid.UUID(record_id)
+    except (ValueError, TypeError, OverflowError) as exc:
         raise Invalid([FieldError(field="cursor", message="cursor is not valid")]) from exc
 
 

@@ -13,6 +13,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Column, Index, String
 from sqlmodel import Field, SQLModel
 
+from schemas.free_text import no_nul
 from schemas.timestamps import UTCDateTime, utcnow
 
 
@@ -83,4 +84,4 @@ class NotificationRead(BaseModel):
 class CommentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: Annotated[str, PydanticField(min_length=1, max_length=4000)]
+    body: Annotated[str, PydanticField(min_length=1, max_length=4000), no_nul]

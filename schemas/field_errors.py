@@ -45,6 +45,7 @@ FIELD_LABELS: dict[str, str] = {
     "measure_name": "Measure",
     "day": "Date",
     "value": "Value",
+    "q": "Search words",
 }
 
 # What to say when a required field is missing or empty: the action the person must take.
@@ -62,6 +63,21 @@ REQUIRED_MESSAGES: dict[str, str] = {
 }
 
 
+# A number out of range: the bound's key in the error's context, and how to say it.
+RANGE_WORDS: dict[str, tuple[str, str]] = {
+    "greater_than": ("gt", "more than"),
+    "greater_than_equal": ("ge", "at least"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "at most"),
+}
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def label_for(field: str) -> str:
     return FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
 
@@ -72,6 +88,8 @@ def _message(field: str, error: Any) -> str:
     label = label_for(field)
     if kind in {"missing", "text_blank"} or (kind == "too_short" and field in REQUIRED_MESSAGES):
         return REQUIRED_MESSAGES.get(field, f"Enter {label.lower()}")
+    if kind == "text_nul":
+        return f"{label} contains a character that cannot be stored (NUL); remove it"
     if kind == "pid_detected":
         return pid_error(label)
     if kind == "string_too_long":
@@ -84,10 +102,13 @@ def _message(field: str, error: Any) -> str:
         return f"Select a valid option for {label.lower()}"
     if kind in {"int_parsing", "int_type", "int_from_float"}:
         return f"{label} must be a whole number"
-    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+    if kind in RANGE_WORDS:
         if field == "delay_minutes":
             return "Delay in minutes must be between 0 and 1440 (24 hours)"
-        return f"{label} must refer to an existing record"
+        if field.endswith("_id") or field in {"aims", "aim"}:
+            return f"{label} must refer to an existing record"
+        limit_key, words = RANGE_WORDS[kind]
+        return f"{label} must be {words} {_number(ctx.get(limit_key))}"
     if kind == "in_future":
         return f"{label} must not be in the future"
     if kind == "end_before_start":
@@ -96,6 +117,10 @@ def _message(field: str, error: Any) -> str:
         return f"{label} must be after 1 January 2000"
     if kind in {"datetime_parsing", "datetime_type", "datetime_from_date_parsing"}:
         return f"{label} must be a date and time, for example 2026-11-24T14:30"
+    if kind == "datetime_out_of_range":
+        return f"{label} must be a date and time between the years 1 and 9999"
+    if kind == "string_unicode":
+        return f"{label} must be text (it holds characters that are not)"
     if kind == "timezone_aware":
         return f"{label} must include a time zone offset, for example 2026-11-24T14:30:00+00:00"
     if kind == "extra_forbidden":

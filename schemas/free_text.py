@@ -16,6 +16,17 @@ def _refuse_nhs_numbers(value: str) -> str:
     return value
 
 
+def _refuse_nul(value: str) -> str:
+    # No one types NUL and PostgreSQL text cannot hold it (storing it was a 500): bad input, on
+    # SQLite too.
+    if "\x00" in value:
+        raise PydanticCustomError("text_nul", "contains a NUL character")
+    return value
+
+
+no_nul = AfterValidator(_refuse_nul)
+
+
 def _require_text(min_length: int) -> AfterValidator:
     def check(value: str) -> str:
         stripped = value.strip()
@@ -33,14 +44,18 @@ def required_text(max_length: int, min_length: int = 1) -> Any:
     return Annotated[
         str,
         StringConstraints(max_length=max_length),
+        no_nul,
         _require_text(min_length),
         AfterValidator(_refuse_nhs_numbers),
+        # What the validator above checks, told to the API description (and so to clients and
+        # the fuzzer): at least this long, and not only spaces.
+        Field(json_schema_extra={"minLength": min_length, "pattern": r"\S"}),
     ]
 
 
 def optional_text(max_length: int) -> Any:
     return Annotated[
-        str, StringConstraints(max_length=max_length), AfterValidator(_refuse_nhs_numbers)
+        str, StringConstraints(max_length=max_length), no_nul, AfterValidator(_refuse_nhs_numbers)
     ]
 
 
@@ -50,4 +65,7 @@ def _unique(values: list[Any]) -> list[Any]:
 
 
 unique_list = AfterValidator(_unique)
-RecordRef = Annotated[int, Field(gt=0, le=2**31 - 1)]
+# Ids are 32-bit integers in PostgreSQL; a larger number cannot name a record (and SQLite cannot
+# even bind one past 64 bits), so it is refused or not found before it reaches the database.
+MAX_RECORD_ID = 2**31 - 1
+RecordRef = Annotated[int, Field(gt=0, le=MAX_RECORD_ID)]

@@ -6,15 +6,15 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
 from schemas.enums import HARM_NEEDING_FORMAL_REPORT, Category, HandoverStatus, Harm, JourneyType
-from schemas.free_text import RecordRef, optional_text, required_text, unique_list
-from schemas.timestamps import UTCDateTime, as_aware, utcnow
+from schemas.free_text import RecordRef, no_nul, optional_text, required_text, unique_list
+from schemas.timestamps import ClientTimestamp, UTCDateTime, as_aware, utcnow
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST_OCCURRED = datetime(2000, 1, 1).astimezone()
@@ -84,7 +84,7 @@ class HandoverIn(BaseModel):
     narrative: required_text(4000)
     immediate_action: optional_text(2000) = ""
     vehicle: optional_text(20) = ""
-    created_at: AwareDatetime | None = None
+    created_at: ClientTimestamp | None = None
 
     @property
     def needs_formal_report(self) -> bool:
@@ -129,7 +129,7 @@ class HandoverTransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: HandoverStatus
-    note: Annotated[str, PydanticField(max_length=4000)] = ""
+    note: Annotated[str, PydanticField(max_length=4000), no_nul] = ""
 
 
 class HandoverPatch(BaseModel):

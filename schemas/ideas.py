@@ -6,14 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
 from schemas.enums import Benefit, IdeaStatus, Waste
-from schemas.free_text import RecordRef, required_text, unique_list
-from schemas.timestamps import UTCDateTime, utcnow
+from schemas.free_text import RecordRef, no_nul, required_text, unique_list
+from schemas.timestamps import ClientTimestamp, UTCDateTime, utcnow
 
 
 class Idea(SQLModel, table=True):
@@ -84,7 +84,7 @@ class IdeaIn(BaseModel):
     team_id: RecordRef
     benefits: Annotated[list[Benefit], unique_list] = []
     show_name: bool = True
-    created_at: AwareDatetime | None = None
+    created_at: ClientTimestamp | None = None
 
 
 class IdeaSubmission(IdeaIn):
@@ -130,9 +130,9 @@ class IdeaTransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: IdeaStatus
-    note: Annotated[str, PydanticField(max_length=4000)] = ""
+    note: Annotated[str, PydanticField(max_length=4000), no_nul] = ""
     duplicate_of: uuid.UUID | None = None
-    equity_note: Annotated[str, PydanticField(max_length=4000)] = ""
+    equity_note: Annotated[str, PydanticField(max_length=4000), no_nul] = ""
 
 
 class IdeaPatch(BaseModel):
@@ -140,6 +140,6 @@ class IdeaPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    owner_id: Annotated[int, PydanticField(gt=0)] | None = None
+    owner_id: RecordRef | None = None
     impact: Annotated[int, PydanticField(ge=1, le=3)] | None = None
     effort: Annotated[int, PydanticField(ge=1, le=3)] | None = None

@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
+from schemas.free_text import no_nul
 from schemas.pid_guard import find_nhs_number
 from schemas.timestamps import UTCDateTime, utcnow
 
@@ -150,7 +151,9 @@ class PushSubscriptionRemove(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    endpoint: Annotated[str, StringConstraints(min_length=1, max_length=MAX_ENDPOINT_LENGTH)]
+    endpoint: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_ENDPOINT_LENGTH), no_nul
+    ]
 
 
 class PushSubscriptionRead(BaseModel):

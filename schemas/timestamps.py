@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from pydantic import AfterValidator, AwareDatetime
+from pydantic_core import PydanticCustomError
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -24,6 +26,20 @@ def as_aware(value: datetime, default_zone: ZoneInfo = LONDON) -> datetime:
 def london_time(value: datetime) -> datetime:
     """What a person in the trust reads: wall-clock time in London (BST or GMT)."""
     return as_aware(value).astimezone(LONDON)
+
+
+def _storable_in_utc(value: datetime) -> datetime:
+    # "0001-01-01T00:00+01:00" is a valid timestamp that falls before year 1 in UTC, where every
+    # time is stored: refused here rather than overflowing on the way to the database (a 500).
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError("datetime_out_of_range", "is out of range in UTC") from None
+    return value
+
+
+ClientTimestamp = Annotated[AwareDatetime, AfterValidator(_storable_in_utc)]
+"""A time a client's clock gave, with its offset: any, as long as it can be stored."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 from api.config import Settings
 from tests.conftest import ROOT
@@ -23,3 +24,17 @@ def setting_variables() -> set[str]:
 
 def test_every_setting_is_documented_in_the_readme_and_nothing_else_is() -> None:
     assert documented_variables() == setting_variables()
+
+
+def test_no_file_in_the_repository_keeps_a_merge_conflict() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    markers = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
+    conflicted = [
+        name
+        for name in tracked
+        if name.endswith((".py", ".md", ".js", ".html", ".css", ".json", ".toml", ".yml", ".sh"))
+        and markers.search((ROOT / name).read_text(errors="replace"))
+    ]
+    assert conflicted == []

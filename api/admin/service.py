@@ -196,7 +196,7 @@ def _parse_team(
     if not raw:
         return None, None
     problem = FieldError(field="team_id", message="Select a team from the list")
-    if not raw.isdigit():
+    if not raw.isdecimal() or int(raw) > MAX_ID:
         return None, problem
     team = session.get(Team, int(raw))
     if team is None or (not team.active and team.id != keep):

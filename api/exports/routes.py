@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from api.auth.identity import ManagerUser
 from api.auth.users import user_names
 from api.db import open_session
+from api.errors import error_responses
 from api.exports.csv_cells import BOM, csv_line
 from api.handovers.routes import HandoverFiltersDep
 from api.handovers.service import HandoverFilters, filtered_handovers
@@ -152,13 +153,13 @@ def _download(rows: Iterator[str], name: str) -> StreamingResponse:
     )
 
 
-@router.get("/ideas.csv", response_class=StreamingResponse)
+@router.get("/ideas.csv", response_class=StreamingResponse, responses=error_responses(403))
 def export_ideas(user: ManagerUser, filters: IdeaFiltersDep) -> StreamingResponse:
     """Every idea matching the filters, newest first, as UTF-8 CSV with a header row."""
     return _download(_idea_rows(filters), "ideas")
 
 
-@router.get("/handovers.csv", response_class=StreamingResponse)
+@router.get("/handovers.csv", response_class=StreamingResponse, responses=error_responses(403))
 def export_handovers(user: ManagerUser, filters: HandoverFiltersDep) -> StreamingResponse:
     """Every handover note matching the filters, newest first. Crew members are not named."""
     return _download(_handover_rows(filters), "handover-notes")

@@ -13,6 +13,7 @@ from api.audit.service import events_of
 from api.auth.identity import CurrentUser, ManagerUser
 from api.concurrency import parse_if_match, set_etag
 from api.db import SessionDep
+from api.errors import error_responses
 from api.forms import FormDep, error_context, submit_form
 from api.handovers.flows import comment_on_handover, move_handover, update_handover
 from api.handovers.service import HandoverFilters, get_handover_for, list_handovers
@@ -24,6 +25,7 @@ from api.sync.ingest import submit_one
 from api.templating import render
 from schemas.audit import CommentIn, EventRead, RecordKind
 from schemas.enums import Category, HandoverStatus, Harm, Role
+from schemas.free_text import MAX_RECORD_ID, no_nul
 from schemas.handovers import (
     HandoverPage,
     HandoverPatch,
@@ -37,7 +39,12 @@ api_router = APIRouter(prefix="/api/v1/handovers", tags=["handovers"])
 page_router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-@api_router.post("", status_code=201, response_model=HandoverRead, responses=RECORD_RESPONSES)
+@api_router.post(
+    "",
+    status_code=201,
+    response_model=HandoverRead,
+    responses={**RECORD_RESPONSES, **error_responses(403, 413, 429)},
+)
 def create_handover(body: HandoverSubmission, user: CurrentUser, session: SessionDep) -> Response:
     limit_writes(user)
     data = body.model_dump(mode="json", exclude={"id"})
@@ -49,10 +56,10 @@ def create_handover(body: HandoverSubmission, user: CurrentUser, session: Sessio
 
 def handover_filters(
     status: HandoverStatus | None = None,
-    partner_id: Annotated[int | None, Query(gt=0)] = None,
+    partner_id: Annotated[int | None, Query(gt=0, le=MAX_RECORD_ID)] = None,
     category: Category | None = None,
     harm: Harm | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200), no_nul] = None,
     date_from: Annotated[
         date | None, Query(alias="from", description="London date, inclusive")
     ] = None,
@@ -65,7 +72,7 @@ def handover_filters(
 HandoverFiltersDep = Annotated[HandoverFilters, Depends(handover_filters)]
 
 
-@api_router.get("", response_model=HandoverPage)
+@api_router.get("", response_model=HandoverPage, responses=error_responses(403))
 def handovers_list(
     user: ManagerUser,
     session: SessionDep,
@@ -77,7 +84,7 @@ def handovers_list(
     return HandoverPage(items=items, next_cursor=next_cursor)
 
 
-@api_router.get("/{note_id}", response_model=HandoverRead)
+@api_router.get("/{note_id}", response_model=HandoverRead, responses=error_responses(404))
 def handover_detail(
     note_id: uuid.UUID, user: CurrentUser, session: SessionDep, response: Response
 ) -> HandoverRead:
@@ -86,7 +93,7 @@ def handover_detail(
     return note
 
 
-@api_router.get("/{note_id}/events", response_model=list[EventRead])
+@api_router.get("/{note_id}/events", response_model=list[EventRead], responses=error_responses(404))
 def handover_events(note_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[EventRead]:
     note = get_handover_for(session, user, note_id)
     return events_of(
@@ -94,7 +101,11 @@ def handover_events(note_id: uuid.UUID, user: CurrentUser, session: SessionDep) 
     )
 
 
-@api_router.post("/{note_id}/transitions", response_model=HandoverRead)
+@api_router.post(
+    "/{note_id}/transitions",
+    response_model=HandoverRead,
+    responses=error_responses(403, 404, 409, 412, 413),
+)
 def handover_transition(
     note_id: uuid.UUID,
     body: HandoverTransitionIn,
@@ -117,7 +128,12 @@ def handover_transition(
     return get_handover_for(session, user, note_id)
 
 
-@api_router.post("/{note_id}/comments", response_model=EventRead, status_code=201)
+@api_router.post(
+    "/{note_id}/comments",
+    response_model=EventRead,
+    status_code=201,
+    responses=error_responses(403, 404, 413),
+)
 def handover_comment(
     note_id: uuid.UUID, body: CommentIn, user: ManagerUser, session: SessionDep
 ) -> EventRead:
@@ -125,7 +141,11 @@ def handover_comment(
     return events_of(session, RecordKind.handover, note_id, submitter_view=False)[-1]
 
 
-@api_router.patch("/{note_id}", response_model=HandoverRead)
+@api_router.patch(
+    "/{note_id}",
+    response_model=HandoverRead,
+    responses=error_responses(403, 404, 412, 413, 428),
+)
 def handover_update(
     note_id: uuid.UUID,
     body: HandoverPatch,

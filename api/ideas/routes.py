@@ -13,6 +13,7 @@ from api.audit.service import events_of
 from api.auth.identity import CurrentUser, ManagerUser
 from api.concurrency import parse_if_match, set_etag
 from api.db import SessionDep
+from api.errors import error_responses
 from api.forms import FormDep, error_context, submit_form
 from api.ideas.flows import comment_on_idea, move_idea, update_idea
 from api.ideas.service import Flag, IdeaFilters, get_idea_for, list_ideas
@@ -24,13 +25,19 @@ from api.sync.ingest import submit_one
 from api.templating import render
 from schemas.audit import CommentIn, EventRead, RecordKind
 from schemas.enums import IdeaStatus, Role, Waste
+from schemas.free_text import MAX_RECORD_ID, no_nul
 from schemas.ideas import IdeaPage, IdeaPatch, IdeaRead, IdeaSubmission, IdeaTransitionIn
 
 api_router = APIRouter(prefix="/api/v1/ideas", tags=["ideas"])
 page_router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-@api_router.post("", status_code=201, response_model=IdeaRead, responses=RECORD_RESPONSES)
+@api_router.post(
+    "",
+    status_code=201,
+    response_model=IdeaRead,
+    responses={**RECORD_RESPONSES, **error_responses(403, 413, 429)},
+)
 def create_idea(body: IdeaSubmission, user: CurrentUser, session: SessionDep) -> Response:
     limit_writes(user)
     data = body.model_dump(mode="json", exclude={"id"})
@@ -42,16 +49,16 @@ def create_idea(body: IdeaSubmission, user: CurrentUser, session: SessionDep) ->
 
 def idea_filters(
     status: IdeaStatus | None = None,
-    team_id: Annotated[int | None, Query(gt=0)] = None,
-    aim: Annotated[int | None, Query(gt=0)] = None,
+    team_id: Annotated[int | None, Query(gt=0, le=MAX_RECORD_ID)] = None,
+    aim: Annotated[int | None, Query(gt=0, le=MAX_RECORD_ID)] = None,
     waste: Waste | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200), no_nul] = None,
     date_from: Annotated[
         date | None, Query(alias="from", description="London date, inclusive")
     ] = None,
     date_to: Annotated[date | None, Query(alias="to", description="London date, inclusive")] = None,
     flag: Flag | None = None,
-    owner_id: Annotated[int | None, Query(gt=0)] = None,
+    owner_id: Annotated[int | None, Query(gt=0, le=MAX_RECORD_ID)] = None,
 ) -> IdeaFilters:
     """The list filters as query parameters, shared by the list and the CSV export."""
     return IdeaFilters(status, team_id, aim, waste, q, date_from, date_to, flag, owner_id)
@@ -60,7 +67,7 @@ def idea_filters(
 IdeaFiltersDep = Annotated[IdeaFilters, Depends(idea_filters)]
 
 
-@api_router.get("", response_model=IdeaPage)
+@api_router.get("", response_model=IdeaPage, responses=error_responses(403))
 def ideas_list(
     user: ManagerUser,
     session: SessionDep,
@@ -75,7 +82,7 @@ def ideas_list(
     return IdeaPage(items=items, next_cursor=next_cursor)
 
 
-@api_router.get("/{idea_id}", response_model=IdeaRead)
+@api_router.get("/{idea_id}", response_model=IdeaRead, responses=error_responses(404))
 def idea_detail(
     idea_id: uuid.UUID, user: CurrentUser, session: SessionDep, response: Response
 ) -> IdeaRead:
@@ -84,7 +91,7 @@ def idea_detail(
     return idea
 
 
-@api_router.get("/{idea_id}/events", response_model=list[EventRead])
+@api_router.get("/{idea_id}/events", response_model=list[EventRead], responses=error_responses(404))
 def idea_events(idea_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[EventRead]:
     """The audit trail; a submitter sees the comments and moves on their own idea, not internal notes."""
     idea = get_idea_for(session, user, idea_id)
@@ -92,7 +99,11 @@ def idea_events(idea_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> l
     return events_of(session, RecordKind.idea, idea.id, submitter_view=own_view)
 
 
-@api_router.post("/{idea_id}/transitions", response_model=IdeaRead)
+@api_router.post(
+    "/{idea_id}/transitions",
+    response_model=IdeaRead,
+    responses=error_responses(403, 404, 409, 412, 413),
+)
 def idea_transition(
     idea_id: uuid.UUID,
     body: IdeaTransitionIn,
@@ -118,7 +129,12 @@ def idea_transition(
     return get_idea_for(session, user, idea_id)
 
 
-@api_router.post("/{idea_id}/comments", response_model=EventRead, status_code=201)
+@api_router.post(
+    "/{idea_id}/comments",
+    response_model=EventRead,
+    status_code=201,
+    responses=error_responses(403, 404, 413),
+)
 def idea_comment(
     idea_id: uuid.UUID, body: CommentIn, user: ManagerUser, session: SessionDep
 ) -> EventRead:
@@ -126,7 +142,11 @@ def idea_comment(
     return events_of(session, RecordKind.idea, idea_id, submitter_view=False)[-1]
 
 
-@api_router.patch("/{idea_id}", response_model=IdeaRead)
+@api_router.patch(
+    "/{idea_id}",
+    response_model=IdeaRead,
+    responses=error_responses(403, 404, 412, 413, 428),
+)
 def idea_update(
     idea_id: uuid.UUID,
     body: IdeaPatch,

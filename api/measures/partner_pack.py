@@ -15,6 +15,7 @@ from api.errors import NotFound
 from api.filtering import london_day_range
 from schemas.accounts import Partner
 from schemas.enums import Category, JourneyType
+from schemas.free_text import MAX_RECORD_ID
 from schemas.handovers import Handover
 
 MAX_NARRATIVES = 200
@@ -64,7 +65,7 @@ def percentile_90(values: list[int]) -> float:
 def build_pack(session: Session, partner_id: int, date_from: date, date_to: date) -> PartnerPack:
     """Figures from a narrow read of every note in the period (four small columns); the notes
     themselves only for the 200 shown and those raised with the partner."""
-    partner = session.get(Partner, partner_id)
+    partner = session.get(Partner, partner_id) if 0 < partner_id <= MAX_RECORD_ID else None
     if partner is None:
         raise NotFound("No partner organisation has this id.")
     start, end = london_day_range(date_from, date_to)

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from api.auth.identity import ManagerUser
 from api.db import SessionDep
-from api.errors import Invalid
+from api.errors import Invalid, error_responses
 from api.measures.partner_pack import build_pack
 from api.measures.series import Filters, Measure
 from api.measures.service import as_json, chart, compute, resolve_range
@@ -19,13 +19,14 @@ from api.reference.service import reference_data
 from api.templating import render
 from api.triage import query_params as qp
 from api.triage.service import select_items
+from schemas.free_text import MAX_RECORD_ID
 from schemas.timestamps import LONDON, utcnow
 
 api_router = APIRouter(prefix="/api/v1/measures", tags=["measures"])
 page_router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-@api_router.get("/{measure}")
+@api_router.get("/{measure}", responses=error_responses(403))
 def measure_json(
     measure: Measure,
     user: ManagerUser,
@@ -34,8 +35,12 @@ def measure_json(
         date | None, Query(alias="from", description="London date, inclusive")
     ] = None,
     date_to: Annotated[date | None, Query(alias="to", description="London date, inclusive")] = None,
-    partner_id: Annotated[int | None, Query(gt=0, description="handovers-per-week only")] = None,
-    team_id: Annotated[int | None, Query(gt=0, description="the idea measures only")] = None,
+    partner_id: Annotated[
+        int | None, Query(gt=0, le=MAX_RECORD_ID, description="handovers-per-week only")
+    ] = None,
+    team_id: Annotated[
+        int | None, Query(gt=0, le=MAX_RECORD_ID, description="the idea measures only")
+    ] = None,
 ) -> dict[str, Any]:
     """Points with mean, process limits, special-cause flags and rules, and the series' assurance.
     Periods are ISO weeks (Monday) or calendar months in London time; an empty period is 0."""

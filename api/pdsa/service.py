@@ -11,6 +11,7 @@ from sqlmodel import Session
 from api.errors import Conflict, NotFound
 from schemas.accounts import User
 from schemas.enums import IdeaStatus
+from schemas.free_text import MAX_RECORD_ID
 from schemas.ideas import Idea
 from schemas.pdsa import (
     PdsaCycle,
@@ -69,7 +70,7 @@ def add_cycle(
 
 
 def _cycle(session: Session, idea_id: uuid.UUID, cycle_id: int) -> PdsaCycle:
-    cycle = session.get(PdsaCycle, cycle_id)
+    cycle = session.get(PdsaCycle, cycle_id) if 0 < cycle_id <= MAX_RECORD_ID else None
     if cycle is None or cycle.idea_id != idea_id:
         raise NotFound("No PDSA cycle has this id on this idea.")
     return cycle

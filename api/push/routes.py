@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Response
 
 from api.auth.identity import CurrentUser
 from api.db import SessionDep
+from api.errors import error_responses
 from api.push import service
 from api.push.keys import vapid_keys
 from api.sync.guard import limit_writes
@@ -32,7 +33,10 @@ def vapid_public_key(user: CurrentUser) -> VapidPublicKey:
     "/subscriptions",
     status_code=201,
     response_model=PushSubscriptionRead,
-    responses={200: {"description": "This browser was already subscribed (now for the caller)"}},
+    responses={
+        200: {"description": "This browser was already subscribed (now for the caller)"},
+        **error_responses(403, 413, 429),
+    },
 )
 def subscribe(
     body: PushSubscriptionIn,
@@ -50,7 +54,12 @@ def subscribe(
     return result.subscription
 
 
-@router.delete("/subscriptions", status_code=204, response_class=Response)
+@router.delete(
+    "/subscriptions",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(403, 413),
+)
 def unsubscribe(body: PushSubscriptionRemove, user: CurrentUser, session: SessionDep) -> Response:
     """Turn notifications off for this browser (only the caller's own; 204 either way)."""
     service.unsubscribe(session, user.id, body.endpoint)  # type: ignore[arg-type]

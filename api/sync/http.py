@@ -7,13 +7,14 @@ from collections.abc import Callable
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api.errors import ErrorBody
 from api.sync.outcome import HTTP_STATUS, Outcome
 from schemas.field_errors import FieldError
 
 CONFLICT_DETAIL = "A different record already has this id. Send it again with a new id."
 RECORD_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"description": "An identical replay: acknowledged, nothing new stored"},
-    409: {"description": CONFLICT_DETAIL},
+    409: {"model": ErrorBody, "description": CONFLICT_DETAIL},
 }
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.identity import CurrentUser
 from api.db import SessionDep
+from api.errors import error_responses
 from api.sync.guard import limit_writes
 from api.sync.ingest import Submitted, ingest
 from schemas.field_errors import FieldError
@@ -44,7 +45,7 @@ class SyncResponse(BaseModel):
     results: list[SyncResult]
 
 
-@router.post("/sync", response_model=SyncResponse)
+@router.post("/sync", response_model=SyncResponse, responses=error_responses(403, 413, 429))
 def sync(body: SyncRequest, user: CurrentUser, session: SessionDep) -> JSONResponse:
     """Each item is judged on its own; outcomes come back in request order. `created` and
     `duplicate` are acknowledgements (the phone may delete its copy); `rejected` carries field errors;

@@ -19,7 +19,8 @@ def text(params: QueryParams, name: str, max_length: int = 200) -> str | None:
 
 def positive_int(params: QueryParams, name: str) -> int | None:
     value = (params.get(name) or "").strip()
-    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+    # isdecimal, not isdigit: "²" is a digit that int() cannot read.
+    return int(value) if value.isdecimal() and 0 < int(value) < 2**31 else None
 
 
 def choice(params: QueryParams, name: str, enum: type[E]) -> E | None:

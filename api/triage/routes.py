@@ -36,6 +36,7 @@ from schemas.accounts import User
 from schemas.audit import RecordKind
 from schemas.enums import IdeaStatus, Waste
 from schemas.field_errors import FieldError, field_errors
+from schemas.free_text import MAX_RECORD_ID
 from schemas.pdsa import PdsaCycleIn, PdsaPointIn
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -284,7 +285,7 @@ def rate(
         raw = values[key]
         if raw == "":
             changes[key] = None
-        elif raw.isdigit() and (key == "owner_id" or 1 <= int(raw) <= 3):
+        elif raw.isdecimal() and (1 <= int(raw) <= (MAX_RECORD_ID if key == "owner_id" else 3)):
             changes[key] = int(raw)
         else:
             errors.append(FieldError(field=key, message=f"Choose a valid {key.replace('_id', '')}"))
