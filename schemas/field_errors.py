@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from schemas.pid_guard import pid_error
+from schemas.pid_guard import find_nhs_number, pid_error
 
 
 class FieldError(BaseModel):
@@ -46,6 +46,9 @@ FIELD_LABELS: dict[str, str] = {
     "day": "Date",
     "value": "Value",
     "q": "Search words",
+    "note": "Note",
+    "equity_note": "Equity Pause",
+    "body": "Comment",
 }
 
 # What to say when a required field is missing or empty: the action the person must take.
@@ -153,3 +156,14 @@ def messages_for(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
         if field not in seen:
             seen[field] = FieldError(field=field, message=_message(field, error))
     return list(seen.values())
+
+
+def nhs_number_problems(texts: Mapping[str, str]) -> list[FieldError]:
+    """SPEC §3.3 for free text that is not part of a record model (a manager's note, comment or
+    Equity Pause answer): one field error for each field that carries what looks like an NHS
+    number. The records use the same check through schemas/free_text.py."""
+    return [
+        FieldError(field=name, message=pid_error(FIELD_LABELS.get(name, "")))
+        for name, text in texts.items()
+        if find_nhs_number(text)
+    ]

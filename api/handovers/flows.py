@@ -15,7 +15,7 @@ from api.record_updates import check_version, compare_and_set
 from schemas.accounts import User
 from schemas.audit import Action, RecordKind
 from schemas.enums import HandoverStatus
-from schemas.field_errors import FieldError
+from schemas.field_errors import FieldError, nhs_number_problems
 from schemas.handovers import Handover
 
 NOUN = "handover note"
@@ -38,6 +38,8 @@ def move_handover(
     expected_version: int | None = None,
 ) -> Handover:
     record = _load(session, note_id)
+    if problems := nhs_number_problems({"note": note}):
+        raise Invalid(problems)
     check_version(record, expected_version, NOUN)
     current = HandoverStatus(record.status)
     if to not in TRANSITIONS[current]:
@@ -67,6 +69,8 @@ def comment_on_handover(session: Session, actor: User, note_id: uuid.UUID, body:
     record = _load(session, note_id)
     if not body.strip():
         raise Invalid([FieldError(field="body", message="Enter a comment")])
+    if problems := nhs_number_problems({"body": body}):
+        raise Invalid(problems)
     record_event(
         session,
         kind=RecordKind.handover,

@@ -22,7 +22,7 @@ from api.record_updates import check_version, compare_and_set
 from schemas.accounts import User
 from schemas.audit import Action, RecordKind
 from schemas.enums import IdeaStatus, Role
-from schemas.field_errors import FieldError
+from schemas.field_errors import FieldError, nhs_number_problems
 from schemas.ideas import Idea
 from schemas.timestamps import utcnow
 
@@ -86,6 +86,7 @@ def move_idea(
             errors.append(
                 FieldError(field="duplicate_of", message="Give the idea this one duplicates")
             )
+    errors += nhs_number_problems({"note": note, "equity_note": equity_note})
     if errors:
         raise Invalid(errors)
     if len(note) > 4000 or len(equity_note) > 4000:
@@ -128,6 +129,8 @@ def comment_on_idea(session: Session, actor: User, idea_id: uuid.UUID, body: str
     idea = _load(session, idea_id)
     if not body.strip():
         raise Invalid([FieldError(field="body", message="Enter a comment")])
+    if problems := nhs_number_problems({"body": body}):
+        raise Invalid(problems)
     if len(body) > 4000:
         raise Invalid(
             [FieldError(field="body", message="A comment must be 4000 characters or fewer")]

@@ -84,3 +84,25 @@ def test_a_resolved_note_cannot_move_again(crew: Any, manager: Any) -> None:
     again = manager.form(f"{page}/move", {"to": "reviewed", "version": "2"}, page=page)
     assert again.status_code == 409
     assert manager.get(f"/api/v1/handovers/{record_id}").json()["status"] == "resolved"
+
+
+def test_an_nhs_number_in_a_managers_comment_or_move_note_is_refused(
+    crew: Any, manager: Any
+) -> None:
+    """SPEC §3.3: any free-text field, the managers' own included, on the page and the API."""
+    record_id = send(crew)
+    page = f"/handovers/{record_id}"
+    comment = manager.form(f"{page}/comments", {"body": "Patient 9434765919 again"}, page=page)
+    assert comment.status_code == 422
+    assert "Comment looks like it contains an NHS number" in comment.text
+    move = manager.post(
+        f"/api/v1/handovers/{record_id}/transitions",
+        json={"to": "reviewed", "note": "re 943-476-5919"},
+    )
+    assert move.status_code == 422
+    assert [e["field"] for e in move.json()["detail"]] == ["note"]
+    held = manager.get(f"/api/v1/handovers/{record_id}").json()
+    assert held["status"] == "new"
+    # A reference with its prefix is not a patient identifier.
+    fine = manager.form(f"{page}/comments", {"body": "Booking ref 9434765919"}, page=page)
+    assert fine.status_code == 303

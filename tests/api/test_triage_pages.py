@@ -184,3 +184,21 @@ def test_the_next_page_link_keeps_the_filters(crew: Any, manager: Any) -> None:
     assert "waste=inventory" in query and "sort=oldest" in query
     second = manager.get("/triage?" + query).text
     assert "Filtered idea 25" in second and "Filtered idea 00" not in second
+
+
+def test_an_nhs_number_in_a_comment_or_an_equity_pause_is_refused(crew: Any, manager: Any) -> None:
+    """SPEC §3.3 covers the managers' free text too: nothing is stored, the field is named."""
+    record_id = submit(crew)
+    page = f"/triage/ideas/{record_id}"
+    comment = manager.form(f"{page}/comments", {"body": "Ring 943 476 5919"}, page=page)
+    assert comment.status_code == 422
+    assert "Comment looks like it contains an NHS number" in comment.text
+    api = manager.post(f"/api/v1/ideas/{record_id}/comments", json={"body": "Ring 9434765919"})
+    assert api.status_code == 422
+    decline = manager.post(
+        f"/api/v1/ideas/{record_id}/transitions",
+        json={"to": "declined", "note": "Not now", "equity_note": "Patient 943 476 5919 only"},
+    )
+    assert decline.status_code == 422
+    assert [e["field"] for e in decline.json()["detail"]] == ["equity_note"]
+    assert manager.get(f"/api/v1/ideas/{record_id}").json()["status"] == "submitted"
