@@ -209,13 +209,18 @@ def retry_delay(
     return delay
 
 
+MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60
+
+
 def retry_after_delay(header: str | None, now: datetime) -> timedelta | None:
     """A Retry-After value (seconds or an HTTP date) as a delay; None when absent or unreadable."""
     if not header:
         return None
     text = header.strip()
-    if text.isdigit():
-        return timedelta(seconds=int(text))
+    if text.isascii() and text.isdigit():
+        # A push service asking for years is taken at its word up to a day: timedelta overflows
+        # past about 2.7 million years, and the message's own time to live is 12 hours anyway.
+        return timedelta(seconds=min(int(text), MAX_RETRY_AFTER_SECONDS))
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError):

@@ -237,6 +237,9 @@ def test_the_backoff_doubles_with_jitter_up_to_its_cap() -> None:
     later = (now + timedelta(minutes=5)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert timedelta(minutes=4) < retry_after_delay(later, now) <= timedelta(minutes=5)  # type: ignore[operator]
     assert retry_after_delay("soon", now) is None
+    # Odd headers from a push service: digits int() cannot read, and a delay past timedelta's range.
+    assert retry_after_delay("²", now) is None
+    assert retry_after_delay("9" * 30, now) == timedelta(days=1)
 
 
 def test_a_message_that_keeps_failing_stops_after_the_last_attempt(
