@@ -17,7 +17,7 @@ from schemas.accounts import User
 from schemas.field_errors import FieldError
 
 # Fields (JSON names) that may repeat in a form post.
-LIST_FIELDS = frozenset({"wastes", "aims", "benefits", "categories"})
+LIST_FIELDS = frozenset({"wastes", "aims", "benefits", "categories", "good_practice"})
 BOOL_FIELDS = frozenset({"show_name"})
 NOT_DATA = frozenset({"csrf_token", "id"})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, String
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from schemas.timestamps import UTCDateTime, utcnow
@@ -23,6 +24,9 @@ class Partner(SQLModel, table=True):
     name: str = Field(max_length=160, sa_column_kwargs={"unique": True})
     kind: str = Field(sa_column=Column(String(20), nullable=False))
     active: bool = True
+    # A site (an emergency department, a ward) grouped under its organisation (the hospital):
+    # review packs and partner users may cover the organisation or one site.
+    parent_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
 
 
 class Aim(SQLModel, table=True):
@@ -43,7 +47,14 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     role: str = Field(sa_column=Column(String(20), nullable=False))
     team_id: int | None = Field(default=None, foreign_key="team.id")
+    # A partner user's organisation (SPEC §2); None for the trust's own staff.
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
     active: bool = True
+    # Set for an account an admin created with a password they chose: the user picks their own
+    # at first sign-in.
+    must_change_password: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa_false()}
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

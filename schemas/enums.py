@@ -83,6 +83,25 @@ class HandoverStatus(StrEnum):
     resolved = "resolved"
 
 
+class NoteType(StrEnum):
+    """A handover that went wrong, or one that went well (thanks for the partner, SPEC §3.2)."""
+
+    concern = "concern"
+    good_practice = "good_practice"
+
+
+class GoodPractice(StrEnum):
+    """What went well at a handover (SPEC §3.2)."""
+
+    patient_ready = "patient_ready"
+    paperwork_complete = "paperwork_complete"
+    medication_ready = "medication_ready"
+    clear_communication = "clear_communication"
+    quick_handover = "quick_handover"
+    kind_and_respectful = "kind_and_respectful"
+    other = "other"
+
+
 class PartnerKind(StrEnum):
     hospital = "hospital"
     ward = "ward"
@@ -143,6 +162,14 @@ LABELS: dict[str, str] = {
     "reporter": "Reporter",
     "manager": "Manager",
     "admin": "Admin",
+    "concern": "Concern",
+    "good_practice": "Good practice",
+    "patient_ready": "Patient ready on time",
+    "paperwork_complete": "Paperwork complete",
+    "medication_ready": "Medication ready",
+    "clear_communication": "Clear communication",
+    "quick_handover": "Quick handover",
+    "kind_and_respectful": "Kind and respectful",
     "hospital": "Hospital",
     "ward": "Ward",
     "clinic": "Clinic",

@@ -30,7 +30,10 @@ FIELD_LABELS: dict[str, str] = {
     "partner_id": "Partner organisation",
     "location_detail": "Where exactly",
     "journey_type": "Journey type",
+    "note_type": "Type of note",
     "categories": "What went wrong",
+    "good_practice": "What went well",
+    "lfpse_reference": "LFPSE reference",
     "delay_minutes": "Delay in minutes",
     "harm": "Harm",
     "narrative": "What happened",
@@ -61,6 +64,7 @@ REQUIRED_MESSAGES: dict[str, str] = {
     "occurred_at": "Enter when it happened",
     "partner_id": "Select the partner organisation",
     "categories": "Select at least one thing that went wrong",
+    "good_practice": "Select at least one thing that went well",
     "narrative": "Describe what happened",
     "id": "A record id (UUID) is required",
 }
@@ -114,6 +118,10 @@ def _message(field: str, error: Any) -> str:
         return f"{label} must be {words} {_number(ctx.get(limit_key))}"
     if kind == "in_future":
         return f"{label} must not be in the future"
+    if kind == "not_for_concern":
+        return "Choose good practice to say what went well, or leave it empty on a concern"
+    if kind == "not_for_good_practice":
+        return f"{label} does not apply to a good-practice note; leave it empty"
     if kind == "end_before_start":
         return "The end date must be on or after the start date"
     if kind == "too_early":

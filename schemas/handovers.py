@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic import Field as PydanticField
 from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
-from schemas.enums import HARM_NEEDING_FORMAL_REPORT, Category, HandoverStatus, Harm, JourneyType
+from schemas.enums import (
+    HARM_NEEDING_FORMAL_REPORT,
+    Category,
+    GoodPractice,
+    HandoverStatus,
+    Harm,
+    JourneyType,
+    NoteType,
+)
 from schemas.free_text import RecordRef, no_nul, optional_text, required_text, unique_list
 from schemas.timestamps import ClientTimestamp, UTCDateTime, as_aware, utcnow
 
@@ -32,7 +40,14 @@ class Handover(SQLModel, table=True):
     partner_id: int = Field(foreign_key="partner.id")
     location_detail: str = Field(default="", max_length=200)
     journey_type: str | None = Field(default=None, sa_column=Column(String(20)))
+    note_type: str = Field(
+        default=NoteType.concern.value,
+        sa_column=Column(String(20), nullable=False, server_default=NoteType.concern.value),
+    )
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    good_practice: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     delay_minutes: int | None = None
     harm: str | None = Field(default=None, sa_column=Column(String(20)))
     narrative: str
@@ -44,6 +59,14 @@ class Handover(SQLModel, table=True):
     reported_by: int = Field(foreign_key="app_user.id", index=True)
     review_note: str = ""
     partner_response: str = ""
+    # Who in the partner organisation answered, and when (SPEC §3.2, §4).
+    partner_response_by: int | None = Field(default=None, foreign_key="app_user.id")
+    partner_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    partner_acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The national patient safety report's reference (LFPSE), recorded by a manager.
+    lfpse_reference: str = Field(
+        default="", sa_column=Column(String(40), nullable=False, server_default="")
+    )
     version: int = 1
     content_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
@@ -70,21 +93,70 @@ def _not_in_the_future(value: datetime) -> datetime:
 
 
 class HandoverIn(BaseModel):
-    """What a client sends for one handover note. A time without an offset is London time."""
+    """What a client sends for one handover note. A time without an offset is London time.
+
+    A concern names at least one thing that went wrong; a good-practice note names at least one
+    thing that went well and carries no harm (SPEC §3.2). `note_type` comes before the lists so
+    their validators can read it."""
 
     model_config = ConfigDict(extra="forbid")
+
+    # Fields added after the first release, with the value a record sent before them means.
+    # The sync fingerprint leaves them out at that value, so a phone replaying a note it queued
+    # before the upgrade is still a `duplicate`, not a `conflict`.
+    ADDED_LATER: ClassVar[dict[str, Any]] = {"note_type": "concern", "good_practice": []}
 
     occurred_at: Annotated[datetime, AfterValidator(_not_in_the_future)]
     partner_id: RecordRef
     location_detail: optional_text(200) = ""
     journey_type: JourneyType | None = None
-    categories: Annotated[list[Category], unique_list, PydanticField(min_length=1)]
+    note_type: NoteType = NoteType.concern
+    categories: Annotated[list[Category], unique_list] = PydanticField(
+        default_factory=list,
+        validate_default=True,
+        json_schema_extra={"description": "At least one for a concern"},
+    )
+    good_practice: Annotated[list[GoodPractice], unique_list] = PydanticField(
+        default_factory=list,
+        validate_default=True,
+        json_schema_extra={"description": "What went well: at least one for a good-practice note"},
+    )
     delay_minutes: Annotated[int, PydanticField(ge=0, le=1440)] | None = None
     harm: Harm | None = None
     narrative: required_text(4000)
     immediate_action: optional_text(2000) = ""
     vehicle: optional_text(20) = ""
     created_at: ClientTimestamp | None = None
+
+    @field_validator("categories")
+    @classmethod
+    def _a_concern_names_what_went_wrong(
+        cls, value: list[Category], info: ValidationInfo
+    ) -> list[Category]:
+        if info.data.get("note_type", NoteType.concern) is NoteType.concern and not value:
+            raise PydanticCustomError("too_short", "select at least one")
+        return value
+
+    @field_validator("good_practice")
+    @classmethod
+    def _good_practice_only_on_its_notes(
+        cls, value: list[GoodPractice], info: ValidationInfo
+    ) -> list[GoodPractice]:
+        note_type = info.data.get("note_type")
+        if note_type is NoteType.good_practice and not value:
+            raise PydanticCustomError("too_short", "select at least one")
+        if note_type is NoteType.concern and value:
+            raise PydanticCustomError(
+                "not_for_concern", "is only for a good-practice note; leave it empty"
+            )
+        return value
+
+    @field_validator("harm")
+    @classmethod
+    def _no_harm_on_good_practice(cls, value: Harm | None, info: ValidationInfo) -> Harm | None:
+        if value is not None and info.data.get("note_type") is NoteType.good_practice:
+            raise PydanticCustomError("not_for_good_practice", "does not apply to good practice")
+        return value
 
     @property
     def needs_formal_report(self) -> bool:
@@ -103,7 +175,9 @@ class HandoverRead(BaseModel):
     partner_id: int
     location_detail: str
     journey_type: str | None
+    note_type: str
     categories: list[str]
+    good_practice: list[str]
     delay_minutes: int | None
     harm: str | None
     narrative: str
@@ -114,6 +188,9 @@ class HandoverRead(BaseModel):
     reporter_name: str
     review_note: str
     partner_response: str
+    partner_response_at: datetime | None
+    partner_acknowledged_at: datetime | None
+    lfpse_reference: str
     version: int
     created_at: datetime
     received_at: datetime

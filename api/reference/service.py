@@ -12,10 +12,12 @@ from schemas.accounts import Aim, Partner, Team
 from schemas.enums import (
     Benefit,
     Category,
+    GoodPractice,
     HandoverStatus,
     Harm,
     IdeaStatus,
     JourneyType,
+    NoteType,
     Waste,
     label,
 )
@@ -50,7 +52,9 @@ def reference_data(session: Session) -> dict[str, Any]:
         "wastes": _options(Waste),
         "benefits": _options(Benefit),
         "journey_types": _options(JourneyType),
+        "note_types": _options(NoteType),
         "categories": _options(Category),
+        "good_practice": _options(GoodPractice),
         "harms": _options(Harm),
         "idea_statuses": _options(IdeaStatus),
         "handover_statuses": _options(HandoverStatus),

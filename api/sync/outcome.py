@@ -7,6 +7,8 @@ import json
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel
+
 
 class Outcome(StrEnum):
     created = "created"
@@ -26,6 +28,17 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str
 def content_hash(validated: dict[str, Any]) -> str:
     """A fingerprint of what the client sent (after validation), stable across key order."""
     return hashlib.sha256(_CANONICAL.encode(validated).encode()).hexdigest()
+
+
+def fingerprint(record: BaseModel) -> str:
+    """The content hash of a validated record. Fields a model added after its first release
+    (`ADDED_LATER`: name → the value older clients meant) are left out while they hold that value,
+    so a record queued on a phone before an upgrade and replayed after it is still a replay."""
+    validated = record.model_dump(mode="json")
+    for name, meant in getattr(record, "ADDED_LATER", {}).items():
+        if validated.get(name) == meant:
+            del validated[name]
+    return content_hash(validated)
 
 
 def replay_outcome(*, stored_hash: str, stored_owner: int, sent_hash: str, sender: int) -> Outcome:
