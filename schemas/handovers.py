@@ -59,6 +59,8 @@ class Handover(SQLModel, table=True):
     reported_by: int = Field(foreign_key="app_user.id", index=True)
     review_note: str = ""
     partner_response: str = ""
+    # When it was first raised with the partner: the 10 working days for an answer count from here.
+    raised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Who in the partner organisation answered, and when (SPEC §3.2, §4).
     partner_response_by: int | None = Field(default=None, foreign_key="app_user.id")
     partner_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -188,6 +190,7 @@ class HandoverRead(BaseModel):
     reporter_name: str
     review_note: str
     partner_response: str
+    raised_at: datetime | None
     partner_response_at: datetime | None
     partner_acknowledged_at: datetime | None
     lfpse_reference: str

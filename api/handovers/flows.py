@@ -17,6 +17,7 @@ from schemas.audit import Action, RecordKind
 from schemas.enums import HandoverStatus
 from schemas.field_errors import FieldError, nhs_number_problems
 from schemas.handovers import Handover
+from schemas.timestamps import utcnow
 
 NOUN = "handover note"
 
@@ -50,7 +51,10 @@ def move_handover(
                 "allowed": [s.value for s in allowed_moves(current)],
             }
         )
-    compare_and_set(session, record, record.version, {"status": to.value}, NOUN)
+    changes: dict[str, Any] = {"status": to.value}
+    if to is HandoverStatus.raised_with_partner and record.raised_at is None:
+        changes["raised_at"] = utcnow()
+    compare_and_set(session, record, record.version, changes, NOUN)
     record_event(
         session,
         kind=RecordKind.handover,

@@ -44,6 +44,7 @@ def _row(
         "reported_by": user_id,
         "review_note": "",
         "partner_response": "",
+        "raised_at": None,
         "partner_response_by": None,
         "partner_response_at": None,
         "partner_acknowledged_at": None,

@@ -31,6 +31,7 @@ def upgrade() -> None:
     with op.batch_alter_table('handover', schema=None) as batch_op:
         batch_op.add_column(sa.Column('note_type', sa.String(length=20), server_default='concern', nullable=False))
         batch_op.add_column(sa.Column('good_practice', sa.JSON(), server_default='[]', nullable=False))
+        batch_op.add_column(sa.Column('raised_at', schemas.timestamps.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('partner_response_by', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('partner_response_at', schemas.timestamps.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('partner_acknowledged_at', schemas.timestamps.UTCDateTime(timezone=True), nullable=True))
@@ -56,6 +57,7 @@ def downgrade() -> None:
         batch_op.drop_column('partner_acknowledged_at')
         batch_op.drop_column('partner_response_at')
         batch_op.drop_column('partner_response_by')
+        batch_op.drop_column('raised_at')
         batch_op.drop_column('good_practice')
         batch_op.drop_column('note_type')
 
