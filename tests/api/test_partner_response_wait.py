@@ -24,8 +24,9 @@ from tests.records import handover_data, new_id
         # Christmas Day, Boxing Day (on a Saturday: the 28th is the substitute) and New Year's Day
         # are not working days.
         (datetime(2026, 12, 21, 9, 0, tzinfo=UTC), date(2027, 1, 7)),
-        # 23:30 UTC on 31 March is already 1 April in London (summer time).
-        (datetime(2026, 3, 31, 23, 30, tzinfo=UTC), date(2026, 4, 16)),
+        # 23:30 UTC on 31 March is already 1 April in London (summer time); Good Friday and
+        # Easter Monday are not working days.
+        (datetime(2026, 3, 31, 23, 30, tzinfo=UTC), date(2026, 4, 17)),
     ],
 )
 def test_the_answer_is_due_ten_working_days_after_the_note_was_raised(
