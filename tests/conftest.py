@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from sqlmodel import SQLModel
 
 import api.auth.users
@@ -36,11 +36,33 @@ DEMO_PASSWORDS = {
 }
 
 
+def _database_of_this_worker(url: str, worker_id: str) -> str:
+    """Under pytest-xdist every worker needs a PostgreSQL database of its own (each test wipes and
+    reseeds the demo trust): the named one plus the worker's name, created when missing (the test
+    role needs CREATEDB, as in .ci/run). One process alone uses the named database itself."""
+    if worker_id == "master":
+        return url
+    base = make_url(url)
+    mine = f"{base.database}_{worker_id}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": mine}
+            ).first()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{mine}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=mine).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
     url = os.environ.get("FRONTLINE_TEST_DATABASE_URL")
     if url:
-        return url
+        return _database_of_this_worker(url, worker_id)
+    # tmp_path_factory is already one folder per xdist worker.
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'frontline-test.db'}"
 
 
