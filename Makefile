@@ -2,6 +2,9 @@
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
+# `make run PORT=8080` (or HOST=0.0.0.0 with FRONTLINE_ENVIRONMENT=production behind TLS).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: setup run test lint format bench
 
@@ -15,7 +18,7 @@ setup: .tools/bin/uv
 run: setup
 	.venv/bin/frontline migrate
 	.venv/bin/frontline demo
-	.venv/bin/frontline serve
+	.venv/bin/frontline serve --host $(HOST) --port $(PORT)
 
 test: setup
 	scripts/test
