@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -127,6 +128,46 @@ def worker(
     handled = run_worker(get_engine(), interval=interval, once=once)
     if once:
         typer.echo(f"Handled {handled} push deliveries.")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write")],
+) -> None:
+    """Back up the database named by DATABASE_URL while the service runs (SQLite online backup
+    API; pg_dump for PostgreSQL). Every record acknowledged before it starts is in it."""
+    from api.operations.backup import BackupError
+    from api.operations.backup import backup as take_backup
+
+    try:
+        outcome = take_backup(get_settings().sqlalchemy_url, file)
+    except BackupError as exc:
+        typer.echo(f"Backup failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"Backed up to {outcome.path} ({outcome.size} bytes, schema revision "
+        f"{outcome.revision or 'none'}). It holds personal data: store it like the database."
+    )
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by `frontline backup`")],
+) -> None:
+    """Restore a backup into the EMPTY database named by DATABASE_URL (a database that already
+    holds tables is refused), then run `frontline migrate` if the code is newer."""
+    from api.operations.backup import BackupError
+    from api.operations.backup import restore as load_backup
+
+    try:
+        outcome = load_backup(get_settings().sqlalchemy_url, file)
+    except BackupError as exc:
+        typer.echo(f"Restore refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"Restored {outcome.path} (schema revision {outcome.revision or 'none'}). "
+        "Run `frontline migrate` before serving if this version of Frontline is newer."
+    )
 
 
 if __name__ == "__main__":
