@@ -19,6 +19,7 @@ from api.handovers import routes as handover_routes
 from api.ideas import routes as idea_routes
 from api.log_format import configure_logging
 from api.measures import routes as measure_routes
+from api.operations import metrics
 from api.pages import routes as page_routes
 from api.pdsa import routes as pdsa_routes
 from api.push import delivery as push_delivery
@@ -51,6 +52,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimit)
     app.add_middleware(CompressStatic)
     app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(metrics.RequestMetrics)  # outermost: times everything, 500s included
 
     for router in (
         auth_routes.router,
@@ -77,6 +79,7 @@ def create_app() -> FastAPI:
         )
     app.include_router(reference_routes.public_router)
     app.include_router(page_routes.public_router)
+    app.include_router(metrics.router)  # its own access rule: a token and/or addresses
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # The service worker's modules, also loaded by pages (one copy of the outbox logic).
