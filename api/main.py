@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.admin import routes as admin_routes
 from api.auth import routes as auth_routes
+from api.auth import sso_routes
 from api.auth.identity import IdentityDep, identify
 from api.config import get_settings
 from api.errors import NotSignedIn, error_responses, install_error_handlers
@@ -71,6 +72,7 @@ def create_app() -> FastAPI:
         push_routes.router,
         measure_routes.api_router,
         measure_routes.page_router,
+        sso_routes.router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods;
         # every API route needs a session, and finding it needs the database.
