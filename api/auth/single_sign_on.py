@@ -300,8 +300,8 @@ def account_for(session: Session, settings: Settings, claims: dict[str, Any]) ->
         allowed = ", ".join(sorted(settings.oidc_domains)) or "(none configured)"
         raise SignOnRefused(
             "domain_not_allowed",
-            f"Single sign-on is for email addresses ending in {allowed}. {email} is not one of "
-            "them, so you have not been signed in. Ask your administrator for an account.",
+            f"Single sign-on is for email addresses ending in {allowed}. The address {email} is "
+            "not one of them, so you have not been signed in. Ask your administrator for an account.",
             status=403,
         )
     user = find_by_email(session, email)

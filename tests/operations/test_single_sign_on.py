@@ -288,7 +288,7 @@ def test_an_email_outside_the_allowed_domains_is_refused(sso_app: Any, provider:
 
     assert page.status_code == 403
     assert "email addresses ending in nhs.net" in refusal(page)
-    assert "someone@example.com is not one of them" in refusal(page)
+    assert "The address someone@example.com is not one of them" in refusal(page)
     with open_session(write=False) as session:
         assert find_by_email(session, "someone@example.com") is None
 
