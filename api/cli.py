@@ -92,6 +92,7 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=settings.trusted_proxy_count > 0,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=False,
     )
 

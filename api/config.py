@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         description="How many reverse proxies sit in front; the client address is then read "
         "from X-Forwarded-For. 0: the socket peer address.",
     )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed (uvicorn's --forwarded-allow-ips); "
+        "a connection from anywhere else is judged by its own address.",
+    )
     sqlite_synchronous: str = Field(
         default="FULL",
         description="SQLite PRAGMA synchronous: FULL (default, an acknowledged record survives "

@@ -57,7 +57,11 @@ def test_the_token_is_required_when_one_is_configured(configure: Callable[..., A
 def test_only_the_allowed_addresses_may_read_and_x_forwarded_for_does_not_count(
     configure: Callable[..., Any],
 ) -> None:
-    app = configure(metrics_allowed_addresses="10.1.2.0/24, 127.0.0.1", trusted_proxy_count=1)
+    app = configure(
+        metrics_allowed_addresses="10.1.2.0/24, 127.0.0.1",
+        trusted_proxy_count=1,
+        forwarded_allow_ips="*",
+    )
     inside = TestClient(app, client=("10.1.2.3", 40000))
     outside = TestClient(app, client=("192.0.2.10", 40000))
 
