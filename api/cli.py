@@ -73,9 +73,20 @@ def create_user_command(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to listen on (default 127.0.0.1; with --tls, 0.0.0.0)"),
+    ] = None,
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    tls: Annotated[
+        bool,
+        typer.Option(
+            "--tls",
+            help="HTTPS with a self-signed certificate kept in FRONTLINE_DATA_DIR/tls, to try "
+            "Frontline on a phone on the same network. Not for production.",
+        ),
+    ] = False,
 ) -> None:
     """Run the web server (migrate first)."""
     import uvicorn
@@ -84,16 +95,39 @@ def serve(
     if settings.is_production:
         from api.production_checks import refuse_unsafe_production
 
+        if tls:
+            typer.echo(
+                "--tls makes a self-signed certificate for trying Frontline out; in production "
+                "put the trust's certificate on the proxy in front (deploy/).",
+                err=True,
+            )
+            raise typer.Exit(2)
         refuse_unsafe_production()
+    ssl: dict[str, str] = {}
+    if tls:
+        from api.operations.tls import ensure_certificate
+
+        made = ensure_certificate(settings.data_dir)
+        ssl = {"ssl_certfile": str(made.certificate), "ssl_keyfile": str(made.key)}
+        host = host or "0.0.0.0"  # noqa: S104 - the point: a phone on the same network
+        urls = [f"https://{a}:{port}" for a in made.addresses if a != "127.0.0.1"]
+        typer.echo("Frontline over HTTPS with a self-signed certificate (for trying it out).")
+        typer.echo(f"  On this computer:  https://127.0.0.1:{port}")
+        for url in urls:
+            typer.echo(f"  On your phone (same Wi-Fi): {url}")
+        typer.echo(f"  Certificate SHA-256 fingerprint: {made.fingerprint}")
+        typer.echo(f"  Certificate file (to trust it on the phone): {made.certificate}")
+        typer.echo("  Check the fingerprint your phone shows matches before you accept it.")
     uvicorn.run(
         "api.main:create_app",
         factory=True,
-        host=host,
+        host=host or "127.0.0.1",
         port=port,
         workers=workers,
         proxy_headers=settings.trusted_proxy_count > 0,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=False,
+        **ssl,  # type: ignore[arg-type]
     )
 
 
