@@ -173,6 +173,12 @@ class Settings(BaseSettings):
                 "FRONTLINE_PASSWORD_SIGN_IN=off needs single sign-on configured "
                 "(FRONTLINE_OIDC_ISSUER and FRONTLINE_OIDC_CLIENT_ID): nobody could sign in"
             )
+        if not self.password_sign_in and self.allowed_signup_domains.strip():
+            raise ValueError(
+                "FRONTLINE_PASSWORD_SIGN_IN=off with FRONTLINE_ALLOWED_SIGNUP_DOMAINS set would "
+                "still let people make password accounts at /signup: leave the sign-up domains "
+                "empty (a first NHSmail sign-in creates the account)"
+            )
         return self
 
     @property

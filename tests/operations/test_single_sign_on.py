@@ -336,6 +336,7 @@ def test_password_sign_in_can_be_switched_off(
         oidc_client_id=CLIENT_ID,
         oidc_client_secret=CLIENT_SECRET,
         password_sign_in="off",
+        allowed_signup_domains="",
     )
     browser = TestClient(app, follow_redirects=False)
     page = browser.get("/login")
@@ -355,7 +356,19 @@ def test_switching_password_sign_in_off_without_single_sign_on_is_refused_at_sta
     configure: Callable[..., Any],
 ) -> None:
     with pytest.raises(ValueError, match="needs single sign-on configured"):
-        configure(password_sign_in="off")
+        configure(password_sign_in="off", allowed_signup_domains="")
+
+
+def test_switching_password_sign_in_off_with_self_sign_up_on_is_refused_at_start(
+    configure: Callable[..., Any], provider: Provider
+) -> None:
+    with pytest.raises(ValueError, match="still let people make password accounts"):
+        configure(
+            oidc_issuer=provider.issuer,
+            oidc_client_id=CLIENT_ID,
+            password_sign_in="off",
+            allowed_signup_domains="nhs.net",
+        )
 
 
 def test_without_configuration_there_is_no_button_and_the_route_goes_to_login(app: Any) -> None:
