@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -72,9 +73,20 @@ def create_user_command(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to listen on (default 127.0.0.1; with --tls, 0.0.0.0)"),
+    ] = None,
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    tls: Annotated[
+        bool,
+        typer.Option(
+            "--tls",
+            help="HTTPS with a self-signed certificate kept in FRONTLINE_DATA_DIR/tls, to try "
+            "Frontline on a phone on the same network. Not for production.",
+        ),
+    ] = False,
 ) -> None:
     """Run the web server (migrate first)."""
     import uvicorn
@@ -83,15 +95,39 @@ def serve(
     if settings.is_production:
         from api.production_checks import refuse_unsafe_production
 
+        if tls:
+            typer.echo(
+                "--tls makes a self-signed certificate for trying Frontline out; in production "
+                "put the trust's certificate on the proxy in front (deploy/).",
+                err=True,
+            )
+            raise typer.Exit(2)
         refuse_unsafe_production()
+    ssl: dict[str, str] = {}
+    if tls:
+        from api.operations.tls import ensure_certificate
+
+        made = ensure_certificate(settings.data_dir)
+        ssl = {"ssl_certfile": str(made.certificate), "ssl_keyfile": str(made.key)}
+        host = host or "0.0.0.0"  # noqa: S104 - the point: a phone on the same network
+        urls = [f"https://{a}:{port}" for a in made.addresses if a != "127.0.0.1"]
+        typer.echo("Frontline over HTTPS with a self-signed certificate (for trying it out).")
+        typer.echo(f"  On this computer:  https://127.0.0.1:{port}")
+        for url in urls:
+            typer.echo(f"  On your phone (same Wi-Fi): {url}")
+        typer.echo(f"  Certificate SHA-256 fingerprint: {made.fingerprint}")
+        typer.echo(f"  Certificate file (to trust it on the phone): {made.certificate}")
+        typer.echo("  Check the fingerprint your phone shows matches before you accept it.")
     uvicorn.run(
         "api.main:create_app",
         factory=True,
-        host=host,
+        host=host or "127.0.0.1",
         port=port,
         workers=workers,
         proxy_headers=settings.trusted_proxy_count > 0,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=False,
+        **ssl,  # type: ignore[arg-type]
     )
 
 
@@ -127,6 +163,46 @@ def worker(
     handled = run_worker(get_engine(), interval=interval, once=once)
     if once:
         typer.echo(f"Handled {handled} push deliveries.")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write")],
+) -> None:
+    """Back up the database named by DATABASE_URL while the service runs (SQLite online backup
+    API; pg_dump for PostgreSQL). Every record acknowledged before it starts is in it."""
+    from api.operations.backup import BackupError
+    from api.operations.backup import backup as take_backup
+
+    try:
+        outcome = take_backup(get_settings().sqlalchemy_url, file)
+    except BackupError as exc:
+        typer.echo(f"Backup failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"Backed up to {outcome.path} ({outcome.size} bytes, schema revision "
+        f"{outcome.revision or 'none'}). It holds personal data: store it like the database."
+    )
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by `frontline backup`")],
+) -> None:
+    """Restore a backup into the EMPTY database named by DATABASE_URL (a database that already
+    holds tables is refused), then run `frontline migrate` if the code is newer."""
+    from api.operations.backup import BackupError
+    from api.operations.backup import restore as load_backup
+
+    try:
+        outcome = load_backup(get_settings().sqlalchemy_url, file)
+    except BackupError as exc:
+        typer.echo(f"Restore refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"Restored {outcome.path} (schema revision {outcome.revision or 'none'}). "
+        "Run `frontline migrate` before serving if this version of Frontline is newer."
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ One object, read once per process; production refuses to start on placeholder se
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -79,6 +80,12 @@ class Settings(BaseSettings):
         description="How many reverse proxies sit in front; the client address is then read "
         "from X-Forwarded-For. 0: the socket peer address.",
     )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed (uvicorn's --forwarded-allow-ips); "
+        "a connection from anywhere else is judged by its own address.",
+    )
     sqlite_synchronous: str = Field(
         default="FULL",
         description="SQLite PRAGMA synchronous: FULL (default, an acknowledged record survives "
@@ -103,6 +110,47 @@ class Settings(BaseSettings):
         description="Deliver push from a thread in each web process; off: run `frontline worker`.",
     )
 
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper must send to read /metrics. With neither "
+        "this nor FRONTLINE_METRICS_ALLOWED_ADDRESSES set, /metrics answers 404.",
+    )
+    metrics_allowed_addresses: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8) whose "
+        "connections may read /metrics; the socket peer, never X-Forwarded-For.",
+    )
+    oidc_issuer: str = Field(
+        default="",
+        description="OpenID Connect issuer URL for single sign-on (for NHSmail: the trust's "
+        "Microsoft Entra ID tenant, https://login.microsoftonline.com/<tenant>/v2.0). Empty: off.",
+    )
+    oidc_client_id: str = Field(default="", description="The app's client id at the issuer.")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="The app's client secret at the issuer. A secret."
+    )
+    oidc_allowed_domains: str = Field(
+        default="nhs.net",
+        description="Comma-separated email domains whose users may sign in with single sign-on; "
+        "a first sign-in from one of them creates a reporter (no team).",
+    )
+    password_sign_in: bool = Field(
+        default=True,
+        description="off: the password form is gone from /login and POST /login is refused; "
+        "everyone signs in with single sign-on (needs FRONTLINE_OIDC_ISSUER).",
+    )
+
+    @field_validator("metrics_allowed_addresses")
+    @classmethod
+    def _known_networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{part.strip()!r} is not an address or network") from exc
+        return value
+
     @field_validator("sqlite_synchronous")
     @classmethod
     def _known_synchronous(cls, value: str) -> str:
@@ -120,7 +168,36 @@ class Settings(BaseSettings):
                 "FRONTLINE_SECRET_KEY must be set to a random value of 32+ characters in "
                 f"production (for example: {secrets.token_urlsafe(32)})"
             )
+        if not self.password_sign_in and not (self.oidc_issuer and self.oidc_client_id):
+            raise ValueError(
+                "FRONTLINE_PASSWORD_SIGN_IN=off needs single sign-on configured "
+                "(FRONTLINE_OIDC_ISSUER and FRONTLINE_OIDC_CLIENT_ID): nobody could sign in"
+            )
+        if not self.password_sign_in and self.allowed_signup_domains.strip():
+            raise ValueError(
+                "FRONTLINE_PASSWORD_SIGN_IN=off with FRONTLINE_ALLOWED_SIGNUP_DOMAINS set would "
+                "still let people make password accounts at /signup: leave the sign-up domains "
+                "empty (a first NHSmail sign-in creates the account)"
+            )
         return self
+
+    @property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in self.metrics_allowed_addresses.split(",")
+            if part.strip()
+        ]
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def oidc_domains(self) -> frozenset[str]:
+        return frozenset(
+            d.strip().lower().lstrip("@") for d in self.oidc_allowed_domains.split(",") if d.strip()
+        )
 
     @property
     def is_production(self) -> bool:

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.admin import routes as admin_routes
 from api.auth import routes as auth_routes
+from api.auth import sso_routes
 from api.auth.identity import IdentityDep, identify
 from api.config import get_settings
 from api.errors import NotSignedIn, error_responses, install_error_handlers
@@ -19,6 +20,7 @@ from api.handovers import routes as handover_routes
 from api.ideas import routes as idea_routes
 from api.log_format import configure_logging
 from api.measures import routes as measure_routes
+from api.operations import metrics
 from api.pages import routes as page_routes
 from api.pdsa import routes as pdsa_routes
 from api.push import delivery as push_delivery
@@ -51,6 +53,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimit)
     app.add_middleware(CompressStatic)
     app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(metrics.RequestMetrics)  # outermost: times everything, 500s included
 
     for router in (
         auth_routes.router,
@@ -69,6 +72,7 @@ def create_app() -> FastAPI:
         push_routes.router,
         measure_routes.api_router,
         measure_routes.page_router,
+        sso_routes.router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods;
         # every API route needs a session, and finding it needs the database.
@@ -77,6 +81,7 @@ def create_app() -> FastAPI:
         )
     app.include_router(reference_routes.public_router)
     app.include_router(page_routes.public_router)
+    app.include_router(metrics.router)  # its own access rule: a token and/or addresses
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # The service worker's modules, also loaded by pages (one copy of the outbox logic).

@@ -13,7 +13,7 @@ from api.auth.identity import IdentityDep
 from api.auth.service import SIGN_IN_FAILED, authenticate, sign_up
 from api.config import Settings, get_settings
 from api.db import SessionDep
-from api.errors import Invalid
+from api.errors import Forbidden, Invalid
 from api.forms import error_context
 from api.security.client_address import client_address
 from api.security.sessions import (
@@ -27,7 +27,19 @@ from schemas.accounts import Team
 from schemas.field_errors import FieldError
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+PASSWORD_SIGN_IN_OFF = "Password sign-in is switched off here. Use “Sign in with NHSmail”."  # noqa: S105
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def sign_in_options(settings: Settings) -> dict[str, object]:
+    """What /login offers: the NHSmail button (api/auth/sso_routes.py), the password form, or both."""
+    from api.auth.single_sign_on import BUTTON_TEXT
+
+    return {
+        "sso_enabled": settings.oidc_enabled,
+        "sso_button_text": BUTTON_TEXT,
+        "password_sign_in": settings.password_sign_in,
+    }
 
 
 def safe_next(target: str | None) -> str:
@@ -53,6 +65,7 @@ def login_page(
             "error_list": [],
             "next": safe_next(next),
             "signup_allowed": bool(settings.signup_domains),
+            **sign_in_options(settings),
         },
     )
 
@@ -66,6 +79,8 @@ def login(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
+    if not settings.password_sign_in:
+        raise Forbidden(PASSWORD_SIGN_IN_OFF)
     user = authenticate(session, settings, email, password, client_address(request))
     if user is None:
         context = error_context([FieldError(field="email", message=SIGN_IN_FAILED)])
@@ -77,6 +92,7 @@ def login(
                 **context,
                 "next": safe_next(next),
                 "signup_allowed": bool(settings.signup_domains),
+                **sign_in_options(settings),
             },
             status_code=422,
         )

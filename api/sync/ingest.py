@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from api.handovers.records import HANDOVER_KIND
 from api.ideas.records import IDEA_KIND
+from api.operations.metrics import count_sync_outcomes
 from api.sync.kinds import RecordKind
 from api.sync.outcome import Outcome, fingerprint, replay_outcome
 from schemas.field_errors import FieldError, field_errors
@@ -142,7 +143,9 @@ def ingest(session: Session, user_id: int, items: list[Submitted]) -> list[ItemR
                 outcome = Outcome.rejected
             results[entry.position] = ItemResult(str(entry.record_id), kind_name, outcome, errors)
 
-    return [r for r in results if r is not None]
+    answered = [r for r in results if r is not None]
+    count_sync_outcomes(session, ((r.kind, r.outcome.value) for r in answered))
+    return answered
 
 
 def _stored(

@@ -486,7 +486,7 @@ def test_failures_older_than_the_window_no_longer_count(client: Client) -> None:
 
 
 def test_an_attacker_elsewhere_cannot_lock_a_user_out(configure: Callable[..., Any]) -> None:
-    app = configure(trusted_proxy_count=1)
+    app = configure(trusted_proxy_count=1, forwarded_allow_ips="testclient")
     per_pair = get_settings().login_max_failures_per_account_client
     attackers = [client_at(app, "203.0.113.9"), client_at(app, "203.0.113.10")]
     for attacker in attackers:
@@ -504,7 +504,9 @@ def test_an_attacker_elsewhere_cannot_lock_a_user_out(configure: Callable[..., A
 def test_the_per_account_limit_across_clients_still_stops_a_distributed_guess(
     configure: Callable[..., Any],
 ) -> None:
-    app = configure(trusted_proxy_count=1, login_max_failures_per_account=8)
+    app = configure(
+        trusted_proxy_count=1, forwarded_allow_ips="testclient", login_max_failures_per_account=8
+    )
     for address in ("203.0.113.1", "203.0.113.2"):
         for _ in range(4):
             assert attempt(client_at(app, address), CREW, WRONG).status_code == 422
@@ -516,7 +518,9 @@ def test_the_per_account_limit_across_clients_still_stops_a_distributed_guess(
 def test_one_client_spraying_many_accounts_is_stopped_at_the_per_client_limit(
     configure: Callable[..., Any],
 ) -> None:
-    app = configure(trusted_proxy_count=1, login_max_failures_per_client=6)
+    app = configure(
+        trusted_proxy_count=1, forwarded_allow_ips="testclient", login_max_failures_per_client=6
+    )
     sprayer = client_at(app, "203.0.113.50")
     for n in range(6):
         assert attempt(sprayer, f"guess{n}@demo.nhs.uk", WRONG).status_code == 422

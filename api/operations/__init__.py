@@ -1,0 +1,1 @@
+"""Running Frontline for a trust: backups, metrics, TLS for trying it on a phone."""
