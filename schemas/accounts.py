@@ -44,6 +44,9 @@ class User(SQLModel, table=True):
     role: str = Field(sa_column=Column(String(20), nullable=False))
     team_id: int | None = Field(default=None, foreign_key="team.id")
     active: bool = True
+    # Leads the daily huddle of their own team (team_id): may move that team's cards on /huddle.
+    # Set by an admin; per user because a user belongs to one team (docs/improvement-system.md).
+    huddle_lead: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

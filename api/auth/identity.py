@@ -96,7 +96,7 @@ async def current_user(identity: IdentityDep) -> User:
 
 def require_role(minimum: Role) -> Any:
     async def check(user: Annotated[User, Depends(current_user)]) -> User:
-        if ROLE_RANK[Role(user.role)] < ROLE_RANK[minimum]:
+        if ROLE_RANK.get(Role(user.role), -1) < ROLE_RANK[minimum]:
             raise Forbidden()
         return user
 
@@ -104,6 +104,9 @@ def require_role(minimum: Role) -> Any:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+# Any member of the trust's staff (reporter and up): a role ranked below reporter, or left out of
+# ROLE_RANK, is refused here.
+StaffUser = Annotated[User, Depends(require_role(Role.reporter))]
 ManagerUser = Annotated[User, Depends(require_role(Role.manager))]
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 

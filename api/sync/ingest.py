@@ -17,7 +17,7 @@ from sqlmodel import Session
 from api.handovers.records import HANDOVER_KIND
 from api.ideas.records import IDEA_KIND
 from api.sync.kinds import RecordKind
-from api.sync.outcome import Outcome, content_hash, replay_outcome
+from api.sync.outcome import Outcome, fingerprint, replay_outcome
 from schemas.field_errors import FieldError, field_errors
 from schemas.timestamps import utcnow
 
@@ -95,7 +95,7 @@ def ingest(session: Session, user_id: int, items: list[Submitted]) -> list[ItemR
                 str(record_id), kind.name, Outcome.rejected, field_errors(exc)
             )
             continue
-        digest = content_hash(data.model_dump(mode="json"))
+        digest = fingerprint(data)
         valid.append(_Valid(position, kind, record_id, data, digest))
 
     by_kind: dict[str, list[_Valid]] = defaultdict(list)

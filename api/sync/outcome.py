@@ -7,6 +7,8 @@ import json
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel
+
 
 class Outcome(StrEnum):
     created = "created"
@@ -26,6 +28,21 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str
 def content_hash(validated: dict[str, Any]) -> str:
     """A fingerprint of what the client sent (after validation), stable across key order."""
     return hashlib.sha256(_CANONICAL.encode(validated).encode()).hexdigest()
+
+
+def fingerprint(validated: BaseModel) -> str:
+    """content_hash of a validated record. A field a kind added later (its ADDED_LATER) is left out
+    while it holds its default, so an item queued on a phone before the field existed, and
+    replayed after, still matches the fingerprint stored then: a duplicate, not a conflict."""
+    dumped = validated.model_dump(mode="json")
+    defaults = {
+        name: type(validated).model_fields[name].get_default(call_default_factory=True)
+        for name in getattr(validated, "ADDED_LATER", ())
+    }
+    for name, default in defaults.items():
+        if dumped.get(name) == default:
+            dumped.pop(name, None)
+    return content_hash(dumped)
 
 
 def replay_outcome(*, stored_hash: str, stored_owner: int, sent_hash: str, sender: int) -> Outcome:
