@@ -16,6 +16,7 @@ from api.config import get_settings
 from api.errors import NotSignedIn, error_responses, install_error_handlers
 from api.exports import routes as export_routes
 from api.handovers import routes as handover_routes
+from api.huddle import routes as huddle_routes
 from api.ideas import routes as idea_routes
 from api.log_format import configure_logging
 from api.measures import routes as measure_routes
@@ -69,6 +70,8 @@ def create_app() -> FastAPI:
         push_routes.router,
         measure_routes.api_router,
         measure_routes.page_router,
+        huddle_routes.api_router,
+        huddle_routes.page_router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods;
         # every API route needs a session, and finding it needs the database.

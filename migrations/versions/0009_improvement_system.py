@@ -45,9 +45,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["team_id"], ["team.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(
-        "ix_readiness_response_team_round", "readiness_response", ["team_id", "round"]
-    )
+    op.create_index("ix_readiness_response_team_round", "readiness_response", ["team_id", "round"])
     op.create_table(
         "readiness_participation",
         sa.Column("user_id", sa.Integer(), nullable=False),
