@@ -18,6 +18,7 @@ from api.exports import routes as export_routes
 from api.handovers import routes as handover_routes
 from api.huddle import routes as huddle_routes
 from api.ideas import routes as idea_routes
+from api.learning import routes as learning_routes
 from api.log_format import configure_logging
 from api.measures import routes as measure_routes
 from api.pages import routes as page_routes
@@ -72,6 +73,8 @@ def create_app() -> FastAPI:
         measure_routes.page_router,
         huddle_routes.api_router,
         huddle_routes.page_router,
+        learning_routes.api_router,
+        learning_routes.page_router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods;
         # every API route needs a session, and finding it needs the database.
