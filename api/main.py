@@ -25,6 +25,7 @@ from api.pages import routes as page_routes
 from api.pdsa import routes as pdsa_routes
 from api.push import delivery as push_delivery
 from api.push import routes as push_routes
+from api.readiness import routes as readiness_routes
 from api.reference import routes as reference_routes
 from api.security.headers import BodySizeLimit, CatchAll, CompressStatic, SecurityHeaders
 from api.sync import routes as sync_routes
@@ -75,6 +76,8 @@ def create_app() -> FastAPI:
         huddle_routes.page_router,
         learning_routes.api_router,
         learning_routes.page_router,
+        readiness_routes.api_router,
+        readiness_routes.page_router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods;
         # every API route needs a session, and finding it needs the database.

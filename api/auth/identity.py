@@ -94,9 +94,14 @@ async def current_user(identity: IdentityDep) -> User:
     return identity.user
 
 
+def ranks_at_least(user: User, minimum: Role) -> bool:
+    """The role check of require_role, for decisions inside a page (a role not ranked is below all)."""
+    return ROLE_RANK.get(Role(user.role), -1) >= ROLE_RANK[minimum]
+
+
 def require_role(minimum: Role) -> Any:
     async def check(user: Annotated[User, Depends(current_user)]) -> User:
-        if ROLE_RANK.get(Role(user.role), -1) < ROLE_RANK[minimum]:
+        if not ranks_at_least(user, minimum):
             raise Forbidden()
         return user
 

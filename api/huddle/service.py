@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from api.auth.identity import ROLE_RANK
+from api.auth.identity import ranks_at_least
 from api.auth.users import user_names
 from api.errors import Forbidden, Invalid, NotFound
 from api.ideas.flows import move_idea
@@ -53,7 +53,7 @@ EQUITY_WORDS = {
 
 
 def is_staff_manager(user: User) -> bool:
-    return ROLE_RANK.get(Role(user.role), -1) >= ROLE_RANK[Role.manager]
+    return ranks_at_least(user, Role.manager)
 
 
 def may_view(user: User, team_id: int) -> bool:
