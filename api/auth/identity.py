@@ -127,5 +127,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "csrf_token": identity.csrf_token,
         "is_manager": bool(user and ROLE_RANK[Role(user.role)] >= ROLE_RANK[Role.manager]),
         "is_admin": bool(user and Role(user.role) is Role.admin),
+        # The trust's own staff (not a partner organisation's users): the improvement-system pages.
+        "is_staff": bool(user and ranks_at_least(user, Role.reporter)),
         "settings": get_settings(),
     }

@@ -33,11 +33,12 @@ from schemas.enums import IdeaStatus
 from schemas.free_text import MAX_RECORD_ID
 from schemas.huddle import HuddleBoard, HuddleCard, HuddleColumns
 from schemas.ideas import Idea
+from schemas.timestamps import utcnow
 
 api_router = APIRouter(prefix="/api/v1/huddle", tags=["huddle"])
 page_router = APIRouter(tags=["pages"], include_in_schema=False)
 
-# The wall screen reloads itself this often (a meta refresh: no script, so the CSP holds).
+# The wall screen fetches the board again this often (htmx polling: no inline script).
 WALL_REFRESH_SECONDS = 60
 DONE_MESSAGES = {"moved": "The card was moved. The submitter has been told."}
 
@@ -101,6 +102,7 @@ def _board_page(
         "is_manager_view": is_staff_manager(user),
         "wall": wall,
         "refresh_seconds": WALL_REFRESH_SECONDS,
+        "updated_at": utcnow(),
         "teams": teams,
         "failed_id": failed.get("id"),
         "form": failed.get("form", {}),

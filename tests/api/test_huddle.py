@@ -254,14 +254,21 @@ def test_htmx_moves_answer_with_the_board_fragment(crew: Any, manager: Any) -> N
     assert "HX-Request" in response.headers["vary"]
 
 
-def test_the_wall_screen_refreshes_itself_and_has_no_forms(crew: Any, manager: Any) -> None:
+def test_the_wall_screen_updates_itself_and_has_no_forms(crew: Any, manager: Any) -> None:
     submit(crew, title="On the wall")
     page = manager.get("/huddle", params={"team_id": crew_team(), "view": "wall"}).text
-    assert re.search(r'<meta http-equiv="refresh" content="60">', page)
+    assert re.search(r'<div id="board"[^>]*hx-trigger="every 60s"', page)
     assert "app-huddle--wall" in page and "On the wall" in page
     assert "Move this card" not in page
     normal = manager.get("/huddle", params={"team_id": crew_team()}).text
-    assert 'http-equiv="refresh"' not in normal and "Move this card" in normal
+    assert "hx-trigger" not in normal and "Move this card" in normal
+    # The poll answers with the board alone, still in wall mode.
+    polled = manager.get(
+        "/huddle",
+        params={"team_id": crew_team(), "view": "wall"},
+        headers={"HX-Request": "true"},
+    ).text
+    assert "<html" not in polled and 'hx-trigger="every 60s"' in polled
 
 
 def test_managers_choose_any_team_and_see_a_default(manager: Any, staff: Any) -> None:
