@@ -34,19 +34,20 @@ def domain_chart(domains: dict[str, float], *, chart_id: str, caption: str) -> M
         f'<desc id="{chart_id}-desc">Average agreement by domain, from 1 (strongly disagree) '
         f"to 5 (strongly agree). {escape(words)}.</desc>",
     ]
-    # The scale: a light line at each whole score, labelled on the top.
+    # The scale labelled on the top; a light line at each whole score behind each bar (not
+    # through the domain names above the bars).
     for tick in range(1, 6):
-        x = _x(tick)
         parts.append(
-            f'<line x1="{x:.1f}" y1="{TOP - 6}" x2="{x:.1f}" y2="{height - 20}" '
-            'stroke="#d8dde0" stroke-width="1"/>'
-        )
-        parts.append(
-            f'<text x="{x:.1f}" y="{TOP - 12}" font-size="13" fill="#4c6272" '
+            f'<text x="{_x(tick):.1f}" y="{TOP - 12}" font-size="13" fill="#4c6272" '
             f'text-anchor="middle">{tick}</text>'
         )
     for n, (domain, score) in enumerate(domains.items()):
         y = TOP + n * ROW
+        for tick in range(1, 6):
+            parts.append(
+                f'<line x1="{_x(tick):.1f}" y1="{y + LABEL_HEIGHT - 2}" x2="{_x(tick):.1f}" '
+                f'y2="{y + LABEL_HEIGHT + BAR_HEIGHT + 2}" stroke="#aeb7bd" stroke-width="1"/>'
+            )
         parts.append(
             f'<text x="{LEFT}" y="{y + 13}" font-size="14" fill="#212b32">'
             f"{escape(DOMAINS[domain])}</text>"

@@ -129,6 +129,10 @@ def _page(
         if figures and figures.domains
         else None,
         "movement": _movement(shown_rounds),
+        # The round with figures before the one shown: each domain's change since then.
+        "previous": next(
+            (r for r in reversed(shown_rounds) if figures and r.round < figures.round), None
+        ),
         "form": form or {},
         **error_context(errors or []),
         "message": message,
@@ -142,15 +146,12 @@ def _movement(rounds: list[Any]) -> str | None:
     if len(rounds) < 2:
         return None
     before, now = rounds[-2], rounds[-1]
+    then, latest = before.round.replace("-", " "), now.round.replace("-", " ")
     if now.stage > before.stage:
-        return (
-            f"Up from stage {before.stage} in {before.round} to stage {now.stage} in {now.round}."
-        )
+        return f"Up from stage {before.stage} in {then} to stage {now.stage} in {latest}."
     if now.stage < before.stage:
-        return (
-            f"Down from stage {before.stage} in {before.round} to stage {now.stage} in {now.round}."
-        )
-    return f"Still at stage {now.stage}, as in {before.round}."
+        return f"Down from stage {before.stage} in {then} to stage {now.stage} in {latest}."
+    return f"Still at stage {now.stage}, as in {then}."
 
 
 @page_router.get("/readiness")

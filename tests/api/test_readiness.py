@@ -175,7 +175,8 @@ def test_rounds_show_movement_over_time(app: Any, manager: Any) -> None:
     assert body["stage"] == 4 and body["round"] == "2026-Q2"
     assert [(r["round"], r["stage"]) for r in body["history"]] == [("2026-Q1", 2), ("2026-Q2", 4)]
     page = manager.get("/readiness", params={"team_id": ward()}).text
-    assert "Rounds so far" in page and "Up from stage 2 in 2026-Q1 to stage 4 in 2026-Q2." in page
+    assert "Change since 2026 Q1" in page and "+2.0" in page
+    assert "Rounds so far" in page and "Up from stage 2 in 2026 Q1 to stage 4 in 2026 Q2." in page
 
 
 def test_the_page_questionnaire_works_as_a_plain_form(staff: Any) -> None:
