@@ -51,6 +51,9 @@ def equity_counts(session: Session, team_id: int | None = None) -> EquityCounts:
             before.record_id == move.record_id,
             before.id < move.id,  # type: ignore[operator]
         )
+        # Two levels down (inside the EXISTS): SQLAlchemy correlates only to the enclosing
+        # query on its own, so without this the move's table would be read afresh in here.
+        .correlate(move)
         .scalar_subquery()
     )
     answered = decisions.where(

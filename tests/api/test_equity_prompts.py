@@ -152,10 +152,19 @@ def test_measures_count_decisions_with_an_equity_pause_answered(crew: Any, manag
         ).status_code
         == 200
     )
+    # Later events elsewhere (a comment, another move) change nothing about these decisions.
+    assert (
+        manager.post(f"/api/v1/ideas/{first}/comments", json={"body": "Thanks"}).status_code == 201
+    )
+    third = submit(crew)
+    assert (
+        manager.post(f"/api/v1/ideas/{third}/transitions", json={"to": "under_review"}).status_code
+        == 200
+    )
     page = manager.get("/measures").text
     assert "Decisions with an Equity Pause answered" in page
     assert "2 of 2 (100%)" in page
-    assert "Ideas that say who could be left out" in page and "1 of 3 (33%)" in page
+    assert "Ideas that say who could be left out" in page and "1 of 4 (25%)" in page
 
 
 def test_a_decision_recorded_without_an_answer_counts_as_unanswered(
