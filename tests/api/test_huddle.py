@@ -303,3 +303,15 @@ def test_only_admins_set_huddle_leads(manager: Any, crew: Any) -> None:
         crew.post(f"/admin/users/{crew_id}/huddle-lead", data={"huddle_lead": "true"}).status_code
         == 403
     )
+
+
+def test_the_menu_leads_every_member_of_staff_to_the_improvement_pages(
+    crew: Any, manager: Any
+) -> None:
+    for who in (crew, manager):
+        home = who.get("/").text
+        for path in ("/huddle", "/learning", "/readiness"):
+            assert f'href="{path}"' in home, path
+    # A manager's own items come first, so they stay in sight on a narrow header.
+    managers = manager.get("/").text
+    assert managers.index('href="/triage"') < managers.index('href="/huddle"')
