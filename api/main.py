@@ -17,7 +17,9 @@ from api.config import get_settings
 from api.errors import NotSignedIn, error_responses, install_error_handlers
 from api.exports import routes as export_routes
 from api.handovers import routes as handover_routes
+from api.huddle import routes as huddle_routes
 from api.ideas import routes as idea_routes
+from api.learning import routes as learning_routes
 from api.log_format import configure_logging
 from api.measures import routes as measure_routes
 from api.operations import metrics
@@ -25,6 +27,7 @@ from api.pages import routes as page_routes
 from api.pdsa import routes as pdsa_routes
 from api.push import delivery as push_delivery
 from api.push import routes as push_routes
+from api.readiness import routes as readiness_routes
 from api.reference import routes as reference_routes
 from api.security.headers import BodySizeLimit, CatchAll, CompressStatic, SecurityHeaders
 from api.sync import routes as sync_routes
@@ -73,6 +76,12 @@ def create_app() -> FastAPI:
         measure_routes.api_router,
         measure_routes.page_router,
         sso_routes.router,
+        huddle_routes.api_router,
+        huddle_routes.page_router,
+        learning_routes.api_router,
+        learning_routes.page_router,
+        readiness_routes.api_router,
+        readiness_routes.page_router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods;
         # every API route needs a session, and finding it needs the database.

@@ -55,6 +55,9 @@ class User(SQLModel, table=True):
     must_change_password: bool = Field(
         default=False, sa_column_kwargs={"server_default": sa_false()}
     )
+    # Leads the daily huddle of their own team (team_id): may move that team's cards on /huddle.
+    # Set by an admin; per user because a user belongs to one team (docs/improvement-system.md).
+    huddle_lead: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -52,6 +52,8 @@ FIELD_LABELS: dict[str, str] = {
     "note": "Note",
     "equity_note": "Equity Pause",
     "body": "Comment",
+    "equity_prompt": "Who could be left out",
+    "spread_from": "The idea you are trying",
 }
 
 # What to say when a required field is missing or empty: the action the person must take.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
 from schemas.enums import Benefit, IdeaStatus, Waste
-from schemas.free_text import RecordRef, no_nul, required_text, unique_list
+from schemas.free_text import RecordRef, no_nul, optional_text, required_text, unique_list
 from schemas.timestamps import ClientTimestamp, UTCDateTime, utcnow
 
 
@@ -49,6 +49,10 @@ class Idea(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # The first manager comment or move: "time to first response" (SPEC §4) without a scan.
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The equity prompt of the form: "Who could be left out by this problem or this change?"
+    equity_prompt: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    # "Try this in my team": the shared idea from the learning library this one spreads.
+    spread_from: uuid.UUID | None = Field(default=None, foreign_key="idea.id", index=True)
 
 
 class IdeaAim(SQLModel, table=True):
@@ -84,7 +88,14 @@ class IdeaIn(BaseModel):
     team_id: RecordRef
     benefits: Annotated[list[Benefit], unique_list] = []
     show_name: bool = True
+    equity_prompt: optional_text(2000) = ""
+    spread_from: uuid.UUID | None = None
     created_at: ClientTimestamp | None = None
+
+    # Fields added after phones had already queued ideas: left out of the content fingerprint
+    # while they hold their default, so a replay of an item queued before they existed still
+    # matches what was stored (api/sync/outcome.py fingerprint).
+    ADDED_LATER: ClassVar[dict[str, Any]] = {"equity_prompt": "", "spread_from": None}
 
 
 class IdeaSubmission(IdeaIn):
@@ -118,6 +129,8 @@ class IdeaRead(BaseModel):
     received_at: datetime
     updated_at: datetime
     first_response_at: datetime | None
+    equity_prompt: str = ""
+    spread_from: uuid.UUID | None = None
     flags: list[str] = []
 
 

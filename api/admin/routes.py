@@ -44,6 +44,7 @@ DONE = {
     "user_deactivated": "Account deactivated: they are signed out and cannot sign in",
     "user_reactivated": "Account reactivated: they can sign in again",
     "password_reset": "Password changed: they are signed out everywhere",
+    "huddle_lead": "Huddle lead saved",
     "created": "Added",
     "updated": "Saved",
     "deactivated": "Deactivated: it is no longer offered on the forms",
@@ -206,6 +207,17 @@ def update_user(
         # They gave up their own admin role: the admin pages are no longer theirs.
         return RedirectResponse("/", status_code=303)
     return _done("/admin/users", "user_updated", user_id)
+
+
+@router.post("/users/{user_id:int}/huddle-lead")
+def set_huddle_lead(
+    request: Request, user_id: int, admin: AdminUser, session: SessionDep, huddle_lead: Text = ""
+) -> Response:
+    try:
+        service.set_huddle_lead(session, admin, user_id, huddle_lead)
+    except Invalid as exc:
+        return _user_page(request, session, admin, user_id, errors=exc.errors)
+    return _done("/admin/users", "huddle_lead", user_id)
 
 
 @router.post("/users/{user_id:int}/deactivate")

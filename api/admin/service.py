@@ -294,6 +294,28 @@ def update_account(
     return user
 
 
+def set_huddle_lead(session: Session, actor: User, user_id: int, lead: str) -> User:
+    """Whether they lead their team's daily huddle: may move that team's cards on /huddle."""
+    user = get_user(session, user_id)
+    if lead not in ("true", "false"):
+        raise Invalid([FieldError(field="huddle_lead", message="Choose yes or no")])
+    if lead == "true" and user.team_id is None:
+        raise Invalid(
+            [
+                FieldError(
+                    field="huddle_lead",
+                    message="Give them a team first: a lead leads their team's huddle",
+                )
+            ]
+        )
+    if (lead == "true") != user.huddle_lead:
+        _log("user_huddle_lead_changed", actor, f"user:{user.id}")
+    user.huddle_lead = lead == "true"
+    session.add(user)
+    session.flush()
+    return user
+
+
 def deactivate_account(session: Session, actor: User, user_id: int) -> User:
     """The user can no longer sign in, and every session they have ends now. Their records stay."""
     user = get_user(session, user_id)

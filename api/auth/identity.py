@@ -94,9 +94,14 @@ async def current_user(identity: IdentityDep) -> User:
     return identity.user
 
 
+def ranks_at_least(user: User, minimum: Role) -> bool:
+    """The role check of require_role, for decisions inside a page (a role not ranked is below all)."""
+    return ROLE_RANK.get(Role(user.role), -1) >= ROLE_RANK[minimum]
+
+
 def require_role(minimum: Role) -> Any:
     async def check(user: Annotated[User, Depends(current_user)]) -> User:
-        if ROLE_RANK[Role(user.role)] < ROLE_RANK[minimum]:
+        if not ranks_at_least(user, minimum):
             raise Forbidden()
         return user
 
@@ -104,6 +109,9 @@ def require_role(minimum: Role) -> Any:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+# Any member of the trust's staff (reporter and up): a role ranked below reporter, or left out of
+# ROLE_RANK, is refused here.
+StaffUser = Annotated[User, Depends(require_role(Role.reporter))]
 ManagerUser = Annotated[User, Depends(require_role(Role.manager))]
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 
@@ -119,5 +127,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "csrf_token": identity.csrf_token,
         "is_manager": bool(user and ROLE_RANK[Role(user.role)] >= ROLE_RANK[Role.manager]),
         "is_admin": bool(user and Role(user.role) is Role.admin),
+        # The trust's own staff (not a partner organisation's users): the improvement-system pages.
+        "is_staff": bool(user and ranks_at_least(user, Role.reporter)),
         "settings": get_settings(),
     }

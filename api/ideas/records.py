@@ -7,14 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlmodel import Session
 
 from api.reference.service import known_ids
 from api.sync.kinds import RecordKind
 from schemas.accounts import Aim, Team
+from schemas.enums import IdeaStatus
 from schemas.field_errors import FieldError
 from schemas.ideas import Idea, IdeaAim, IdeaIn, IdeaWaste
+
+# Ideas that worked and can be learnt from: the learning library and what "Try this" may spread.
+LEARNING_STATUSES = frozenset({IdeaStatus.implemented, IdeaStatus.shared})
 
 IDEA_TABLE: Table = Idea.__table__  # type: ignore[attr-defined]
 
@@ -33,6 +37,8 @@ def _row(
         "benefits": [str(b) for b in data.benefits],
         "team_id": data.team_id,
         "show_name": data.show_name,
+        "equity_prompt": data.equity_prompt,
+        "spread_from": data.spread_from,
         "status": "submitted",
         "submitted_by": user_id,
         "version": 1,
@@ -52,10 +58,24 @@ def _links(record_id: uuid.UUID, data: BaseModel) -> list[tuple[Table, dict[str,
     ]
 
 
+def shared_ideas(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `ids` that are in the learning library (implemented or shared): what may spread."""
+    if not ids:
+        return set()
+    rows = session.execute(
+        select(Idea.id).where(
+            Idea.id.in_(ids),  # type: ignore[attr-defined]
+            Idea.status.in_([s.value for s in LEARNING_STATUSES]),  # type: ignore[attr-defined]
+        )
+    )
+    return set(rows.scalars())
+
+
 def _check_references(session: Session, records: list[BaseModel]) -> list[list[FieldError]]:
     ideas = [r for r in records if isinstance(r, IdeaIn)]
     teams = known_ids(session, Team, (i.team_id for i in ideas))
     aims = known_ids(session, Aim, (a for i in ideas for a in i.aims))
+    sources = shared_ideas(session, {i.spread_from for i in ideas if i.spread_from})
     problems: list[list[FieldError]] = []
     for idea in ideas:
         errors = []
@@ -63,6 +83,13 @@ def _check_references(session: Session, records: list[BaseModel]) -> list[list[F
             errors.append(FieldError(field="team_id", message="Select a team from the list"))
         if any(a not in aims for a in idea.aims):
             errors.append(FieldError(field="aims", message="Select strategic aims from the list"))
+        if idea.spread_from is not None and idea.spread_from not in sources:
+            errors.append(
+                FieldError(
+                    field="spread_from",
+                    message="The idea you are trying must be one from the shared learning library",
+                )
+            )
         problems.append(errors)
     return problems
 

@@ -166,7 +166,7 @@ def idea_update(
 # Pages
 
 
-def _idea_form_page(
+def idea_form_page(
     request: Request,
     session: SessionDep,
     form: dict[str, Any],
@@ -199,11 +199,11 @@ def new_idea_page(request: Request, user: CurrentUser, session: SessionDep) -> R
         "wastes": [],
         "benefits": [],
     }
-    return _idea_form_page(request, session, form)
+    return idea_form_page(request, session, form)
 
 
 @page_router.post("/ideas")
 def submit_idea_form(
     request: Request, user: CurrentUser, session: SessionDep, form: FormDep
 ) -> Response:
-    return submit_form(request, session, user, form, "idea", _idea_form_page)
+    return submit_form(request, session, user, form, "idea", idea_form_page)

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from api.auth.identity import ManagerUser
 from api.db import SessionDep
 from api.errors import Invalid, error_responses
+from api.measures.equity import equity_counts
 from api.measures.partner_pack import build_pack
 from api.measures.series import Filters, Measure
 from api.measures.service import as_json, chart, compute, resolve_range
@@ -89,6 +90,7 @@ def measures_page(request: Request, user: ManagerUser, session: SessionDep) -> R
                 ),
             },
             "partners": reference["partners"],
+            "equity": equity_counts(session, team_id),
             "date_from": params.get("from", ""),
             "date_to": params.get("to", ""),
         },

@@ -28,20 +28,21 @@ def has_cycles(session: Session, idea_id: uuid.UUID) -> bool:
     )  # type: ignore[arg-type]
 
 
+def cycle_chart(cycle: PdsaCycleRead, chart_id: str | None = None) -> Markup | None:
+    """The cycle's run chart (XmR, no improvement direction), or None before any value."""
+    if not cycle.points:
+        return None
+    result = xmr([(p.day, p.value) for p in cycle.points], direction="neutral")
+    return xmr_svg(
+        result,
+        title=cycle.measure_name,
+        y_label=cycle.measure_unit or "Value",
+        unit=cycle.measure_unit,
+        period="day",
+        chart_id=chart_id or f"pdsa-{cycle.id}",
+        non_negative=False,
+    )
+
+
 def pdsa_view(session: Session, idea_id: uuid.UUID) -> list[CycleView]:
-    views = []
-    for cycle in cycles_of(session, idea_id):
-        chart = None
-        if cycle.points:
-            result = xmr([(p.day, p.value) for p in cycle.points], direction="neutral")
-            chart = xmr_svg(
-                result,
-                title=cycle.measure_name,
-                y_label=cycle.measure_unit or "Value",
-                unit=cycle.measure_unit,
-                period="day",
-                chart_id=f"pdsa-{cycle.id}",
-                non_negative=False,
-            )
-        views.append(CycleView(cycle=cycle, chart=chart))
-    return views
+    return [CycleView(cycle=c, chart=cycle_chart(c)) for c in cycles_of(session, idea_id)]

@@ -19,6 +19,7 @@ from api.forms import FormDep, error_context, form_version
 from api.ideas.flows import comment_on_idea, move_idea, update_idea
 from api.ideas.service import Flag, IdeaFilters, get_idea_for, list_ideas
 from api.ideas.workflow import NEEDS_EQUITY_PAUSE, NEEDS_REASON, NEEDS_TARGET, allowed_moves
+from api.learning.service import tried_in_teams
 from api.pagination import Sort
 from api.pdsa.service import TESTABLE, add_cycle, record_point
 from api.pdsa.view import has_cycles, pdsa_view
@@ -169,6 +170,7 @@ def _idea_page(
         else None,
         "pdsa_open": IdeaStatus(idea.status) in TESTABLE,
         "events": events_of(session, RecordKind.idea, idea.id, submitter_view=False),
+        "tried_in": tried_in_teams(session, [idea.id]).get(idea.id, 0),
         "moves": allowed_moves(current),
         "needs_reason": [s.value for s in NEEDS_REASON],
         "needs_target": [s.value for s in NEEDS_TARGET],

@@ -134,6 +134,7 @@ class Records:
     team_id: int
     aim_id: int
     user_id: int
+    learning_id: str
 
 
 @pytest.fixture(scope="module")
@@ -238,6 +239,54 @@ def records(live_server: LiveServer) -> Iterator[Records]:
                 f"/api/v1/ideas/{idea_id}/pdsa/{cycle['id']}/points",
                 json={"day": (date.today() - timedelta(days=days_ago)).isoformat(), "value": value},
             )
+        # An idea that worked, for the learning library: tried (PDSA with values), implemented.
+        learning_id = str(uuid.uuid4())
+        api_call(
+            staff,
+            "POST",
+            "/api/v1/ideas",
+            json={
+                "id": learning_id,
+                "title": unique("Accessibility check learning"),
+                "problem": "Patients waited for transport after discharge.",
+                "proposal": "Ring transport 30 minutes before the patient is ready.",
+                "aims": [aim_id],
+                "team_id": team_id,
+                "equity_prompt": "Patients who need an interpreter to be told.",
+            },
+        )
+        for to, extra in (
+            ("under_review", {}),
+            ("accepted", {"equity_note": "Works the same for every patient."}),
+        ):
+            api_call(
+                manager,
+                "POST",
+                f"/api/v1/ideas/{learning_id}/transitions",
+                json={"to": to, **extra},
+            )
+        tried = api_call(
+            manager,
+            "POST",
+            f"/api/v1/ideas/{learning_id}/pdsa",
+            json={
+                "plan": "Ring ahead on two wards.",
+                "study": "Waits fell by half.",
+                "start_date": (date.today() - timedelta(days=14)).isoformat(),
+                "measure_name": "Minutes waiting for transport",
+                "measure_unit": "minutes",
+            },
+        )
+        for days_ago, value in ((12, 40.0), (9, 35.0), (6, 20.0), (3, 18.0)):
+            api_call(
+                manager,
+                "POST",
+                f"/api/v1/ideas/{learning_id}/pdsa/{tried['id']}/points",
+                json={"day": (date.today() - timedelta(days=days_ago)).isoformat(), "value": value},
+            )
+        api_call(
+            manager, "POST", f"/api/v1/ideas/{learning_id}/transitions", json={"to": "implemented"}
+        )
         user_id = crew.get("/api/v1/me").json()["id"]
         yield Records(
             idea_id=idea_id,
@@ -247,6 +296,7 @@ def records(live_server: LiveServer) -> Iterator[Records]:
             team_id=team_id,
             aim_id=aim_id,
             user_id=user_id,
+            learning_id=learning_id,
         )
     finally:
         for client in (crew, staff, manager):
@@ -331,6 +381,13 @@ def htmx_submit(form: str, panel: str) -> Callable[[Any], None]:
         wait_until(page, "document.activeElement.classList.contains('nhsuk-error-summary')")
 
     return action
+
+
+def open_and_submit_move(page: Any) -> None:
+    """A card's move sent with nothing chosen: the board comes back with its error summary."""
+    page.click(".app-huddle__move summary")
+    page.click(".app-huddle__move button[type=submit]")
+    wait_until(page, "document.querySelector('#board .nhsuk-error-summary') !== null")
 
 
 def open_operation(page: Any) -> None:
@@ -490,6 +547,32 @@ CASES = [
     Case("admin", "/admin/aims/new"),
     Case("admin", "/admin/aims/{aim_id}", label="/admin/aims/{id}"),
     Case("admin", "/mine", label="/mine (empty)", shows="You have not submitted any ideas yet."),
+    # The improvement system (docs/improvement-system.md)
+    Case("crew", "/huddle", label="/huddle (read only)"),
+    Case("manager", "/huddle?team_id={team_id}", label="/huddle"),
+    Case("manager", "/huddle?team_id={team_id}&view=wall", label="/huddle (wall screen)"),
+    Case(
+        "manager",
+        "/huddle?team_id={team_id}",
+        action=open_and_submit_move,
+        label="/huddle (errors)",
+    ),
+    Case("crew", "/learning"),
+    Case(
+        "crew",
+        "/learning?q=nothingmatchesthis",
+        label="/learning (no results)",
+        shows="No shared learning matches",
+    ),
+    Case("staff", "/learning/{learning_id}/try", label="/learning/{id}/try"),
+    Case("crew", "/readiness"),
+    Case(
+        "crew",
+        "/readiness",
+        action=submit_first_form("form[action='/readiness']"),
+        label="/readiness (errors)",
+    ),
+    Case("manager", "/readiness?team_id={team_id}", label="/readiness (a manager)"),
 ]
 
 

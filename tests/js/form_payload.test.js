@@ -62,6 +62,31 @@ describe('building the payload', () => {
     });
   });
 
+  it('carries the equity prompt and the idea it spreads from, and leaves them out when blank', () => {
+    const original = '3b241101-e2bb-4255-8caf-4136c566a962';
+    const data = P.buildPayload(
+      'idea',
+      ideaEntries([['equity_prompt', 'Patients who need an interpreter'], ['spread_from', original]]),
+      { nowMs: NOW, offsetMinutes: BST }
+    );
+    assert.equal(data.equity_prompt, 'Patients who need an interpreter');
+    assert.equal(data.spread_from, original);
+    const blank = P.buildPayload('idea', ideaEntries([['equity_prompt', '  '], ['spread_from', '']]), { nowMs: NOW, offsetMinutes: BST });
+    assert.equal('equity_prompt' in blank, false);
+    assert.equal('spread_from' in blank, false);
+    // Put back into the form as typed (a draft, or a queued item opened to fix).
+    assert.deepEqual(P.dataToValues(data).spread_from, original);
+    assert.deepEqual(P.dataToValues(data).equity_prompt, 'Patients who need an interpreter');
+  });
+
+  it('checks the equity prompt like the server: at most 2000 characters', () => {
+    const check2 = (entries) => P.validate('idea', P.buildPayload('idea', entries, { nowMs: NOW, offsetMinutes: BST }), { nowMs: NOW, pidGuard: guard });
+    assert.deepEqual(check2(ideaEntries([['equity_prompt', 'x'.repeat(2000)]])), []);
+    assert.deepEqual(check2(ideaEntries([['equity_prompt', 'x'.repeat(2001)]])), [
+      { field: 'equity_prompt', message: 'Who could be left out must be 2000 characters or fewer' },
+    ]);
+  });
+
   it('leaves out csrf_token, the server-rendered id, and blank optional fields', () => {
     const data = P.buildPayload('handover', handoverEntries(), { nowMs: NOW, offsetMinutes: BST });
     assert.deepEqual(data, {
@@ -171,7 +196,7 @@ describe('the offline checks', () => {
       const errors = check('handover', handoverEntries([[field, nhs]]));
       assert.deepEqual(errors, [{ field, message: guard.pidError(label) }], field);
     }
-    for (const [field, label] of [['title', 'Title'], ['problem', 'What gets in the way today'], ['proposal', 'What you would change']]) {
+    for (const [field, label] of [['title', 'Title'], ['problem', 'What gets in the way today'], ['proposal', 'What you would change'], ['equity_prompt', 'Who could be left out']]) {
       assert.deepEqual(check('idea', ideaEntries([[field, 'About ' + nhs]])), [{ field, message: guard.pidError(label) }], field);
     }
     assert.deepEqual(check('handover', handoverEntries([['narrative', 'booking ref 943 476 5919']])), []);
@@ -202,7 +227,7 @@ describe('the offline checks', () => {
   });
 
   it('lists the free-text fields the guard covers', () => {
-    assert.deepEqual(P.freeTextFields('idea'), ['title', 'problem', 'proposal']);
+    assert.deepEqual(P.freeTextFields('idea'), ['title', 'problem', 'proposal', 'equity_prompt']);
     assert.deepEqual(P.freeTextFields('handover'), ['location_detail', 'narrative', 'immediate_action', 'vehicle']);
   });
 });

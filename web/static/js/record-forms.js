@@ -158,6 +158,13 @@
     }
 
     function restoreDraft() {
+      // A form opened from the learning library ("Try this in my team") comes filled from the
+      // original: an older draft must not write over it (and drop the link to the original).
+      var spread = form.elements.namedItem('spread_from');
+      if (spread && spread.value) {
+        draftReady = true;
+        return Promise.resolve();
+      }
       return store.getDraft(userId, kind).then(function (draft) {
         if (draft && draft.values) {
           fillForm(form, draft.values);
