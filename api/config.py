@@ -85,6 +85,14 @@ class Settings(BaseSettings):
         "power loss) or NORMAL (faster; may lose the last commits on power loss).",
     )
 
+    request_body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="A request body must arrive within this many seconds, or the request is "
+        "answered 408 and dropped. Nothing shared is held while a body arrives.",
+    )
+
     vapid_private_key: SecretStr | None = Field(
         default=None,
         description="VAPID private key for web push (base64url; `frontline vapid` prints a pair). "
