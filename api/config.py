@@ -85,6 +85,13 @@ class Settings(BaseSettings):
         "power loss) or NORMAL (faster; may lose the last commits on power loss).",
     )
 
+    push_hosts: str = Field(
+        default="fcm.googleapis.com,updates.push.services.mozilla.com,*.push.apple.com,"
+        "*.notify.windows.com",
+        description="Comma-separated push service hosts a subscription's endpoint may name in "
+        "production (`*.` allows any subdomain). Outside production any public https host is "
+        "allowed, and http to 127.0.0.1 for a test push service.",
+    )
     request_body_timeout_seconds: float = Field(
         default=30.0,
         gt=0,
@@ -147,6 +154,10 @@ class Settings(BaseSettings):
             for d in self.allowed_signup_domains.split(",")
             if d.strip()
         )
+
+    @property
+    def push_host_patterns(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.push_hosts.split(",") if h.strip())
 
     @property
     def session_cookie_name(self) -> str:
