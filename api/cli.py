@@ -79,11 +79,13 @@ def serve(
     """Run the web server (migrate first)."""
     import uvicorn
 
+    from api.production_checks import refuse_open_development, refuse_unsafe_production
+
     settings = get_settings()
     if settings.is_production:
-        from api.production_checks import refuse_unsafe_production
-
         refuse_unsafe_production()
+    else:
+        refuse_open_development(host)
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -92,6 +94,8 @@ def serve(
         workers=workers,
         proxy_headers=settings.trusted_proxy_count > 0,
         access_log=False,
+        # No `server: uvicorn` header: it tells a scanner what to try, and a browser nothing.
+        server_header=False,
     )
 
 
