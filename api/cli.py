@@ -91,10 +91,10 @@ def serve(
     """Run the web server (migrate first)."""
     import uvicorn
 
+    from api.production_checks import refuse_open_development, refuse_unsafe_production
+
     settings = get_settings()
     if settings.is_production:
-        from api.production_checks import refuse_unsafe_production
-
         if tls:
             typer.echo(
                 "--tls makes a self-signed certificate for trying Frontline out; in production "
@@ -103,6 +103,10 @@ def serve(
             )
             raise typer.Exit(2)
         refuse_unsafe_production()
+    elif not tls:
+        # --tls is the one deliberate way onto the network outside production (a manager trying
+        # Frontline on their own phone); everything else listens on loopback only.
+        refuse_open_development(host or "127.0.0.1")
     ssl: dict[str, str] = {}
     if tls:
         from api.operations.tls import ensure_certificate
@@ -118,6 +122,10 @@ def serve(
         typer.echo(f"  Certificate SHA-256 fingerprint: {made.fingerprint}")
         typer.echo(f"  Certificate file (to trust it on the phone): {made.certificate}")
         typer.echo("  Check the fingerprint your phone shows matches before you accept it.")
+        typer.echo(
+            "  Anyone on this network can reach it, and the demo accounts work: stop it (Ctrl+C) "
+            "when you have finished trying it."
+        )
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -128,6 +136,8 @@ def serve(
         forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=False,
         **ssl,  # type: ignore[arg-type]
+        # No `server: uvicorn` header: it tells a scanner what to try, and a browser nothing.
+        server_header=False,
     )
 
 

@@ -92,6 +92,21 @@ class Settings(BaseSettings):
         "power loss) or NORMAL (faster; may lose the last commits on power loss).",
     )
 
+    push_hosts: str = Field(
+        default="fcm.googleapis.com,updates.push.services.mozilla.com,*.push.apple.com,"
+        "*.notify.windows.com",
+        description="Comma-separated push service hosts a subscription's endpoint may name in "
+        "production (`*.` allows any subdomain). Outside production any public https host is "
+        "allowed, and http to 127.0.0.1 for a test push service.",
+    )
+    request_body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="A request body must arrive within this many seconds, or the request is "
+        "answered 408 and dropped. Nothing shared is held while a body arrives.",
+    )
+
     vapid_private_key: SecretStr | None = Field(
         default=None,
         description="VAPID private key for web push (base64url; `frontline vapid` prints a pair). "
@@ -216,6 +231,10 @@ class Settings(BaseSettings):
             for d in self.allowed_signup_domains.split(",")
             if d.strip()
         )
+
+    @property
+    def push_host_patterns(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.push_hosts.split(",") if h.strip())
 
     @property
     def session_cookie_name(self) -> str:

@@ -29,7 +29,7 @@ from api.push import delivery as push_delivery
 from api.push import routes as push_routes
 from api.readiness import routes as readiness_routes
 from api.reference import routes as reference_routes
-from api.security.headers import BodySizeLimit, CatchAll, CompressStatic, SecurityHeaders
+from api.security.headers import CatchAll, CompressStatic, SecurityHeaders, WholeBody
 from api.sync import routes as sync_routes
 from api.templating import SERVICE_WORKER_DIR, STATIC_DIR, render
 from api.triage import handover_pages
@@ -51,9 +51,9 @@ def create_app() -> FastAPI:
         openapi_url=None,
     )
     install_error_handlers(app)
-    # Added innermost first: CatchAll and BodySizeLimit answer inside SecurityHeaders.
+    # Added innermost first: CatchAll and WholeBody answer inside SecurityHeaders.
     app.add_middleware(CatchAll)
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(WholeBody, settings=settings)
     app.add_middleware(CompressStatic)
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(metrics.RequestMetrics)  # outermost: times everything, 500s included

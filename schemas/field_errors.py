@@ -54,7 +54,12 @@ FIELD_LABELS: dict[str, str] = {
     "body": "Comment",
     "equity_prompt": "Who could be left out",
     "spread_from": "The idea you are trying",
+    "from": "From date",
+    "to": "To date",
 }
+
+# The dates a list, a measure or an export may be asked about (api/filtering.py::FilterDay).
+DAY_RANGE = "must be a date from 1 January 2000 to 31 December 2099"
 
 # What to say when a required field is missing or empty: the action the person must take.
 REQUIRED_MESSAGES: dict[str, str] = {
@@ -126,6 +131,8 @@ def _message(field: str, error: Any) -> str:
         return f"{label} does not apply to a good-practice note; leave it empty"
     if kind == "end_before_start":
         return "The end date must be on or after the start date"
+    if kind == "date_out_of_range":
+        return f"{label} {DAY_RANGE}"
     if kind == "too_early":
         return f"{label} must be after 1 January 2000"
     if kind in {"datetime_parsing", "datetime_type", "datetime_from_date_parsing"}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -27,9 +28,41 @@ def _refuse_nul(value: str) -> str:
 no_nul = AfterValidator(_refuse_nul)
 
 
+# Characters that show nothing: format characters (zero-width spaces and joiners, word joiner,
+# soft hyphen, bidi marks, BOM), controls, separators, and the letters and marks fonts draw as
+# blank (Hangul fillers, the braille blank, the combining grapheme joiner, variation selectors).
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp"})
+_BLANK_GLYPHS = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u2800\u3164\uffa0"
+    + "".join(chr(c) for c in range(0xFE00, 0xFE10))
+)
+
+
+def is_invisible(character: str) -> bool:
+    """Whether a character shows nothing on a page: whitespace included."""
+    return (
+        character in _BLANK_GLYPHS
+        or unicodedata.category(character) in _INVISIBLE_CATEGORIES
+        or 0xE0100 <= ord(character) <= 0xE01EF  # variation selectors supplement
+    )
+
+
+def visible_text(value: str) -> str:
+    """What a reader sees of `value`: invisible characters dropped, spaces kept between words
+    (collapsed to one). For measuring and for the blank rule, never for storing."""
+    shown = "".join(" " if c.isspace() else "" if is_invisible(c) else c for c in value)
+    return " ".join(shown.split())
+
+
+def is_blank(value: str) -> bool:
+    """The one blank rule for every free-text field: nothing a reader could see. Text of only
+    zero-width or other invisible characters used to pass as written (issue #10)."""
+    return not visible_text(value)
+
+
 def _require_text(min_length: int) -> AfterValidator:
     def check(value: str) -> str:
-        stripped = value.strip()
+        stripped = visible_text(value)
         if not stripped:
             raise PydanticCustomError("text_blank", "is blank")
         if len(stripped) < min_length:

@@ -166,11 +166,15 @@ class VapidPublicKey(BaseModel):
     public_key: str
 
 
-def endpoint_problem(endpoint: str, *, allow_loopback_http: bool) -> str | None:
+def endpoint_problem(
+    endpoint: str, *, allow_loopback_http: bool, allowed_hosts: frozenset[str] | None = None
+) -> str | None:
     """Why the server must not POST to this endpoint, or None. Push services are public HTTPS
     hosts; refusing addresses, ports and credentials keeps a subscription from aiming the worker
-    at the trust's internal network. Plain http is allowed only to 127.0.0.1 (a test push service)
-    when `allow_loopback_http` (development and test)."""
+    at the trust's internal network. `allowed_hosts` (production: FRONTLINE_PUSH_HOSTS) are the
+    only hosts accepted when given; `*.example.com` matches any subdomain. Plain http is allowed
+    only to 127.0.0.1 (a test push service) when `allow_loopback_http` (development and test).
+    What a name resolves to is checked again when the worker connects (api/push/outbound.py)."""
     if not endpoint.isascii() or any(c.isspace() or ord(c) < 32 for c in endpoint):
         return "Endpoint must be a URL without spaces or non-ASCII characters"
     try:
@@ -187,17 +191,42 @@ def endpoint_problem(endpoint: str, *, allow_loopback_http: bool) -> str | None:
         return "Endpoint must be an https URL (http only to 127.0.0.1:<port> outside production)"
     if parts.scheme != "https":
         return "Endpoint must be an https URL"
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
+    if _is_address(host):
         return "Endpoint must name a push service host, not an IP address"
     if "." not in host or host.endswith((".", ".localhost", ".local", ".internal")):
         return "Endpoint must name a public push service host"
     if port not in (None, 443):
         return "Endpoint must use the standard https port"
+    if allowed_hosts is not None and not host_allowed(host, allowed_hosts):
+        return "Endpoint must be on a known push service (FRONTLINE_PUSH_HOSTS)"
     return None
+
+
+def _is_address(host: str) -> bool:
+    """An IP address in any form a resolver or browser reads as one: `10.0.0.1`, but also `127.1`,
+    `0x7f.0.0.1`, `10.1`, `017700000001`, a last label of digits (WHATWG: "ends in a number"),
+    and IPv6 (any host with a colon; no name has one)."""
+    if ":" in host:
+        return True
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    last = host.rstrip(".").rsplit(".", 1)[-1]
+    return bool(re.fullmatch(r"[0-9]+|0x[0-9a-f]*", last))
+
+
+def host_allowed(host: str, patterns: frozenset[str]) -> bool:
+    """`host` is one of `patterns`, or a subdomain of a `*.` pattern (never the bare domain)."""
+    host = host.lower()
+    for pattern in patterns:
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                return True
+        elif host == pattern:
+            return True
+    return False
 
 
 # What a notification may say. It travels through a third-party push service (encrypted) and shows

@@ -26,6 +26,7 @@ from api.security.sessions import end_all_sessions_of
 from schemas.accounts import Aim, Partner, Team, User
 from schemas.enums import PartnerKind, Role
 from schemas.field_errors import FieldError
+from schemas.free_text import is_blank
 from schemas.handovers import Handover
 from schemas.ideas import IdeaAim
 
@@ -264,7 +265,7 @@ def update_account(
     user = get_user(session, user_id)
     errors: list[FieldError] = []
     clean_name = name.strip()
-    if not clean_name:
+    if is_blank(clean_name):
         errors.append(FieldError(field="name", message="Enter a full name"))
     elif len(clean_name) > 120:
         errors.append(FieldError(field="name", message="Full name must be 120 characters or fewer"))
@@ -476,7 +477,7 @@ def _validate_item(
     errors: list[FieldError] = []
     name = _clean_name(values.get("name", ""))
     clean: dict[str, str] = {"name": name}
-    if not name:
+    if is_blank(name):
         errors.append(FieldError(field="name", message=f"Enter a name for the {catalogue.noun}"))
     elif len(name) > catalogue.name_max:
         errors.append(

@@ -57,8 +57,11 @@ async def _submitted_csrf(request: Request) -> str | None:
 
 def identify(
     request: Request,
-    session: SessionDep,
+    # Before the session: FastAPI resolves dependencies in this order, and the session takes a
+    # database slot. The token is read from a body already in memory (security/headers.py's
+    # WholeBody), so no slot waits on a client.
     submitted_csrf: Annotated[str | None, Depends(_submitted_csrf)],
+    session: SessionDep,
 ) -> Identity:
     """Runs for every route: resolves the user and refuses unsafe requests without a valid token."""
     settings = get_settings()

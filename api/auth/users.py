@@ -10,6 +10,7 @@ from api.security.passwords import hash_password, password_problem
 from schemas.accounts import Team, User
 from schemas.enums import Role
 from schemas.field_errors import FieldError
+from schemas.free_text import is_blank
 
 
 def normalise_email(email: str) -> str:
@@ -54,7 +55,7 @@ def create_user(
         errors.append(
             FieldError(field="email", message="An account with this email already exists")
         )
-    if not name.strip():
+    if is_blank(name):
         errors.append(FieldError(field="name", message="Enter your full name"))
     elif len(name) > 120:
         errors.append(FieldError(field="name", message="Full name must be 120 characters or fewer"))

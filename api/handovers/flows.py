@@ -16,6 +16,7 @@ from schemas.accounts import User
 from schemas.audit import Action, RecordKind
 from schemas.enums import HandoverStatus
 from schemas.field_errors import FieldError, nhs_number_problems
+from schemas.free_text import is_blank
 from schemas.handovers import Handover
 from schemas.timestamps import utcnow
 
@@ -71,7 +72,7 @@ def move_handover(
 
 def comment_on_handover(session: Session, actor: User, note_id: uuid.UUID, body: str) -> None:
     record = _load(session, note_id)
-    if not body.strip():
+    if is_blank(body):
         raise Invalid([FieldError(field="body", message="Enter a comment")])
     if problems := nhs_number_problems({"body": body}):
         raise Invalid(problems)

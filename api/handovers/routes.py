@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -14,6 +14,7 @@ from api.auth.identity import CurrentUser, ManagerUser
 from api.concurrency import parse_if_match, set_etag
 from api.db import SessionDep
 from api.errors import error_responses
+from api.filtering import FilterDay
 from api.forms import FormDep, error_context, submit_form
 from api.handovers.flows import comment_on_handover, move_handover, update_handover
 from api.handovers.service import HandoverFilters, get_handover_for, list_handovers
@@ -61,9 +62,11 @@ def handover_filters(
     harm: Harm | None = None,
     q: Annotated[str | None, Query(max_length=200), no_nul] = None,
     date_from: Annotated[
-        date | None, Query(alias="from", description="London date, inclusive")
+        FilterDay | None, Query(alias="from", description="London date, inclusive")
     ] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="London date, inclusive")] = None,
+    date_to: Annotated[
+        FilterDay | None, Query(alias="to", description="London date, inclusive")
+    ] = None,
 ) -> HandoverFilters:
     """The list filters as query parameters, shared by the list and the CSV export."""
     return HandoverFilters(status, partner_id, category, harm, q, date_from, date_to)

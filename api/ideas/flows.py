@@ -23,6 +23,7 @@ from schemas.accounts import User
 from schemas.audit import Action, RecordKind
 from schemas.enums import IdeaStatus, Role
 from schemas.field_errors import FieldError, nhs_number_problems
+from schemas.free_text import is_blank
 from schemas.ideas import Idea
 from schemas.timestamps import utcnow
 
@@ -68,11 +69,11 @@ def move_idea(
             }
         )
     errors: list[FieldError] = []
-    if to in NEEDS_REASON and not note.strip():
+    if to in NEEDS_REASON and is_blank(note):
         errors.append(
             FieldError(field="note", message="Give the reason; the submitter will read it")
         )
-    if to in NEEDS_EQUITY_PAUSE and not equity_note.strip():
+    if to in NEEDS_EQUITY_PAUSE and is_blank(equity_note):
         errors.append(
             FieldError(
                 field="equity_note",
@@ -99,7 +100,7 @@ def move_idea(
         {"status": to.value, "duplicate_of": target.id if target else None},
         NOUN,
     )
-    if equity_note.strip():
+    if not is_blank(equity_note):
         record_event(
             session,
             kind=RecordKind.idea,
@@ -127,7 +128,7 @@ def move_idea(
 
 def comment_on_idea(session: Session, actor: User, idea_id: uuid.UUID, body: str) -> None:
     idea = _load(session, idea_id)
-    if not body.strip():
+    if is_blank(body):
         raise Invalid([FieldError(field="body", message="Enter a comment")])
     if problems := nhs_number_problems({"body": body}):
         raise Invalid(problems)

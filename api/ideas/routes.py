@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -14,6 +13,7 @@ from api.auth.identity import CurrentUser, ManagerUser
 from api.concurrency import parse_if_match, set_etag
 from api.db import SessionDep
 from api.errors import error_responses
+from api.filtering import FilterDay
 from api.forms import FormDep, error_context, submit_form
 from api.ideas.flows import comment_on_idea, move_idea, update_idea
 from api.ideas.service import Flag, IdeaFilters, get_idea_for, list_ideas
@@ -54,9 +54,11 @@ def idea_filters(
     waste: Waste | None = None,
     q: Annotated[str | None, Query(max_length=200), no_nul] = None,
     date_from: Annotated[
-        date | None, Query(alias="from", description="London date, inclusive")
+        FilterDay | None, Query(alias="from", description="London date, inclusive")
     ] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="London date, inclusive")] = None,
+    date_to: Annotated[
+        FilterDay | None, Query(alias="to", description="London date, inclusive")
+    ] = None,
     flag: Flag | None = None,
     owner_id: Annotated[int | None, Query(gt=0, le=MAX_RECORD_ID)] = None,
 ) -> IdeaFilters:

@@ -12,6 +12,8 @@ from fastapi.responses import Response
 from api.auth.identity import ManagerUser
 from api.db import SessionDep
 from api.errors import Invalid, error_responses
+from api.filtering import FilterDay
+from api.forms import error_context
 from api.measures.equity import equity_counts
 from api.measures.partner_pack import build_pack
 from api.measures.series import Filters, Measure
@@ -20,6 +22,7 @@ from api.reference.service import reference_data
 from api.templating import render
 from api.triage import query_params as qp
 from api.triage.service import select_items
+from schemas.field_errors import FieldError
 from schemas.free_text import MAX_RECORD_ID
 from schemas.timestamps import LONDON, utcnow
 
@@ -33,9 +36,11 @@ def measure_json(
     user: ManagerUser,
     session: SessionDep,
     date_from: Annotated[
-        date | None, Query(alias="from", description="London date, inclusive")
+        FilterDay | None, Query(alias="from", description="London date, inclusive")
     ] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="London date, inclusive")] = None,
+    date_to: Annotated[
+        FilterDay | None, Query(alias="to", description="London date, inclusive")
+    ] = None,
     partner_id: Annotated[
         int | None, Query(gt=0, le=MAX_RECORD_ID, description="handovers-per-week only")
     ] = None,
@@ -55,22 +60,28 @@ def measures_page(request: Request, user: ManagerUser, session: SessionDep) -> R
     params = request.query_params
     partner_id = qp.positive_int(params, "partner_id")
     team_id = qp.positive_int(params, "team_id")
-    date_from, date_to = qp.day(params, "from"), qp.day(params, "to")
-    errors = []
+    date_from, date_to, errors = qp.days(params)
     charts = []
     for measure in Measure:
         try:
             first, last = resolve_range(measure, date_from, date_to)
         except Invalid as exc:
-            errors = exc.errors
+            named = {e.field for e in errors}
+            errors = [*errors, *(e for e in exc.errors if e.field not in named)]
             first, last = resolve_range(measure, None, None)
-        filters = Filters(
-            first,
-            last,
-            partner_id=partner_id if measure is Measure.handovers_per_week else None,
-            team_id=team_id,
-        )
-        charts.append(chart(session, measure, filters))
+
+        def filters(first: date, last: date, measure: Measure = measure) -> Filters:
+            handovers = measure is Measure.handovers_per_week
+            return Filters(
+                first, last, partner_id=partner_id if handovers else None, team_id=team_id
+            )
+
+        try:
+            charts.append(chart(session, measure, filters(first, last)))
+        except Invalid as exc:  # a period too long to chart: said, and the default drawn
+            named = {e.field for e in errors}
+            errors = [*errors, *(e for e in exc.errors if e.field not in named)]
+            charts.append(chart(session, measure, filters(*resolve_range(measure, None, None))))
     reference = reference_data(session)
     return render(
         request,
@@ -94,6 +105,7 @@ def measures_page(request: Request, user: ManagerUser, session: SessionDep) -> R
             "date_from": params.get("from", ""),
             "date_to": params.get("to", ""),
         },
+        status_code=422 if errors else 200,
     )
 
 
@@ -104,11 +116,14 @@ def partner_pack(
     """The review pack for one partner: counts, delays, the trend, anonymised notes; printable."""
     params = request.query_params
     today = utcnow().astimezone(LONDON).date()
-    date_to = qp.day(params, "to") or today
-    date_from = qp.day(params, "from") or date_to - timedelta(weeks=26) + timedelta(days=1)
-    errors = []
+    asked_from, asked_to, errors = qp.days(params)
+    date_to = asked_to or today
+    date_from = asked_from or date_to - timedelta(weeks=26) + timedelta(days=1)
     if date_from > date_to:
-        errors = [{"text": "The start date must be on or before the end date", "href": "#from"}]
+        if not errors:
+            errors = [
+                FieldError(field="from", message="The start date must be on or before the end date")
+            ]
         date_from, date_to = date_to - timedelta(weeks=26) + timedelta(days=1), date_to
     pack = build_pack(session, partner_id, date_from, date_to)
     trend = chart(
@@ -123,9 +138,9 @@ def partner_pack(
         {
             "pack": pack,
             "trend": trend,
-            "error_list": errors,
-            "errors": {"from": errors[0]["text"]} if errors else {},
+            **error_context(errors),
             "date_from": date_from.isoformat(),
             "date_to": date_to.isoformat(),
         },
+        status_code=422 if errors else 200,
     )

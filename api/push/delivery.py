@@ -38,8 +38,9 @@ from api.config import get_settings
 from api.db import WRITE_OPTION, get_engine
 from api.push import repository
 from api.push.keys import VapidKeys, vapid_keys
+from api.push.outbound import refused, use_checked_connections
 from api.push.settings import DEFAULT_SUBJECT, push_settings
-from schemas.push import encode_base64url
+from schemas.push import encode_base64url, endpoint_problem
 from schemas.timestamps import utcnow
 
 logger = logging.getLogger("frontline.push")
@@ -61,7 +62,12 @@ _random = secrets.SystemRandom()
 
 class _NoRedirects(requests.Session):
     """A push service answers; it does not send us elsewhere. Following a redirect would let an
-    endpoint steer the worker to another host, so a 3xx is returned as the answer (and fails)."""
+    endpoint steer the worker to another host, so a 3xx is returned as the answer (and fails).
+    Connections go only to checked addresses (api/push/outbound.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        use_checked_connections(self)
 
     def get_redirect_target(self, resp: requests.Response) -> None:  # type: ignore[override]
         return None
@@ -131,6 +137,14 @@ def deliver_due(
 
 
 def _send(http: requests.Session, keys: VapidKeys, delivery: repository.DueDelivery) -> _Answer:
+    settings = get_settings()
+    if endpoint_problem(
+        delivery.endpoint,
+        allow_loopback_http=not settings.is_production,
+        allowed_hosts=settings.push_host_patterns if settings.is_production else None,
+    ):
+        # Stored before the policy tightened (or FRONTLINE_PUSH_HOSTS changed): not sent.
+        return _Answer(None, "refused")
     try:
         webpush(
             subscription_info={
@@ -153,7 +167,14 @@ def _send(http: requests.Session, keys: VapidKeys, delivery: repository.DueDeliv
         return _Answer(status, str(status), exc.retry_after)
     except requests.Timeout:
         return _Answer(None, "timeout")
-    except requests.RequestException:
+    except requests.RequestException as exc:
+        if refused(exc):
+            # The endpoint's host resolves into the trust's network (or loopback in production):
+            # failed, not retried, and logged without the endpoint itself.
+            logger.warning(
+                "push endpoint refused", extra={"event": "push_refused", "error": "address"}
+            )
+            return _Answer(None, "refused")
         return _Answer(None, "network")
     except Exception as exc:
         # Whatever else (a key the encryption refuses): this row fails rather than blocking the

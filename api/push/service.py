@@ -44,7 +44,12 @@ def subscribe(
     """Store (or refresh) this browser's subscription for the user. A browser has one owner: when
     it was someone else's (a shared phone), it moves to this user and the notifications still
     queued for the previous owner are dropped, never shown to the new one."""
-    problem = endpoint_problem(body.endpoint, allow_loopback_http=not get_settings().is_production)
+    settings = get_settings()
+    problem = endpoint_problem(
+        body.endpoint,
+        allow_loopback_http=not settings.is_production,
+        allowed_hosts=settings.push_host_patterns if settings.is_production else None,
+    )
     if problem:
         raise Invalid([FieldError(field="endpoint", message=problem)])
     now = utcnow()

@@ -7,13 +7,13 @@ from collections import defaultdict
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session
 
 from api.handovers.service import to_read as handover_read
 from api.ideas.service import to_read as idea_read
 from schemas.accounts import User
-from schemas.audit import Action, AuditEvent, Notification, NotificationRead
+from schemas.audit import Action, AuditEvent, Notification, NotificationRead, RecordKind
 from schemas.enums import label
 from schemas.handovers import Handover, HandoverRead
 from schemas.ideas import Idea, IdeaRead
@@ -54,16 +54,31 @@ def my_submissions(session: Session, user: User) -> MySubmissions:
     return MySubmissions(
         ideas=idea_list,
         handovers=note_list,
-        feedback=_feedback(session, [i.id for i in idea_list] + [n.id for n in note_list]),
+        feedback=_feedback(
+            session,
+            {
+                RecordKind.idea: [i.id for i in idea_list],
+                RecordKind.handover: [n.id for n in note_list],
+            },
+        ),
     )
 
 
-def _feedback(session: Session, record_ids: list[uuid.UUID]) -> dict[str, list[Feedback]]:
-    if not record_ids:
+def _feedback(
+    session: Session, own: dict[RecordKind, list[uuid.UUID]]
+) -> dict[str, list[Feedback]]:
+    """What reviewers said about the reader's own records, each matched by kind and id: an id
+    alone once let a note that borrowed an idea's id read that idea's feedback (issue #10)."""
+    mine = [
+        and_(AuditEvent.record_kind == kind.value, AuditEvent.record_id.in_(ids))  # type: ignore[attr-defined]
+        for kind, ids in own.items()
+        if ids
+    ]
+    if not mine:
         return {}
     events = session.execute(
         select(AuditEvent)
-        .where(AuditEvent.record_id.in_(record_ids), AuditEvent.visible_to_submitter.is_(True))  # type: ignore[attr-defined]
+        .where(or_(*mine), AuditEvent.visible_to_submitter.is_(True))  # type: ignore[attr-defined]
         .order_by(AuditEvent.at, AuditEvent.id)  # type: ignore[arg-type]
     ).scalars()
     feedback: dict[str, list[Feedback]] = defaultdict(list)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import anyio
 from starlette.datastructures import MutableHeaders
-from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,37 +68,81 @@ class SecurityHeaders:
 MAX_BODY_BYTES = 1024 * 1024
 
 
-class BodySizeLimit:
-    """413 for a body over 1 MiB, whether Content-Length says so up front or the stream runs over.
+class WholeBody:
+    """Reads the whole request body before the app sees the request; 413 over 1 MiB, 408 when it
+    does not arrive within `request_body_timeout_seconds` (then the connection is closed).
 
-    Sits inside SecurityHeaders so the refusal carries the same headers as every other answer."""
+    Why here and not in the routes: the app takes a database slot and a connection for every
+    request before its handler runs (the session dependency), and a form's CSRF field is in its
+    body. Read there, a client that sent a form's headers and half its body held a slot for as long
+    as it liked, and 17 of them stopped the service (issue #10). Read here, a slow or stalled
+    sender holds only its own socket and buffer: no slot, connection or worker thread (SPEC §9).
+    Sits inside SecurityHeaders so the refusals carry the same headers as every other answer."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = settings.request_body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
-            await JSONResponse({"detail": TOO_LARGE}, 413)(scope, receive, send)
+            await _refusal(scope, 413, TOO_LARGE)(scope, receive, send)
             return
-        received = 0
+        chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+        if not chunked and not (declared.isdigit() and int(declared) > 0):
+            await self.app(scope, receive, send)  # no body: nothing to wait for
+            return
 
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                # FastAPI passes HTTPException through body parsing; our handler answers it as JSON.
-                raise HTTPException(413, TOO_LARGE)
-            return message
+        chunks: list[bytes] = []
+        size = 0
+        with anyio.move_on_after(self.timeout) as deadline:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return  # the client left: no one to answer
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.limit:
+                    await _refusal(scope, 413, TOO_LARGE)(scope, receive, send)
+                    return
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        if deadline.cancelled_caught:
+            logger.info(
+                "request body too slow",
+                extra={"event": "request_body_timeout", "path": scope["path"]},
+            )
+            await _refusal(scope, 408, TOO_SLOW)(scope, receive, send)
+            return
 
-        await self.app(scope, counted, send)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: only the disconnect is left to hear
+
+        await self.app(scope, replay, send)
 
 
+def _refusal(scope: Scope, status: int, detail: str) -> Response:
+    """A refusal before the app ran, closing the connection (the rest of the body is not read)."""
+    headers = {"Connection": "close"}
+    if status == 413 or scope["path"].startswith("/api/"):
+        return JSONResponse({"detail": detail}, status, headers=headers)
+    return PlainTextResponse(detail, status, headers=headers)
+
+
+TOO_SLOW = "The request took too long to arrive. Check your signal and try again."
 TOO_LARGE = "The request body is larger than 1 MiB."
 
 

@@ -1,6 +1,7 @@
 """Taking in submitted records, exactly once: validate each item on its own, insert the valid ones
-with INSERT … ON CONFLICT DO NOTHING (the database enforces the client UUID), and decide each
-item's outcome with the one rule in outcome.py."""
+with INSERT … ON CONFLICT DO NOTHING (the database enforces the client UUID, across every kind
+through the record_identity table), and decide each item's outcome with the one rule in
+outcome.py."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ from api.operations.metrics import count_sync_outcomes
 from api.sync.kinds import RecordKind
 from api.sync.outcome import Outcome, fingerprint, replay_outcome
 from schemas.field_errors import FieldError, field_errors
+from schemas.record_identity import RecordIdentity
 from schemas.timestamps import utcnow
 
 KINDS: dict[str, RecordKind] = {k.name: k for k in (IDEA_KIND, HANDOVER_KIND)}
+IDENTITY: Table = RecordIdentity.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -114,6 +117,16 @@ def ingest(session: Session, user_id: int, items: list[Submitted]) -> list[ItemR
         stored = _stored(
             session, kind, {e.record_id for e in entries if e.record_id not in created}
         )
+        # An id neither new nor of this kind may be another kind's record: a clash, never a way in.
+        elsewhere = _other_kind(
+            session,
+            kind,
+            {
+                e.record_id
+                for e in entries
+                if e.record_id not in created and e.record_id not in stored
+            },
+        )
         for entry, errors in zip(entries, problems, strict=True):
             first = created.get(entry.record_id)
             if first is entry:
@@ -136,6 +149,8 @@ def ingest(session: Session, user_id: int, items: list[Submitted]) -> list[ItemR
                     sender=user_id,
                 )
                 errors = []
+            elif entry.record_id in elsewhere:
+                outcome, errors = Outcome.conflict, []
             else:
                 # Not stored, not new: only a reference problem keeps a valid record out.
                 if not errors:
@@ -161,6 +176,16 @@ def _stored(
     return {row[0]: (row[1], row[2]) for row in found}
 
 
+def _other_kind(session: Session, kind: RecordKind, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `ids` that name a record of another kind."""
+    if not ids:
+        return set()
+    found = session.execute(
+        select(IDENTITY.c.id).where(IDENTITY.c.id.in_(ids), IDENTITY.c.kind != kind.name)
+    )
+    return {row[0] for row in found}
+
+
 def _store(
     session: Session, kind: RecordKind, user_id: int, entries: list[_Valid]
 ) -> dict[uuid.UUID, _Valid]:
@@ -171,8 +196,25 @@ def _store(
     for entry in entries:
         first.setdefault(entry.record_id, entry)
 
+    # Claim each id for this kind first, in the same transaction: an id another kind (or a
+    # concurrent request) holds is not claimed, so its record is not written here either.
+    claimed = {
+        row[0]
+        for row in session.execute(
+            _insert(session, IDENTITY)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(IDENTITY.c.id),
+            [{"id": record_id, "kind": kind.name} for record_id in first],
+        )
+    }
+    if not claimed:
+        return {}
     now = utcnow()
-    rows = [kind.to_row(e.record_id, e.data, user_id, e.digest, now) for e in first.values()]
+    rows = [
+        kind.to_row(e.record_id, e.data, user_id, e.digest, now)
+        for e in first.values()
+        if e.record_id in claimed
+    ]
     # One statement compiled once (and cached) with the rows as parameters: SQLAlchemy's
     # "insertmanyvalues" sends them in batches and gathers RETURNING from every batch.
     statement = (

@@ -44,14 +44,15 @@ TEXT_LIMIT = 4000
 @router.get("/handovers")
 def handover_list(request: Request, user: ManagerUser, session: SessionDep) -> Response:
     params = request.query_params
+    date_from, date_to, date_errors = qp.days(params)
     filters = HandoverFilters(
         status=qp.choice(params, "status", HandoverStatus),
         partner_id=qp.positive_int(params, "partner_id"),
         category=qp.choice(params, "category", Category),
         harm=qp.choice(params, "harm", Harm),
         q=qp.text(params, "q"),
-        date_from=qp.day(params, "from"),
-        date_to=qp.day(params, "to"),
+        date_from=date_from,
+        date_to=date_to,
     )
     cursor = qp.text(params, "cursor", 300)
     try:
@@ -93,7 +94,9 @@ def handover_list(request: Request, user: ManagerUser, session: SessionDep) -> R
             },
             "date_from": params.get("from", ""),
             "date_to": params.get("to", ""),
+            **error_context(date_errors),
         },
+        status_code=422 if date_errors else 200,
     )
 
 

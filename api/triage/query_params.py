@@ -9,6 +9,9 @@ from typing import TypeVar
 
 from starlette.datastructures import QueryParams
 
+from api.filtering import day_in_range, day_out_of_range
+from schemas.field_errors import FieldError
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -33,3 +36,17 @@ def day(params: QueryParams, name: str) -> date | None:
         return date.fromisoformat((params.get(name) or "").strip())
     except ValueError:
         return None
+
+
+def days(params: QueryParams) -> tuple[date | None, date | None, list[FieldError]]:
+    """The `from` and `to` dates of a filter form: one that cannot be read is ignored as before;
+    one out of range is dropped and named in the errors, for the page's error summary."""
+    found: dict[str, date | None] = {}
+    errors: list[FieldError] = []
+    for name in ("from", "to"):
+        value = day(params, name)
+        if value is not None and not day_in_range(value):
+            errors.append(day_out_of_range(name))
+            value = None
+        found[name] = value
+    return found["from"], found["to"], errors

@@ -508,10 +508,25 @@ CASES = [
     Case(
         "manager",
         "/measures?from=2030-01-01&to=2020-01-01",
+        status=422,
         label="/measures (errors)",
         shows="There is a problem",
     ),
     Case("manager", "/partners/{partner_id}", label="/partners/{id}"),
+    Case(
+        "manager",
+        "/handovers?from=0001-01-01&to=9999-12-31",
+        status=422,
+        label="/handovers (dates out of range)",
+        shows="There is a problem",
+    ),
+    Case(
+        "manager",
+        "/partners/{partner_id}?to=9999-12-31",
+        status=422,
+        label="/partners/{id} (date out of range)",
+        shows="There is a problem",
+    ),
     Case("manager", "/mine"),
     Case("manager", "/admin", status=403, label="403"),
     # An admin

@@ -33,6 +33,7 @@ from api.db import open_session
 from api.security.rate_limit import SlidingWindowLimiter
 from api.sync import guard
 from schemas.enums import Benefit, Category, Harm, JourneyType, Waste
+from schemas.free_text import visible_text
 from schemas.handovers import Handover
 from schemas.ideas import Idea
 from schemas.pid_guard import find_nhs_number
@@ -80,19 +81,22 @@ CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
 
 def text(min_length: int, max_length: int) -> st.SearchStrategy[str]:
-    """Allowed text: measured without surrounding spaces, no NHS number, at the limits too."""
+    """Allowed text: measured as a reader sees it (schemas/free_text.py::visible_text: no
+    surrounding spaces, no invisible characters), no NHS number, at the limits too."""
     typed = st.text(CHARACTERS, max_size=min(max_length, 40))
     longest = st.just("x" * max_length)
     shortest = st.just(" " + "y" * max(min_length, 1) + " ")
     return (typed | longest | shortest).filter(
         lambda t: (
-            len(t) <= max_length and len(t.strip()) >= min_length and find_nhs_number(t) is None
+            len(t) <= max_length
+            and len(visible_text(t)) >= min_length
+            and find_nhs_number(t) is None
         )
     )
 
 
 def bad_text(min_length: int, max_length: int) -> st.SearchStrategy[Any]:
-    too_short = [st.just(""), st.just("   \n")] if min_length else []
+    too_short = [st.just(""), st.just("   \n"), st.just("\u200b\u2060\u3164")] if min_length else []
     if min_length > 1:
         too_short.append(st.just(" " + "y" * (min_length - 1) + " "))
     return st.one_of(
