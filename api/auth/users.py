@@ -9,7 +9,7 @@ from api.errors import Invalid
 from api.security.passwords import hash_password, password_problem
 from schemas.accounts import Team, User
 from schemas.enums import Role
-from schemas.field_errors import FieldError
+from schemas.field_errors import FieldError, nhs_number_problems
 
 
 def normalise_email(email: str) -> str:
@@ -58,6 +58,8 @@ def create_user(
         errors.append(FieldError(field="name", message="Enter your full name"))
     elif len(name) > 120:
         errors.append(FieldError(field="name", message="Full name must be 120 characters or fewer"))
+    else:
+        errors += nhs_number_problems({"name": name})
     problem = password_problem(password)
     if problem:
         errors.append(FieldError(field="password", message=problem))
