@@ -489,7 +489,9 @@ def _validate_item(
                 )
             )
         else:
-            errors += nhs_number_problems({"description": description}, {"description": "Description"})
+            errors += nhs_number_problems(
+                {"description": description}, {"description": "Description"}
+            )
     return clean, errors
 
 
