@@ -64,10 +64,17 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Failed sign-ins from one client address per window."
     )
     login_max_failures_per_account: int = Field(
-        default=50,
+        default=20,
         ge=1,
-        description="Failed sign-ins for one account from all clients per window (set well above "
-        "the per-client limit so an attacker elsewhere cannot lock a user out).",
+        description="Failed sign-ins for one account from browsers it has not signed in on, "
+        "within FRONTLINE_LOGIN_ACCOUNT_WINDOW_HOURS, before each further try waits: 30 seconds, "
+        "doubling with every failure, at most the sign-in window. A browser where the account "
+        "signed in before (its device cookie) never waits for others' failures.",
+    )
+    login_account_window_hours: int = Field(
+        default=24,
+        ge=1,
+        description="How long failed sign-ins count towards an account's growing wait.",
     )
     login_window_minutes: int = Field(default=15, ge=1, description="The sign-in throttle window.")
     sync_max_requests_per_minute: int = Field(

@@ -16,6 +16,7 @@ from api.db import SessionDep
 from api.errors import Invalid
 from api.forms import error_context
 from api.security.client_address import client_address
+from api.security.device_cookies import read_device, remember_device
 from api.security.sessions import (
     clear_session_cookie,
     end_session,
@@ -66,7 +67,8 @@ def login(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    user = authenticate(session, settings, email, password, client_address(request))
+    device = read_device(request, settings)
+    user = authenticate(session, settings, email, password, client_address(request), device)
     if user is None:
         context = error_context([FieldError(field="email", message=SIGN_IN_FAILED)])
         return render(
@@ -85,6 +87,8 @@ def login(
         end_session(session, old)
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(response, start_session(session, user, settings), settings)
+    assert user.id is not None
+    remember_device(response, request, settings, user.id)
     return response
 
 
