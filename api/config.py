@@ -51,6 +51,28 @@ class Settings(BaseSettings):
         description="Comma-separated email domains allowed to self-register as reporters "
         "(e.g. nhs.net). Empty: only admins create accounts.",
     )
+    smtp_host: str = Field(
+        default="",
+        description="Mail server for sign-up confirmation links. Empty: no mail, so self sign-up "
+        "stays off even when FRONTLINE_ALLOWED_SIGNUP_DOMAINS lists domains.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Mail server port.")
+    smtp_username: str = Field(default="", description="Mail server user name; empty: no login.")
+    smtp_password: SecretStr | None = Field(default=None, description="Mail server password.")
+    smtp_from: str = Field(
+        default="frontline@localhost", description="The From address of Frontline's emails."
+    )
+    smtp_starttls: bool = Field(
+        default=True,
+        description="Upgrade the mail connection with STARTTLS (refused if the server cannot).",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address people reach Frontline at, for links in emails.",
+    )
+    signup_link_hours: int = Field(
+        default=24, ge=1, le=168, description="How long a sign-up confirmation link works."
+    )
     session_idle_minutes: int = Field(
         default=720, ge=5, description="A session ends after this long without a request."
     )
@@ -138,6 +160,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'frontline.db').resolve()}"
+
+    @property
+    def signup_enabled(self) -> bool:
+        """Self sign-up needs domains to allow and a mail server to confirm addresses with."""
+        return bool(self.signup_domains) and bool(self.smtp_host)
 
     @property
     def signup_domains(self) -> frozenset[str]:

@@ -336,7 +336,7 @@ def reset_password(session: Session, actor: User, user_id: int, password: str) -
     """Sets the password the admin typed and signs the user out everywhere (the admin too, when it
     is their own account)."""
     user = get_user(session, user_id)
-    problem = password_problem(password)
+    problem = password_problem(password, context=(user.name, user.email))
     if problem:
         raise Invalid([FieldError(field="new_password", message=problem)])
     user.password_hash = hash_password(password)
