@@ -127,6 +127,13 @@ class Settings(BaseSettings):
         description="Contact for push services (mailto: or https://). Set a real one in production: "
         "Apple refuses localhost.",
     )
+    push_coalesce_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="At most one notification per browser in this many seconds: what comes "
+        "sooner waits and goes out as one summary with counts. 0: every change at once.",
+    )
     push_worker: bool = Field(
         default=True,
         description="Deliver push from a thread in each web process; off: run `frontline worker`.",
