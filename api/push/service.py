@@ -152,7 +152,7 @@ def _coalesced(
     message was counted into a summary (queued for later), False when it should go now."""
     held = repository.held_summary(session, subscription_id)
     if held is not None:
-        counts = dict(held.payload.get("counts", {}))
+        counts: dict[str, int] = dict(held.payload.get("counts", {}))  # type: ignore[arg-type]
         counts[message.title] = int(counts.get(message.title, 0)) + 1
         if repository.update_held_summary(session, held.id, _summary_payload(counts)):  # type: ignore[arg-type]
             return True
