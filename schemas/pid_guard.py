@@ -95,6 +95,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Final
 
 __all__ = [
@@ -183,6 +184,13 @@ _TEN_DIGITS: Final = re.compile(r"[0-9]{10}")
 
 _DIGIT_RUN: Final = re.compile(r"[0-9]+")
 
+#: A run of ASCII characters, or one other character (normalise() copies ASCII runs whole).
+_ASCII_OR_ONE: Final = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]")
+
+#: Any decimal digit of any script (Python's \d on str): a text whose NFKC holds fewer than ten of
+#: them holds no candidate, whatever else normalising does.
+_ANY_DIGIT: Final = re.compile(r"\d")
+
 #: A reference prefix and its separator, ending exactly where a digit group
 #: starts (searched in the text before the group). A search finds the
 #: leftmost, so longest, prefix; whether it is a whole word and not NHS
@@ -250,13 +258,43 @@ def _names_nhs_number(text: str, prefix_start: int) -> bool:
             return False
 
 
+_ZEROS: Final = frozenset(DIGIT_ZEROS)
+
+
 def _ascii_digit(char: str) -> str | None:
     """The ASCII digit a decimal digit of any script in :data:`DIGIT_ZEROS` stands for."""
-    code = ord(char)
-    for zero in DIGIT_ZEROS:
-        if zero <= code <= zero + 9:
-            return chr(0x30 + code - zero)
-    return None
+    value = unicodedata.decimal(char, None)
+    if value is None or ord(char) - value not in _ZEROS:
+        return None
+    return chr(0x30 + value)
+
+
+def _normalise(text: str, with_origins: bool) -> tuple[str, list[int], list[int]]:
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for run in _ASCII_OR_ONE.finditer(text):
+        index = run.start()
+        char = run.group()
+        if char[0].isascii():
+            # A run of ASCII is its own NFKC: copied whole (most text is mostly ASCII).
+            out.append(char)
+            if with_origins:
+                starts.extend(range(index, run.end()))
+                ends.extend(range(index + 1, run.end() + 1))
+            continue
+        if unicodedata.category(char) in {"Cf", "Mn", "Me"}:
+            continue
+        for piece in unicodedata.normalize("NFKC", char):
+            if not piece.isascii():
+                if unicodedata.category(piece) in {"Cf", "Mn", "Me"}:
+                    continue
+                piece = _ascii_digit(piece) or piece
+            out.append(piece)
+            if with_origins:
+                starts.append(index)
+                ends.append(index + 1)
+    return "".join(out), starts, ends
 
 
 def normalise(text: str) -> tuple[str, list[int], list[int]]:
@@ -266,28 +304,7 @@ def normalise(text: str) -> tuple[str, list[int], list[int]]:
     and end index in ``text`` of the code point it came from (so a match can
     be shown as written). See the module docstring for the steps.
     """
-    if text.isascii():
-        # ASCII is its own NFKC and holds no format character or mark.
-        return text, list(range(len(text))), list(range(1, len(text) + 1))
-    out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for index, char in enumerate(text):
-        if char.isascii():
-            pieces = char
-        else:
-            if unicodedata.category(char) in {"Cf", "Mn", "Me"}:
-                continue
-            pieces = unicodedata.normalize("NFKC", char)
-        for piece in pieces:
-            if not piece.isascii():
-                if unicodedata.category(piece) in {"Cf", "Mn", "Me"}:
-                    continue
-                piece = _ascii_digit(piece) or piece
-            out.append(piece)
-            starts.append(index)
-            ends.append(index + 1)
-    return "".join(out), starts, ends
+    return _normalise(text, with_origins=True)
 
 
 @dataclass(frozen=True)
@@ -401,18 +418,25 @@ def find_nhs_number(text: str) -> str | None:
 
     ``web/static/js/pid-guard.js`` runs the same steps.
     """
-    if len(text) < 10 or (text.isascii() and sum(c.isdigit() for c in text) < 10):
-        return None  # the common case, decided cheaply
-    norm, starts, ends = normalise(text)
+    if len(text) < 10:
+        return None
+    if text.isascii():
+        if sum(map(text.count, "0123456789")) < 10:
+            return None  # the common case, decided cheaply
+    elif len(_ANY_DIGIT.findall(unicodedata.normalize("NFKC", text))) < 10:
+        return None
+    norm = text if text.isascii() else _normalise(text, with_origins=False)[0]
     groups = [_Group(m.start(), m.end()) for m in _DIGIT_RUN.finditer(norm)]
     skip = _read_elsewhere(norm, groups)
+    # Whether each group is joined to the next by separators only, worked out once.
+    linked = [_joined(norm, a, b) for a, b in pairwise(groups)]
     for first, group in enumerate(groups):
         if first in skip or group.size > 10:
             continue
         exempt: bool | None = None
         digits = ""
         for last in range(first, len(groups)):
-            if last in skip or (last > first and not _joined(norm, groups[last - 1], groups[last])):
+            if last in skip or (last > first and not linked[last - 1]):
                 break
             digits += norm[groups[last].start : groups[last].end]
             if len(digits) < 10:
@@ -421,6 +445,9 @@ def find_nhs_number(text: str) -> str | None:
                 if exempt is None:
                     exempt = _exempt(norm, group.start)
                 if not exempt:
+                    if norm is text:
+                        return text[group.start : groups[last].end]
+                    _, starts, ends = normalise(text)  # only for a hit, which is rare
                     return text[starts[group.start] : ends[groups[last].end - 1]]
             break
     return None
