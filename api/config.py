@@ -52,6 +52,28 @@ class Settings(BaseSettings):
         description="Comma-separated email domains allowed to self-register as reporters "
         "(e.g. nhs.net). Empty: only admins create accounts.",
     )
+    smtp_host: str = Field(
+        default="",
+        description="Mail server for sign-up confirmation links. Empty: no mail, so self sign-up "
+        "stays off even when FRONTLINE_ALLOWED_SIGNUP_DOMAINS lists domains.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Mail server port.")
+    smtp_username: str = Field(default="", description="Mail server user name; empty: no login.")
+    smtp_password: SecretStr | None = Field(default=None, description="Mail server password.")
+    smtp_from: str = Field(
+        default="frontline@localhost", description="The From address of Frontline's emails."
+    )
+    smtp_starttls: bool = Field(
+        default=True,
+        description="Upgrade the mail connection with STARTTLS (refused if the server cannot).",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address people reach Frontline at, for links in emails.",
+    )
+    signup_link_hours: int = Field(
+        default=24, ge=1, le=168, description="How long a sign-up confirmation link works."
+    )
     session_idle_minutes: int = Field(
         default=720, ge=5, description="A session ends after this long without a request."
     )
@@ -65,10 +87,17 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Failed sign-ins from one client address per window."
     )
     login_max_failures_per_account: int = Field(
-        default=50,
+        default=20,
         ge=1,
-        description="Failed sign-ins for one account from all clients per window (set well above "
-        "the per-client limit so an attacker elsewhere cannot lock a user out).",
+        description="Failed sign-ins for one account from browsers it has not signed in on, "
+        "within FRONTLINE_LOGIN_ACCOUNT_WINDOW_HOURS, before each further try waits: 30 seconds, "
+        "doubling with every failure, at most the sign-in window. A browser where the account "
+        "signed in before (its device cookie) never waits for others' failures.",
+    )
+    login_account_window_hours: int = Field(
+        default=24,
+        ge=1,
+        description="How long failed sign-ins count towards an account's growing wait.",
     )
     login_window_minutes: int = Field(default=15, ge=1, description="The sign-in throttle window.")
     sync_max_requests_per_minute: int = Field(
@@ -119,6 +148,13 @@ class Settings(BaseSettings):
         default="mailto:frontline@localhost",
         description="Contact for push services (mailto: or https://). Set a real one in production: "
         "Apple refuses localhost.",
+    )
+    push_coalesce_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="At most one notification per browser in this many seconds: what comes "
+        "sooner waits and goes out as one summary with counts. 0: every change at once.",
     )
     push_worker: bool = Field(
         default=True,
@@ -223,6 +259,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'frontline.db').resolve()}"
+
+    @property
+    def signup_enabled(self) -> bool:
+        """Self sign-up needs domains to allow and a mail server to confirm addresses with."""
+        return bool(self.signup_domains) and bool(self.smtp_host)
 
     @property
     def signup_domains(self) -> frozenset[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -13,7 +14,7 @@ from api.admin import routes as admin_routes
 from api.auth import routes as auth_routes
 from api.auth import sso_routes
 from api.auth.identity import IdentityDep, identify
-from api.config import get_settings
+from api.config import Settings, get_settings
 from api.errors import NotSignedIn, error_responses, install_error_handlers
 from api.exports import routes as export_routes
 from api.handovers import routes as handover_routes
@@ -37,10 +38,21 @@ from api.triage import routes as triage_routes
 from schemas.field_errors import FieldError
 
 
+def warn_if_signup_has_no_mail(settings: Settings) -> None:
+    """Domains without a mail server: sign-up stays off (no address could be confirmed); say so."""
+    if settings.signup_domains and not settings.smtp_host:
+        logging.getLogger("frontline.auth").warning(
+            "self sign-up is off: FRONTLINE_ALLOWED_SIGNUP_DOMAINS is set but FRONTLINE_SMTP_HOST "
+            "is not, and addresses are confirmed by email",
+            extra={"event": "signup_off_no_smtp"},
+        )
+
+
 def create_app() -> FastAPI:
     """The app for the settings of this process (get_settings(): one source of truth)."""
     settings = get_settings()
     configure_logging()
+    warn_if_signup_has_no_mail(settings)
     app = FastAPI(
         title="Frontline",
         version="0.1.0",

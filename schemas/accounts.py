@@ -83,3 +83,19 @@ class ThrottleEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class SignupRequest(SQLModel, table=True):
+    """A self sign-up waiting for its email to be confirmed (issue #10). The link's token is only
+    ever stored as its SHA-256; a request is used once, and expires."""
+
+    __tablename__ = "signup_request"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    email: str = Field(max_length=254, index=True)
+    name: str = Field(max_length=120)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

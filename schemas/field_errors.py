@@ -175,12 +175,16 @@ def messages_for(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
     return list(seen.values())
 
 
-def nhs_number_problems(texts: Mapping[str, str]) -> list[FieldError]:
+def nhs_number_problems(
+    texts: Mapping[str, str], labels: Mapping[str, str] | None = None
+) -> list[FieldError]:
     """SPEC §3.3 for free text that is not part of a record model (a manager's note, comment or
-    Equity Pause answer): one field error for each field that carries what looks like an NHS
-    number. The records use the same check through schemas/free_text.py."""
+    Equity Pause answer, a person's name, a team's, partner's or aim's name and description): one
+    field error for each field that carries what looks like an NHS number, named by ``labels``
+    (default FIELD_LABELS). The records use the same check through schemas/free_text.py."""
+    names = {**FIELD_LABELS, **(labels or {})}
     return [
-        FieldError(field=name, message=pid_error(FIELD_LABELS.get(name, "")))
+        FieldError(field=name, message=pid_error(names.get(name, "")))
         for name, text in texts.items()
         if find_nhs_number(text)
     ]

@@ -6,22 +6,43 @@ one is refused with a message naming the field: in the browser before submit
 (``web/static/js/pid-guard.js``, which must give the same answers) and by the
 server (422). Both sides are tested against ``tests/vectors/nhs_numbers.json``.
 
-What counts as an NHS number candidate, and why:
+Text is first normalised the way a person reads it (SPEC §3.3), so that the
+guard cannot be stepped round with characters that look the same:
 
-* Ten ASCII digits, either run together (``9434765919``) or grouped 3-3-4
-  (``943 476 5919``, ``943-476-5919``). Each of the two gaps may hold nothing,
-  one space or one dash, chosen independently, so mixes such as
-  ``943 476-5919`` or ``943 4765919`` also count. Being stricter would let
-  carelessly typed identifiers through, and a false alarm costs the user only
-  an edit.
-* The ten digits must not be part of a longer digit run: ``129434765919``
-  (12 digits) and the phone number ``07700 900123`` (11 digits) are not
-  candidates. Only digits end a run. Letters do not, so ``ref9434765919``
-  still counts: an NHS number stuck to a word is still an NHS number.
-* Only ASCII ``0-9`` are digits here (the browser's ``\\d`` is ASCII-only
-  too, and the two sides must agree). Full-width or other Unicode digits are
-  not detected. Non-breaking spaces, several spaces in a row and other dash
-  characters are not treated as separators.
+* Each code point goes through Unicode NFKC (full-width ``９``, circled ``⑨``,
+  mathematical ``𝟗`` become ASCII digits; a non-breaking space becomes a
+  space). Decimal digits of other scripts (Arabic-Indic ``٩``, Devanagari
+  ``९`` ...) become ``0-9`` by :data:`DIGIT_ZEROS`, a fixed table both sides
+  share, so they agree whatever Unicode version each knows.
+* Invisible format characters (category Cf: zero-width spaces and joiners,
+  soft hyphen, word joiner, BOM, direction marks) and combining marks
+  (categories Mn, Me: a keycap ``9️⃣`` is a 9) are removed.
+
+Then the text is read as *digit groups* (maximal runs of ``0-9``). Two groups
+belong to the same *chain* when only :data:`SEPARATORS` stand between them:
+any run of spaces (tabs, newlines, non-breaking and other Unicode spaces),
+dashes (every Unicode dash and the minus sign), dots, slashes and underscores
+counts as one separator. Anything else (a letter, ``:``, ``,``, brackets)
+ends the chain. A *candidate* is any run of whole consecutive groups in a
+chain holding exactly ten digits, so every grouping counts: ``9434765919``,
+``943 476 5919``, ``9434 765 919``, ``9 4 3 4 7 6 5 9 1 9``,
+``943.476.5919``, ``943  /  476__5919``. A group is never split, so a longer
+run of digits (``129434765919``) holds no candidate, and neither do UK phone
+numbers in their usual groupings (11 digits: ``07700 900 123``,
+``01632 960123``, ``020 7946 0123``): no run of their groups adds up to ten.
+
+Three things a person reads as something else are not digit groups at all
+(they end a chain), because the corpus of realistic narratives
+(``tests/vectors/pid_corpus.json``) showed them to be the main false alarms:
+
+* a clock time: 1-2 digits up to 23, then ``:`` or ``.``, then exactly two
+  digits up to 59 (``14:05``, ``9.30``), so ``12/03/2026 14:05`` is a date
+  and a time, not ``1203202614``;
+* a date: day 1-31, month 1-12 and a 2 or 4 digit year (or ISO year first),
+  joined by the same single ``/``, ``-`` or ``.`` (``12/03/2026``);
+* a UK phone number written internationally: ``+44`` (optionally ``(0)``)
+  and the groups after it in its chain, up to the ten digits of a UK
+  national number (``+44 7700 900123``, ``+44 (0)20 7946 0123``).
 
 A candidate is refused only when its digits pass the NHS modulus 11 check and
 are not one digit repeated ten times. Every repeated-digit number (0000000000,
@@ -33,16 +54,16 @@ number will sometimes be refused. So a candidate written directly after a
 recognised reference prefix (:data:`REFERENCE_PREFIXES`, e.g. ``ref``,
 ``booking``, ``datix``) is someone else's reference, not an NHS number, and
 the message tells the user to write ``ref`` in front of a reference number.
-The exact rule, and why each part is there:
+The exact rule (applied to the normalised text), and why each part is there:
 
 * Between the prefix and the digits there may be spaces, then optionally
   ``no`` or ``number``, then spaces, then optionally one of ``: # . -``, then
   spaces (``ref: 943 476 5919``, ``job no. 9434765919``, ``ref9434765919``).
   ``no``/``number`` is handled here rather than listing ``job no``,
   ``incident no`` ... so that every prefix gets it and the list stays short.
-  Anything else between them (a newline, a non-breaking space, two
-  punctuation marks) breaks the link, and the number is judged as usual:
-  the rule only exempts what it clearly recognises.
+  Anything else between them (a newline, a tab, two punctuation marks)
+  breaks the link, and the number is judged as usual: the rule only exempts
+  what it clearly recognises.
 * The prefix must be a whole word: the character before it must not be a
   word character (a Unicode letter, mark or number, or ``_``). So
   ``preference 9434765919``, ``xref 9434765919`` and ``catalog 9434765919``
@@ -61,8 +82,8 @@ The exact rule, and why each part is there:
   no: ...`` are refused anyway, since ``number`` and ``no`` are not prefixes.
   The walk crosses any punctuation, so ``...the NHS. Ref 943 476 5919`` is
   refused too: a false alarm costs an edit, a missed NHS number costs more.
-* The exemption covers only the candidate directly after the prefix. Any
-  later candidate in the same text is judged on its own.
+* The exemption covers only the candidates starting at the first group after
+  the prefix. Any other candidate in the same text is judged on its own.
 
 The message's example reference (1234567890) also fails modulus 11 (the check
 digit works out as 10), so following the example is never refused, with or
@@ -73,13 +94,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from itertools import pairwise
 from typing import Final
 
 __all__ = [
+    "DIGIT_ZEROS",
     "PID_MESSAGE",
     "REFERENCE_PREFIXES",
+    "SEPARATORS",
     "find_nhs_number",
     "is_valid_nhs_number",
+    "normalise",
     "pid_error",
 ]
 
@@ -114,6 +140,34 @@ REFERENCE_PREFIXES: Final = (
     "invoice",
 )
 
+#: Characters that join two digit groups into one chain (any run of them is
+#: one separator): spaces of every kind, every Unicode dash and the minus
+#: sign, dots, slashes and underscores. Written out rather than taken from
+#: Unicode categories so the browser, whatever Unicode it knows, uses the very
+#: same set; equal to ``separators`` in the shared test vectors.
+SEPARATORS: Final = (
+    " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # spaces
+    "-\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e17"
+    "\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d"  # dashes
+    ".\xb7\u2022\u2024\u2027\u2219\u22c5\u30fb\u3002\uff0e\uff61\uff65"  # dots
+    "/\\\u2044\u2215\u29f5\u29f8\u29f9\uff0f\uff3c"  # slashes
+    "_\u2017\u203f\u2040\u2054\ufe33\ufe34\ufe4d\ufe4e\ufe4f\uff3f"  # underscores
+)
+_SEPARATOR_SET: Final = frozenset(SEPARATORS)
+
+#: The code point of the zero of every block of decimal digits NFKC leaves as
+#: it is (ASCII, Arabic-Indic, Devanagari, ...): a digit is ``cp - zero``.
+#: Fixed here, and identical in the browser, so both read the same digits.
+DIGIT_ZEROS: Final = (
+    0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6,
+    0xD66, 0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0,
+    0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0,
+    0xA9F0, 0xAA50, 0xABF0, 0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136,
+    0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950,
+    0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50, 0x1E140, 0x1E2F0, 0x1E950,
+)  # fmt: skip
+
 #: Words allowed between a prefix and the digits ("ref no. ...").
 _CONNECTORS: Final = ("no", "number")
 
@@ -128,28 +182,34 @@ _WEIGHTS: Final = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
 _TEN_DIGITS: Final = re.compile(r"[0-9]{10}")
 
-#: Ten digits with at most one space or dash between any two: every candidate contains such a run,
-#: so text without one holds no NHS number (a fast path; the answer is the same without it).
-_ANY_TEN: Final = re.compile(r"[0-9](?:[ -]?[0-9]){9}")
+_DIGIT_RUN: Final = re.compile(r"[0-9]+")
 
-#: An NHS number candidate (group ``number``): 3-3-4 ASCII digits, each gap
-#: empty or one space or dash, and no digit directly before or after. Only one
-#: candidate is possible at any start position, because a gap is either a
-#: digit, which starts the next group, or a separator, which must be consumed.
-#: Optionally preceded by a reference prefix and its separator (group
-#: ``prefix``). Matching the prefix in the same scan finds the leftmost, so
-#: longest, prefix. Whether the prefix is a whole word and not NHS wording is
-#: checked in :func:`find_nhs_number`, because the word-character test needs
-#: Unicode categories, which ``re`` does not offer.
-_CANDIDATE: Final = re.compile(
-    r"(?P<prefix>(?:"
+#: A run of ASCII characters, or one other character (normalise() copies ASCII runs whole).
+_ASCII_OR_ONE: Final = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]")
+
+#: Any decimal digit of any script (Python's \d on str): a text whose NFKC holds fewer than ten of
+#: them holds no candidate, whatever else normalising does.
+_ANY_DIGIT: Final = re.compile(r"\d")
+
+#: A reference prefix and its separator, ending exactly where a digit group
+#: starts (searched in the text before the group). A search finds the
+#: leftmost, so longest, prefix; whether it is a whole word and not NHS
+#: wording is checked in :func:`_exempt`, because the word-character test
+#: needs Unicode categories, which ``re`` does not offer.
+_PREFIX_TAIL: Final = re.compile(
+    r"(?:"
     + "|".join(sorted(REFERENCE_PREFIXES, key=len, reverse=True))
     + r") *(?:(?:"
     + "|".join(sorted(_CONNECTORS, key=len, reverse=True))
-    + r") *)?(?:[:#.\-] *)?)?"
-    r"(?<![0-9])(?P<number>[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4})(?![0-9])",
+    + r") *)?(?:[:#.\-] *)?\Z",
     re.IGNORECASE | re.ASCII,
 )
+
+#: "+44", optionally "(0)", before the national number of a UK phone.
+_UK_INTERNATIONAL: Final = re.compile(r"\+ ?44[ \-]*(?:\( ?0 ?\)[ \-]*)?(?=[0-9])")
+
+#: A UK national number has at most ten digits after its trunk 0 or +44.
+_UK_NATIONAL_DIGITS: Final = 10
 
 
 def _is_word_char(char: str) -> bool:
@@ -198,6 +258,128 @@ def _names_nhs_number(text: str, prefix_start: int) -> bool:
             return False
 
 
+_ZEROS: Final = frozenset(DIGIT_ZEROS)
+
+
+def _ascii_digit(char: str) -> str | None:
+    """The ASCII digit a decimal digit of any script in :data:`DIGIT_ZEROS` stands for."""
+    value = unicodedata.decimal(char, None)
+    if value is None or ord(char) - value not in _ZEROS:
+        return None
+    return chr(0x30 + value)
+
+
+def _normalise(text: str, with_origins: bool) -> tuple[str, list[int], list[int]]:
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for run in _ASCII_OR_ONE.finditer(text):
+        index = run.start()
+        char = run.group()
+        if char[0].isascii():
+            # A run of ASCII is its own NFKC: copied whole (most text is mostly ASCII).
+            out.append(char)
+            if with_origins:
+                starts.extend(range(index, run.end()))
+                ends.extend(range(index + 1, run.end() + 1))
+            continue
+        if unicodedata.category(char) in {"Cf", "Mn", "Me"}:
+            continue
+        for piece in unicodedata.normalize("NFKC", char):
+            if not piece.isascii():
+                if unicodedata.category(piece) in {"Cf", "Mn", "Me"}:
+                    continue
+                piece = _ascii_digit(piece) or piece
+            out.append(piece)
+            if with_origins:
+                starts.append(index)
+                ends.append(index + 1)
+    return "".join(out), starts, ends
+
+
+def normalise(text: str) -> tuple[str, list[int], list[int]]:
+    """``text`` as a person reads it, and where each of its characters came from.
+
+    Returns the normalised text and, for each of its characters, the start
+    and end index in ``text`` of the code point it came from (so a match can
+    be shown as written). See the module docstring for the steps.
+    """
+    return _normalise(text, with_origins=True)
+
+
+@dataclass(frozen=True)
+class _Group:
+    start: int
+    end: int
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+def _joined(text: str, left: _Group, right: _Group) -> bool:
+    """Whether only separators stand between two digit groups."""
+    return all(char in _SEPARATOR_SET for char in text[left.end : right.start])
+
+
+def _read_elsewhere(text: str, groups: list[_Group]) -> set[int]:
+    """Indexes of the groups a person reads as a date, a clock time or a UK phone number."""
+    skip: set[int] = set()
+    values = [int(text[g.start : g.end]) for g in groups]
+    for i in range(len(groups) - 2):
+        a, b, c = groups[i : i + 3]
+        gap = text[a.end : b.start]
+        if gap not in {"/", "-", "."} or text[b.end : c.start] != gap:
+            continue
+        day_first = (
+            a.size <= 2 and 1 <= values[i] <= 31 and b.size <= 2 and 1 <= values[i + 1] <= 12
+        ) and c.size in {2, 4}
+        year_first = (
+            a.size == 4 and b.size <= 2 and 1 <= values[i + 1] <= 12 and c.size <= 2
+        ) and 1 <= values[i + 2] <= 31
+        if day_first or year_first:
+            skip.update((i, i + 1, i + 2))
+    for i in range(len(groups) - 1):
+        a, b = groups[i], groups[i + 1]
+        if (
+            text[a.end : b.start] in {":", "."}
+            and a.size <= 2
+            and values[i] <= 23
+            and b.size == 2
+            and values[i + 1] <= 59
+        ):
+            skip.update((i, i + 1))
+    by_start = {group.start: i for i, group in enumerate(groups)}
+    for match in _UK_INTERNATIONAL.finditer(text):
+        # "44" and a bracketed "0" are the prefix; the groups of the national number follow.
+        skip.update(i for i, g in enumerate(groups) if match.start() < g.start < match.end())
+        first = by_start.get(match.end())
+        total = 0
+        for j in range(first if first is not None else len(groups), len(groups)):
+            total += groups[j].size
+            if total > _UK_NATIONAL_DIGITS:
+                break
+            skip.add(j)
+            if j + 1 < len(groups) and not _joined(text, groups[j], groups[j + 1]):
+                break
+    return skip
+
+
+def _exempt(text: str, group_start: int) -> bool:
+    """Whether a recognised reference prefix stands directly before the group at ``group_start``."""
+    head = text[:group_start]
+    pos = 0
+    while (match := _PREFIX_TAIL.search(head, pos)) is not None:
+        start = match.start()
+        if start > 0 and _is_word_char(head[start - 1]):
+            # The prefix is the tail of a longer word ("preference"): look again from the next
+            # character, for a shorter prefix.
+            pos = start + 1
+            continue
+        return not _names_nhs_number(text, start)
+    return False
+
+
 def is_valid_nhs_number(digits: str) -> bool:
     """Return whether ``digits`` is a valid NHS number.
 
@@ -224,36 +406,50 @@ def is_valid_nhs_number(digits: str) -> bool:
 def find_nhs_number(text: str) -> str | None:
     """Return the first NHS number in ``text`` as written, or ``None``.
 
-    Candidates are ten digits, bare or grouped 3-3-4 with a single space or
-    dash in each gap, not adjacent to further digits. A candidate directly
-    after a recognised reference prefix ("booking ref 943 476 5919") is
-    skipped, unless the prefix is glued to another word or follows "nhs"
-    (see the module docstring for why). The first remaining candidate
-    passing :func:`is_valid_nhs_number` is returned exactly as it appears,
-    separators included, so callers can point at it. Nothing is logged or
-    stored here: the return value is an identifier and must not be logged
-    either.
+    The text is normalised (:func:`normalise`); candidates are runs of whole
+    digit groups in one chain holding ten digits, leftmost first, and at one
+    start the shortest. Candidates starting right after a recognised
+    reference prefix are skipped, unless the prefix is glued to another word
+    or follows "nhs" (see the module docstring for why). The first remaining
+    candidate passing :func:`is_valid_nhs_number` is returned exactly as it
+    appears in ``text``, separators and invisible characters included, so
+    callers can point at it. Nothing is logged or stored here: the return
+    value is an identifier and must not be logged either.
 
-    ``web/static/js/pid-guard.js`` runs the same loop, step for step.
+    ``web/static/js/pid-guard.js`` runs the same steps.
     """
-    if _ANY_TEN.search(text) is None:
-        return None  # the common case, decided by one cheap scan
-    pos = 0
-    while (match := _CANDIDATE.search(text, pos)) is not None:
-        pos = match.end()
-        if match.group("prefix") is not None:
-            start = match.start()
-            if start > 0 and _is_word_char(text[start - 1]):
-                # The prefix is the tail of a longer word ("preference"): look
-                # again from the next character, for a shorter prefix or the
-                # bare candidate.
-                pos = start + 1
+    if len(text) < 10:
+        return None
+    if text.isascii():
+        if sum(map(text.count, "0123456789")) < 10:
+            return None  # the common case, decided cheaply
+    elif len(_ANY_DIGIT.findall(unicodedata.normalize("NFKC", text))) < 10:
+        return None
+    norm = text if text.isascii() else _normalise(text, with_origins=False)[0]
+    groups = [_Group(m.start(), m.end()) for m in _DIGIT_RUN.finditer(norm)]
+    skip = _read_elsewhere(norm, groups)
+    # Whether each group is joined to the next by separators only, worked out once.
+    linked = [_joined(norm, a, b) for a, b in pairwise(groups)]
+    for first, group in enumerate(groups):
+        if first in skip or group.size > 10:
+            continue
+        exempt: bool | None = None
+        digits = ""
+        for last in range(first, len(groups)):
+            if last in skip or (last > first and not linked[last - 1]):
+                break
+            digits += norm[groups[last].start : groups[last].end]
+            if len(digits) < 10:
                 continue
-            if not _names_nhs_number(text, start):
-                continue  # A labelled reference number, not an NHS number.
-        candidate = match.group("number")
-        if is_valid_nhs_number(candidate.replace(" ", "").replace("-", "")):
-            return candidate
+            if len(digits) == 10 and is_valid_nhs_number(digits):
+                if exempt is None:
+                    exempt = _exempt(norm, group.start)
+                if not exempt:
+                    if norm is text:
+                        return text[group.start : groups[last].end]
+                    _, starts, ends = normalise(text)  # only for a hit, which is rare
+                    return text[starts[group.start] : ends[groups[last].end - 1]]
+            break
     return None
 
 

@@ -24,6 +24,7 @@ from api.main import create_app
 from api.migrate import upgrade
 from api.security.passwords import hash_password
 from api.sync import guard
+from tests.support.mailbox import Mailbox
 
 # Hashing is deliberately slow; the demo users are re-created before every test, so remember them.
 api.auth.users.hash_password = functools.lru_cache(maxsize=64)(hash_password)  # type: ignore[assignment]
@@ -66,12 +67,26 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> st
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'frontline-test.db'}"
 
 
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    """The SMTP server the test settings send mail to (sign-up links); emptied before each test."""
+    box = Mailbox().start()
+    yield box
+    box.stop()
+
+
 @pytest.fixture(scope="session", autouse=True)
-def configured(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def configured(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
+) -> Iterator[None]:
     os.environ["DATABASE_URL"] = database_url
     os.environ["FRONTLINE_ENVIRONMENT"] = "test"
     os.environ["FRONTLINE_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
     os.environ["FRONTLINE_ALLOWED_SIGNUP_DOMAINS"] = "nhs.net"
+    # Sign-up confirms addresses by email: a real SMTP server on 127.0.0.1 (no TLS there).
+    os.environ["FRONTLINE_SMTP_HOST"] = "127.0.0.1"
+    os.environ["FRONTLINE_SMTP_PORT"] = str(mailbox.port)
+    os.environ["FRONTLINE_SMTP_STARTTLS"] = "false"
     get_settings.cache_clear()
     get_engine.cache_clear()
     engine = get_engine()
@@ -95,8 +110,9 @@ def _wipe() -> None:
 
 
 @pytest.fixture(autouse=True)
-def demo_trust(configured: None) -> None:
+def demo_trust(configured: None, mailbox: Mailbox) -> None:
     _wipe()
+    mailbox.clear()
     guard._limiter.cache_clear()
     with open_session(write=True) as session:
         seed_demo(session)

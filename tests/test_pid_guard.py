@@ -15,6 +15,7 @@ import random
 import re
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,13 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from schemas.pid_guard import (
+    DIGIT_ZEROS,
     PID_MESSAGE,
     REFERENCE_PREFIXES,
+    SEPARATORS,
     find_nhs_number,
     is_valid_nhs_number,
+    normalise,
     pid_error,
 )
 
@@ -61,8 +65,10 @@ def valid_nhs_numbers(draw: st.DrawFn) -> str:
     return first_nine + str(check_digit(first_nine))
 
 
-#: Any text with no ASCII digit in it, including other Unicode digits.
-no_ascii_digits = st.text(alphabet=st.characters(blacklist_characters=ASCII_DIGITS))
+#: Any text with no digit in it once normalised (no ASCII digit, and no other form of one).
+no_ascii_digits = st.text(alphabet=st.characters(blacklist_characters=ASCII_DIGITS)).filter(
+    lambda s: not any(c in ASCII_DIGITS for c in normalise(s)[0])
+)
 
 #: Text that ends like a reference prefix and its separator would. Deliberately
 #: broader than the real rule (any letter case folding, no word boundary), so
@@ -124,6 +130,79 @@ def test_reference_prefixes_are_the_shared_ones() -> None:
     assert "nhs" not in REFERENCE_PREFIXES
     for prefix in REFERENCE_PREFIXES:
         assert re.fullmatch("[a-z]+", prefix), prefix
+
+
+def test_separators_and_digit_tables_are_the_shared_ones() -> None:
+    assert VECTORS["separators"] == SEPARATORS
+    assert list(DIGIT_ZEROS) == VECTORS["digit_zeros"]
+
+
+def test_digit_table_covers_every_decimal_digit_nfkc_leaves_alone() -> None:
+    """Every Nd character of this Python's Unicode that NFKC does not already make ASCII is in a
+    DIGIT_ZEROS block, at its decimal value: no script's digits step round the guard."""
+    missing = []
+    for code in range(0x110000):
+        char = chr(code)
+        if unicodedata.category(char) != "Nd" or unicodedata.normalize("NFKC", char).isascii():
+            continue
+        zero = code - unicodedata.decimal(char)
+        if zero not in DIGIT_ZEROS:
+            missing.append(hex(code))
+    assert missing == []
+
+
+#: How a person may write the gap between two digit groups: runs of the shared separators,
+#: including invisible characters around them.
+gaps = st.lists(
+    st.sampled_from([*SEPARATORS, "\u200b", "\u00ad", "\u2060", "\ufeff"]),
+    min_size=1,
+    max_size=3,
+).map("".join)
+
+#: Each digit as ASCII or as the same digit in another form (full-width, other scripts).
+digit_forms = st.sampled_from(["ascii", "fullwidth", *range(len(DIGIT_ZEROS))])
+
+
+def _write_digit(digit: str, form: str | int) -> str:
+    if form == "ascii":
+        return digit
+    if form == "fullwidth":
+        return chr(0xFF10 + int(digit))
+    return chr(DIGIT_ZEROS[int(form)] + int(digit))
+
+
+@given(
+    digits=st.text(alphabet=ASCII_DIGITS, min_size=10, max_size=10),
+    cuts=st.sets(st.integers(min_value=1, max_value=9)),
+    data=st.data(),
+)
+def test_any_grouping_of_ten_digits_is_found_exactly_when_mod_11_says_so(
+    digits: str, cuts: set[int], data: st.DataObject
+) -> None:
+    """E5 on the normalised text: ten digits in any grouping, with any separators between groups,
+    any digit forms and invisible characters, are refused if and only if they are a valid NHS
+    number (mod 11, not repeated)."""
+    form = data.draw(digit_forms)
+    pieces = []
+    for i, digit in enumerate(digits):
+        if i in cuts:
+            pieces.append(data.draw(gaps))
+        pieces.append(_write_digit(digit, form))
+    # A gap of invisible characters only leaves the digits in one group: ten digits either way.
+    # A lone "/", "-" or "." next to a short group may make a date or clock time, which a person
+    # reads as such (tests/vectors cover those): such groupings are drawn again.
+    text = "Seen " + "".join(pieces) + " today"
+    normalised = normalise(text)[0]
+    groups = re.findall("[0-9]+", normalised)
+    gaps_written = re.findall("[0-9]([^0-9]+)(?=[0-9])", normalised)
+    assume(
+        not any(g in {".", "/", "-", ":"} for g in gaps_written)
+        or all(len(group) > 2 for group in groups)
+    )
+    found = find_nhs_number(text)
+    assert (found is not None) is is_valid_nhs_number(digits), (text, digits)
+    if found is not None:
+        assert found in text
 
 
 def test_vectors_use_the_known_valid_nhs_numbers() -> None:
@@ -434,13 +513,26 @@ process.stdin.on('end', () => {
 """
 
 
+#: Shapes the normaliser reads as something else (times, dates, +44 phones), for the parity run.
+CORPUS_LIKE = (
+    "05/03/2026 14:05",
+    "+44 7700 900000",
+    "+44 (0)20 7946 0005",
+    "2026-03-12 14.05",
+    "14:05-14:30 943 476 5919",
+    "12.03.26 9.30 1",
+)
+
+
 def _random_inputs(seed: int, count: int) -> tuple[list[str], list[str]]:
     """Texts dense in digits, separators, prefixes and near-misses; 10-digit strings."""
     rng = random.Random(seed)
-    alphabet = [*ASCII_DIGITS * 4, " ", "-", " ", "a", "\n", "é", "."]
+    alphabet = [*ASCII_DIGITS * 4, " ", "-", " ", "a", "\n", "é", ".", "/", "_", ":", "+", "\t"]
+    alphabet += ["\u200b", "\u00ad", "\uff19", "\u0669", "\u2013", "\u00a0", "\u0301", "(", ")"]
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(count)]
     texts += [rng.choice(formats(f"{rng.randrange(10**10):010d}")) for _ in range(count)]
     texts += ["".join(rng.choice(TOKENS) for _ in range(rng.randint(0, 12))) for _ in range(count)]
+    texts += [rng.choice(CORPUS_LIKE) for _ in range(count // 10)]
     digits = [f"{rng.randrange(10**10):010d}" for _ in range(count)]
     return texts, digits
 

@@ -25,7 +25,7 @@ from api.security.passwords import hash_password, password_problem
 from api.security.sessions import end_all_sessions_of
 from schemas.accounts import Aim, Partner, Team, User
 from schemas.enums import PartnerKind, Role
-from schemas.field_errors import FieldError
+from schemas.field_errors import FieldError, nhs_number_problems
 from schemas.free_text import is_blank
 from schemas.handovers import Handover
 from schemas.ideas import IdeaAim
@@ -269,6 +269,8 @@ def update_account(
         errors.append(FieldError(field="name", message="Enter a full name"))
     elif len(clean_name) > 120:
         errors.append(FieldError(field="name", message="Full name must be 120 characters or fewer"))
+    else:
+        errors += nhs_number_problems({"name": clean_name})
     parsed_role, role_error = _parse_role(role)
     parsed_team, team_error = _parse_team(session, team_id, keep=user.team_id)
     errors += [e for e in (role_error, team_error) if e]
@@ -357,7 +359,7 @@ def reset_password(session: Session, actor: User, user_id: int, password: str) -
     """Sets the password the admin typed and signs the user out everywhere (the admin too, when it
     is their own account)."""
     user = get_user(session, user_id)
-    problem = password_problem(password)
+    problem = password_problem(password, context=(user.name, user.email))
     if problem:
         raise Invalid([FieldError(field="new_password", message=problem)])
     user.password_hash = hash_password(password)
@@ -485,6 +487,8 @@ def _validate_item(
                 field="name", message=f"Name must be {catalogue.name_max} characters or fewer"
             )
         )
+    elif pid := nhs_number_problems({"name": name}, {"name": "Name"}):
+        errors += pid
     else:
         clash = _name_clash(session, catalogue, name, item_id)
         if clash is not None:
@@ -506,6 +510,10 @@ def _validate_item(
                     field="description",
                     message=f"Description must be {AIM_DESCRIPTION_MAX} characters or fewer",
                 )
+            )
+        else:
+            errors += nhs_number_problems(
+                {"description": description}, {"description": "Description"}
             )
     return clean, errors
 

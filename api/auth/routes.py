@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and self sign-up pages."""
+"""Sign-in, sign-out, self sign-up and account (change password) pages."""
 
 from __future__ import annotations
 
@@ -9,15 +9,24 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from api.auth.identity import IdentityDep
-from api.auth.service import SIGN_IN_FAILED, authenticate, sign_up
+from api.auth.identity import CurrentUser, IdentityDep
+from api.auth.service import (
+    SIGN_IN_FAILED,
+    authenticate,
+    change_password,
+    confirm_sign_up,
+    pending_sign_up,
+    request_sign_up,
+)
 from api.config import Settings, get_settings
 from api.db import SessionDep
-from api.errors import Forbidden, Invalid
+from api.errors import Forbidden, Invalid, TooManyRequests
 from api.forms import error_context
 from api.security.client_address import client_address
+from api.security.device_cookies import read_device, remember_device
 from api.security.sessions import (
     clear_session_cookie,
+    end_all_sessions_of,
     end_session,
     set_session_cookie,
     start_session,
@@ -64,7 +73,7 @@ def login_page(
             "errors": {},
             "error_list": [],
             "next": safe_next(next),
-            "signup_allowed": bool(settings.signup_domains),
+            "signup_allowed": settings.signup_enabled,
             **sign_in_options(settings),
         },
     )
@@ -81,7 +90,8 @@ def login(
 ) -> Response:
     if not settings.password_sign_in:
         raise Forbidden(PASSWORD_SIGN_IN_OFF)
-    user = authenticate(session, settings, email, password, client_address(request))
+    device = read_device(request, settings)
+    user = authenticate(session, settings, email, password, client_address(request), device)
     if user is None:
         context = error_context([FieldError(field="email", message=SIGN_IN_FAILED)])
         return render(
@@ -91,7 +101,7 @@ def login(
                 "form": {"email": email},
                 **context,
                 "next": safe_next(next),
-                "signup_allowed": bool(settings.signup_domains),
+                "signup_allowed": settings.signup_enabled,
                 **sign_in_options(settings),
             },
             status_code=422,
@@ -101,6 +111,8 @@ def login(
         end_session(session, old)
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(response, start_session(session, user, settings), settings)
+    assert user.id is not None
+    remember_device(response, request, settings, user.id)
     return response
 
 
@@ -127,21 +139,32 @@ def _teams(session: SessionDep) -> list[dict[str, object]]:
     return [{"id": t.id, "name": t.name} for t in rows]
 
 
-@router.get("/signup")
-def signup_page(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    if not settings.signup_domains:
-        return RedirectResponse("/login", status_code=303)
+def _signup_form(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    form: dict[str, str],
+    errors: list[FieldError],
+    status_code: int,
+) -> Response:
     return render(
         request,
         "signup.html",
         {
-            "form": {},
-            "errors": {},
-            "error_list": [],
+            "form": form,
+            **error_context(errors),
             "teams": _teams(session),
             "domains": sorted(settings.signup_domains),
         },
+        status_code=status_code,
     )
+
+
+@router.get("/signup")
+def signup_page(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    if not settings.signup_enabled:
+        return RedirectResponse("/login", status_code=303)
+    return _signup_form(request, session, settings, {}, [], 200)
 
 
 @router.post("/signup")
@@ -154,26 +177,123 @@ def signup(
     password: Annotated[str, Form(max_length=1024)] = "",
     team_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
+    """The same answer for an address with an account and one without: an email is on its way."""
+    form = {"name": name, "email": email, "team_id": team_id}
     try:
         team = int(team_id) if team_id.strip() else None
-        user = sign_up(session, settings, email=email, name=name, password=password, team_id=team)
-    except (Invalid, ValueError) as exc:
-        errors = (
-            exc.errors
-            if isinstance(exc, Invalid)
-            else [FieldError(field="team_id", message="Select a team from the list")]
+    except ValueError:
+        errors = [FieldError(field="team_id", message="Select a team from the list")]
+        return _signup_form(request, session, settings, form, errors, 422)
+    try:
+        request_sign_up(
+            session,
+            settings,
+            email=email,
+            name=name,
+            password=password,
+            team_id=team,
+            client=client_address(request),
         )
-        return render(
-            request,
-            "signup.html",
-            {
-                "form": {"name": name, "email": email, "team_id": team_id},
-                **error_context(errors),
-                "teams": _teams(session),
-                "domains": sorted(settings.signup_domains),
-            },
-            status_code=422,
-        )
+    except Invalid as exc:
+        return _signup_form(request, session, settings, form, exc.errors, 422)
+    except TooManyRequests as exc:
+        errors = [FieldError(field="email", message=str(exc.detail))]
+        response = _signup_form(request, session, settings, form, errors, 429)
+        response.headers.update(exc.headers)
+        return response
+    return render(
+        request,
+        "signup_sent.html",
+        {"email": email.strip(), "hours": settings.signup_link_hours},
+    )
+
+
+@router.get("/signup/confirm")
+def signup_confirm_page(
+    request: Request, session: SessionDep, settings: SettingsDep, token: str = ""
+) -> Response:
+    """The link in the email opens a page with a button: a GET never creates the account, so a
+    mail scanner that follows links cannot use it up."""
+    if not settings.signup_enabled:
+        return RedirectResponse("/login", status_code=303)
+    pending = pending_sign_up(session, token)
+    return render(
+        request,
+        "signup_confirm.html",
+        {"token": token if pending else "", "email": pending.email if pending else ""},
+        status_code=200 if pending else 410,
+    )
+
+
+@router.post("/signup/confirm")
+def signup_confirm(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        user = confirm_sign_up(session, settings, token)
+    except Invalid:
+        return RedirectResponse("/login", status_code=303)
+    if user is None:
+        return render(request, "signup_confirm.html", {"token": "", "email": ""}, status_code=410)
     response = RedirectResponse("/", status_code=303)
+    set_session_cookie(response, start_session(session, user, settings), settings)
+    assert user.id is not None
+    remember_device(response, request, settings, user.id)
+    return response
+
+
+def _account_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    status_code: int = 200,
+    **extra: object,
+) -> Response:
+    team = session.get(Team, user.team_id) if user.team_id is not None else None
+    context: dict[str, object] = {
+        "errors": {},
+        "error_list": [],
+        "profile": {"name": user.name, "email": user.email, "role": user.role},
+        "team_name": team.name if team is not None else None,
+        "changed": False,
+        **extra,
+    }
+    return render(request, "account.html", context, status_code=status_code)
+
+
+@router.get("/account")
+def account_page(
+    request: Request, session: SessionDep, user: CurrentUser, changed: str = ""
+) -> Response:
+    """Every signed-in person's own account: who they are, and changing their password."""
+    return _account_page(request, session, user, changed=changed == "1")
+
+
+@router.post("/account/password")
+def account_password(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Change the password; every other session of this person ends (a phone left signed in
+    somewhere, or whoever else knew the old password), and this one gets a new token."""
+    try:
+        change_password(session, settings, user, current=current_password, new=new_password)
+    except Invalid as exc:
+        return _account_page(request, session, user, 422, **error_context(exc.errors))
+    except TooManyRequests as exc:
+        errors = [FieldError(field="current_password", message=str(exc.detail))]
+        response = _account_page(request, session, user, 429, **error_context(errors))
+        response.headers.update(exc.headers)
+        return response
+    assert user.id is not None
+    end_all_sessions_of(session, user.id)
+    response = RedirectResponse("/account?changed=1", status_code=303)
     set_session_cookie(response, start_session(session, user, settings), settings)
     return response

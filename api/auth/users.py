@@ -9,7 +9,7 @@ from api.errors import Invalid
 from api.security.passwords import hash_password, password_problem
 from schemas.accounts import Team, User
 from schemas.enums import Role
-from schemas.field_errors import FieldError
+from schemas.field_errors import FieldError, nhs_number_problems
 from schemas.free_text import is_blank
 
 
@@ -30,16 +30,18 @@ def user_names(session: Session, ids: set[int]) -> dict[int, str]:
     return {row[0]: row[1] for row in rows}
 
 
-def create_user(
+def account_problems(
     session: Session,
     *,
     email: str,
     name: str,
     password: str,
-    role: Role,
     team_id: int | None,
-) -> User:
-    """Checks every field and refuses with field errors; the email is unique, case-insensitively."""
+    email_must_be_new: bool = True,
+) -> list[FieldError]:
+    """Every problem with a new account's fields, by field. Sign-up passes
+    ``email_must_be_new=False``: saying an address is taken would tell a stranger who has an
+    account (the confirmation email tells the address's owner instead)."""
     errors: list[FieldError] = []
     email = normalise_email(email)
     local, _, domain = email.partition("@")
@@ -51,7 +53,7 @@ def create_user(
         or any(c.isspace() for c in email)
     ):
         errors.append(FieldError(field="email", message="Enter an email address like name@nhs.net"))
-    elif find_by_email(session, email) is not None:
+    elif email_must_be_new and find_by_email(session, email) is not None:
         errors.append(
             FieldError(field="email", message="An account with this email already exists")
         )
@@ -59,17 +61,33 @@ def create_user(
         errors.append(FieldError(field="name", message="Enter your full name"))
     elif len(name) > 120:
         errors.append(FieldError(field="name", message="Full name must be 120 characters or fewer"))
-    problem = password_problem(password)
+    else:
+        errors += nhs_number_problems({"name": name})
+    problem = password_problem(password, context=(name, email))
     if problem:
         errors.append(FieldError(field="password", message=problem))
     if team_id is not None:
         team = session.get(Team, team_id)
         if team is None or not team.active:
             errors.append(FieldError(field="team_id", message="Select a team from the list"))
+    return errors
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    team_id: int | None,
+) -> User:
+    """Checks every field and refuses with field errors; the email is unique, case-insensitively."""
+    errors = account_problems(session, email=email, name=name, password=password, team_id=team_id)
     if errors:
         raise Invalid(errors)
     user = User(
-        email=email,
+        email=normalise_email(email),
         name=name.strip(),
         password_hash=hash_password(password),
         role=role,

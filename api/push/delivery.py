@@ -151,7 +151,12 @@ def _send(http: requests.Session, keys: VapidKeys, delivery: repository.DueDeliv
                 "endpoint": delivery.endpoint,
                 "keys": {"p256dh": delivery.p256dh, "auth": delivery.auth},
             },
-            data=json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False),
+            # "counts" is the summary's bookkeeping (api/push/service.py), not for the phone.
+            data=json.dumps(
+                {k: v for k, v in delivery.payload.items() if k != "counts"},
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ),
             vapid_private_key=keys.signer(),
             # A new dict each time: webpush writes the audience and expiry into it.
             vapid_claims={"sub": keys.subject},

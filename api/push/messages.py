@@ -70,3 +70,47 @@ def handover_reviewed(handover_id: uuid.UUID) -> PushMessage:
         url=f"/mine#handover-{handover_id}",
         tag=f"handover-{handover_id}",
     )
+
+
+#: How a summary counts each kind of notification (keyed by the notification's title): the
+#: words for one and for several, and where the summary links to.
+_SUMMARY_WORDS: dict[str, tuple[str, str, str]] = {
+    "Handover note to review": (
+        "new handover note with moderate harm or worse",
+        "new handover notes with moderate harm or worse",
+        "/handovers",
+    ),
+    "Update on your idea": ("update on your ideas", "updates on your ideas", "/mine"),
+    "Feedback on your idea": ("comment on your ideas", "comments on your ideas", "/mine"),
+    "Update on your handover note": (
+        "update on your handover notes",
+        "updates on your handover notes",
+        "/mine",
+    ),
+    "Feedback on your handover note": (
+        "comment on your handover notes",
+        "comments on your handover notes",
+        "/mine",
+    ),
+}
+
+
+def summary(counts: dict[str, int]) -> PushMessage:
+    """One notification standing for several of the same person's (``counts``: how many of each
+    title), such as "3 new handover notes with moderate harm or worse". Counts only: no record."""
+    parts: list[str] = []
+    urls: set[str] = set()
+    for title, n in counts.items():
+        one, several, url = _SUMMARY_WORDS.get(
+            title, ("new notification", "new notifications", "/")
+        )
+        parts.append(f"{n} {one if n == 1 else several}")
+        urls.add(url)
+    total = sum(counts.values())
+    title = next(iter(counts)) if len(counts) == 1 else f"{total} updates in Frontline"
+    return PushMessage(
+        title=title,
+        body="; ".join(parts),
+        url=urls.pop() if len(urls) == 1 else "/",
+        tag="summary",
+    )

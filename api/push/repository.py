@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, func, or_, select, update
@@ -19,6 +19,58 @@ from schemas.push import DeliveryStatus, PushDelivery, PushSubscription
 SUBSCRIPTION: Table = PushSubscription.__table__  # type: ignore[attr-defined]
 DELIVERY: Table = PushDelivery.__table__  # type: ignore[attr-defined]
 USER: Table = User.__table__  # type: ignore[attr-defined]
+
+
+# Coalescing (api/push/service.py::_coalesced)
+
+
+def held_summary(session: Session, subscription_id: int) -> PushDelivery | None:
+    """The summary waiting for this browser's window to end, if there is one (not yet claimed)."""
+    rows = session.execute(
+        select(PushDelivery)
+        .where(
+            PushDelivery.subscription_id == subscription_id,
+            PushDelivery.status == DeliveryStatus.pending,
+            PushDelivery.claim_token.is_(None),  # type: ignore[union-attr]
+            PushDelivery.attempts == 0,
+        )
+        .order_by(PushDelivery.id.desc())  # type: ignore[union-attr]
+    ).scalars()
+    return next((row for row in rows if "counts" in row.payload), None)
+
+
+def update_held_summary(session: Session, delivery_id: int, payload: dict[str, Any]) -> bool:
+    """Count one more into a held summary, unless a worker claimed it meanwhile (then False, and
+    the caller holds a new one): the condition is repeated in the UPDATE, so no count is lost."""
+    result = session.execute(
+        update(DELIVERY)
+        .where(
+            DELIVERY.c.id == delivery_id,
+            DELIVERY.c.status == DeliveryStatus.pending,
+            DELIVERY.c.claim_token.is_(None),
+        )
+        .values(payload=payload)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def last_scheduled_at(
+    session: Session, subscription_id: int, *, since: datetime
+) -> datetime | None:
+    """When this browser was last sent (or is due to be sent) a notification, if after ``since``."""
+    when = func.coalesce(DELIVERY.c.sent_at, DELIVERY.c.next_attempt_at)
+    value = session.execute(
+        select(func.max(when)).where(
+            DELIVERY.c.subscription_id == subscription_id,
+            DELIVERY.c.status != DeliveryStatus.failed,
+            when >= since,
+        )
+    ).scalar_one_or_none()
+    if isinstance(value, str):  # SQLite hands back a COALESCE of datetimes as text
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 # Subscriptions

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
 from api.auth.identity import ROLE_RANK
 from api.config import get_settings
 from api.errors import Invalid
-from api.push import repository
+from api.push import messages, repository
 from api.push.delivery import wake_after_commit
 from schemas.enums import Role
 from schemas.field_errors import FieldError
@@ -124,20 +126,58 @@ def _queue(session: Session, subscription_ids: list[int], message: PushMessage) 
     if not subscription_ids:
         return 0
     now = utcnow()
+    window = timedelta(seconds=get_settings().push_coalesce_seconds)
     payload = message.model_dump()
-    session.add_all(
-        [
+    for subscription_id in subscription_ids:
+        if window and _coalesced(session, subscription_id, message, now, window):
+            continue
+        session.add(
             PushDelivery(
                 subscription_id=subscription_id,
                 payload=payload,
                 next_attempt_at=now,
                 created_at=now,
             )
-            for subscription_id in subscription_ids
-        ]
-    )
+        )
     wake_after_commit(session)
     return len(subscription_ids)
+
+
+def _coalesced(
+    session: Session,
+    subscription_id: int,
+    message: PushMessage,
+    now: datetime,
+    window: timedelta,
+) -> bool:
+    """At most one notification per browser per window (issue #10: one reporter's batch of 100
+    severe-harm notes was 100 pushes to each manager). Within the window of the last one, the
+    message is counted into a summary that waits for the window's end; nothing is dropped, the
+    summary is an ordinary pending delivery, sent and retried like any other. True when the
+    message was counted into a summary (queued for later), False when it should go now."""
+    held = repository.held_summary(session, subscription_id)
+    if held is not None:
+        counts: dict[str, int] = dict(held.payload.get("counts", {}))  # type: ignore[arg-type]
+        counts[message.title] = int(counts.get(message.title, 0)) + 1
+        if repository.update_held_summary(session, held.id, _summary_payload(counts)):  # type: ignore[arg-type]
+            return True
+    last = repository.last_scheduled_at(session, subscription_id, since=now - window)
+    if last is None:
+        return False
+    session.add(
+        PushDelivery(
+            subscription_id=subscription_id,
+            payload=_summary_payload({message.title: 1}),
+            next_attempt_at=max(now, last + window),
+            created_at=now,
+        )
+    )
+    session.flush()
+    return True
+
+
+def _summary_payload(counts: dict[str, int]) -> dict[str, Any]:
+    return {**messages.summary(counts).model_dump(), "counts": counts}
 
 
 _BROWSERS = (

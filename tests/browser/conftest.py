@@ -27,11 +27,16 @@ LAUNCH_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    # Self sign-up on, so /signup is a page the browser tests can open and check.
+def live_server(tmp_path_factory: pytest.TempPathFactory, mailbox: Any) -> Iterator[LiveServer]:
+    # Self sign-up on (domains and a mail server), so /signup is a page the browser tests can open.
     server = LiveServer(
         tmp_path_factory.mktemp("live"),
-        env={"FRONTLINE_ALLOWED_SIGNUP_DOMAINS": "demo.nhs.uk"},
+        env={
+            "FRONTLINE_ALLOWED_SIGNUP_DOMAINS": "demo.nhs.uk",
+            "FRONTLINE_SMTP_HOST": "127.0.0.1",
+            "FRONTLINE_SMTP_PORT": str(mailbox.port),
+            "FRONTLINE_SMTP_STARTTLS": "false",
+        },
     )
     server.cli("migrate")
     server.cli("demo")

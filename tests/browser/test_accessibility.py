@@ -458,6 +458,14 @@ CASES = [
     ),
     Case("crew", "/offline"),
     Case("crew", "/logout"),
+    Case("crew", "/account"),
+    Case(
+        "crew",
+        "/account",
+        action=submit_first_form("form[action='/account/password']"),
+        label="/account (errors)",
+    ),
+    Case("crew", "/account?changed=1", label="/account (changed)"),
     Case("crew", "/docs", ready=DOCS_READY),
     Case(
         "crew", "/docs", ready=DOCS_READY, action=open_operation, label="/docs (an operation open)"

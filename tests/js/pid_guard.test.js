@@ -106,6 +106,29 @@ describe('findNhsNumber', () => {
   });
 });
 
+describe('normalising', () => {
+  it('joins digit groups with the shared separators, and reads the shared digit tables', () => {
+    assert.equal(guard.SEPARATORS, VECTORS.separators);
+    assert.deepEqual([...guard.DIGIT_ZEROS], VECTORS.digit_zeros);
+  });
+
+  it('maps every digit of every shared block to 0-9, and finds a number written in it', () => {
+    for (const zero of VECTORS.digit_zeros) {
+      let written = '';
+      for (const d of '9434765919') written += String.fromCodePoint(zero + Number(d));
+      assert.equal(guard.normalise(written).text, '9434765919');
+      assert.equal(guard.findNhsNumber(written), written);
+    }
+  });
+
+  it('finds a number split by any single shared separator', () => {
+    for (const sep of VECTORS.separators) {
+      const written = `943${sep}476${sep}5919`;
+      assert.equal(guard.findNhsNumber(`seen ${written} today`), written);
+    }
+  });
+});
+
 describe('reference prefixes', () => {
   it('are the shared list, lower-case ASCII words, including "ref" and not "nhs"', () => {
     assert.deepEqual([...guard.REFERENCE_PREFIXES], VECTORS.reference_prefixes);
@@ -213,10 +236,13 @@ describe('loading', () => {
     const loaded = context.FrontlinePidGuard;
     assert.equal(typeof loaded, 'object');
     assert.deepEqual(Object.keys(loaded).sort(), [
+      'DIGIT_ZEROS',
       'PID_MESSAGE',
       'REFERENCE_PREFIXES',
+      'SEPARATORS',
       'findNhsNumber',
       'isValidNhsNumber',
+      'normalise',
       'pidError',
     ]);
     assert.equal(loaded.findNhsNumber('943-476-5919'), '943-476-5919');

@@ -11,6 +11,7 @@ from fastapi import Depends
 from sqlalchemy import func, select
 
 from api.auth.identity import identify
+from api.config import get_settings
 from api.db import get_engine, open_session
 from api.main import create_app
 from api.push import routes, service
@@ -32,6 +33,17 @@ def with_push_routes(application: Any) -> Any:
     if not any(getattr(r, "path", "").startswith("/api/v1/push/") for r in application.routes):
         application.include_router(routes.router, dependencies=[Depends(identify)])
     return application
+
+
+@pytest.fixture(autouse=True)
+def every_push_at_once(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """These tests follow each message through the queue, so nothing is coalesced here; coalescing
+    has its own tests (tests/security/test_push_flood.py)."""
+    monkeypatch.setenv("FRONTLINE_PUSH_COALESCE_SECONDS", "0")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

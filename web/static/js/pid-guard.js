@@ -7,14 +7,22 @@
  * (schemas/pid_guard.py). Both sides must give the same answers. They are
  * tested against tests/vectors/nhs_numbers.json.
  *
- * Candidates: ten ASCII digits, run together or grouped 3-3-4. Each gap holds
- * nothing, one space or one dash, chosen independently, so "943 476-5919"
- * counts (being stricter would let identifiers through). The digits must not
- * be part of a longer digit run, so the 11-digit phone number "07700 900123"
- * is not a candidate. Letters do not end a run, so "ref9434765919" counts. A
- * candidate is refused when it passes modulus 11 and is not one digit
- * repeated ten times. All ten repeated-digit strings pass modulus 11, but
- * they are placeholders, not NHS numbers.
+ * Text is first normalised the way a person reads it (SPEC §3.3), exactly as
+ * normalise() in schemas/pid_guard.py does (its module docstring says why):
+ * each code point through NFKC (full-width and other digit forms become 0-9, a
+ * non-breaking space becomes a space), decimal digits of other scripts mapped
+ * to 0-9 by DIGIT_ZEROS, and invisible format characters (Cf: zero-width
+ * spaces and joiners, soft hyphen, BOM, word joiner) and combining marks
+ * (Mn, Me) removed. Then digit groups (runs of 0-9) separated only by
+ * SEPARATORS (any run of spaces, dashes, dots, slashes, underscores) form a
+ * chain, and any run of whole groups in a chain holding ten digits is a
+ * candidate: every grouping counts (4-3-3, spaced single digits ...). A group
+ * is never split, so "129434765919" and 11-digit UK phone numbers in their
+ * usual groupings hold no candidate. Clock times (14:05, 9.30), dates
+ * (12/03/2026) and "+44 (0)" phone numbers are read as what they are and end
+ * a chain. A candidate is refused when it passes modulus 11 and is not one
+ * digit repeated ten times. All ten repeated-digit strings pass modulus 11,
+ * but they are placeholders, not NHS numbers.
  *
  * About 9% of random 10-digit strings pass modulus 11, so a candidate written
  * directly after a recognised reference prefix (REFERENCE_PREFIXES, e.g.
@@ -23,8 +31,8 @@
  * The rule, the same as the server's (its module docstring says why):
  *  - between prefix and digits: spaces, optionally "no" or "number", spaces,
  *    optionally one of : # . -, spaces ("ref: 9434765919", "job no. 943 ...").
- *    Anything else (newline, non-breaking space, two punctuation marks)
- *    breaks the link;
+ *    Anything else (newline, tab, two punctuation marks) breaks the link
+ *    (a non-breaking space is a space after NFKC);
  *  - the prefix is a whole word: the code point before it is not a letter,
  *    mark or number in any script, an unassigned code point, or "_". So
  *    "preference 9434765919" is refused;
@@ -32,7 +40,8 @@
  *  - walking back from the prefix over non-word characters and further
  *    prefix words (and "no", "number"), reaching the word "nhs" cancels the
  *    exemption: "nhs ref 9434765919", "NHS booking ref ..." are refused;
- *  - only the candidate directly after the prefix is exempt.
+ *  - only candidates starting at the first digit group after the prefix are
+ *    exempt.
  *
  * Works unchanged from a page <script src>, from a classic service worker via
  * importScripts(), and from node (require). No dependencies. There is no
@@ -93,23 +102,61 @@
   }
 
   /**
-   * Group 2: 3-3-4 digits, each gap empty or one space or dash, no digit
-   * after. Only one candidate is possible at any start position. Group 1:
-   * an optional reference prefix and its separator; scanning for it in the
-   * same pass finds the leftmost, so longest, prefix. What needs lookbehind
-   * (no digit before a bare candidate, no word character before a prefix) is
-   * checked in findNhsNumber, which restarts the scan one character later
-   * when it fails.
+   * A reference prefix and its separator ending exactly where a digit group
+   * starts (run over the text before the group; `$` is its end). The leftmost
+   * match is the longest prefix. Whether it is a whole word and not NHS
+   * wording is checked in isExempt, which has no lookbehind to lean on.
    */
-  var CANDIDATE = new RegExp(
-    '(' +
-      '(?:' + longestFirst(REFERENCE_PREFIXES).join('|') + ') *' +
+  var PREFIX_TAIL = new RegExp(
+    '(?:' + longestFirst(REFERENCE_PREFIXES).join('|') + ') *' +
       '(?:(?:' + longestFirst(CONNECTORS).join('|') + ') *)?' +
-      '(?:[:#.\\-] *)?' +
-      ')?' +
-      '([0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4})(?![0-9])',
+      '(?:[:#.\\-] *)?$',
     'gi'
   );
+
+  /** "+44", optionally "(0)", before the national number of a UK phone. */
+  var UK_INTERNATIONAL = /\+ ?44[ \-]*(?:\( ?0 ?\)[ \-]*)?(?=[0-9])/g;
+
+  /** A UK national number has at most ten digits after its trunk 0 or +44. */
+  var UK_NATIONAL_DIGITS = 10;
+
+  /**
+   * Characters that join two digit groups into one chain. Must equal
+   * SEPARATORS in schemas/pid_guard.py and `separators` in the vectors.
+   */
+  var SEPARATORS =
+    ' \u0009\u000a\u000b\u000c\u000d\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005' +
+    '\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000' +
+    '-\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e17\u2e1a' +
+    '\u2e3a\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d' +
+    '.\u00b7\u2022\u2024\u2027\u2219\u22c5\u30fb\u3002\uff0e\uff61\uff65' +
+    '/\\\u2044\u2215\u29f5\u29f8\u29f9\uff0f\uff3c' +
+    '_\u2017\u203f\u2040\u2054\ufe33\ufe34\ufe4d\ufe4e\ufe4f\uff3f';
+
+  /**
+   * The zero of every block of decimal digits NFKC leaves alone. Must equal
+   * DIGIT_ZEROS in schemas/pid_guard.py and `digit_zeros` in the vectors.
+   */
+  var DIGIT_ZEROS = Object.freeze([
+    0x30, 0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6,
+    0xd66, 0xde6, 0xe50, 0xed0, 0xf20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0,
+    0x1a80, 0x1a90, 0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0,
+    0xa9f0, 0xaa50, 0xabf0, 0xff10, 0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136,
+    0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950,
+    0x11c50, 0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50, 0x1e140, 0x1e2f0, 0x1e950,
+  ]);
+
+  /**
+   * Invisible format characters and combining marks, removed before
+   * matching. Built at run time (see UNICODE_WORD_CHAR); without Unicode
+   * property escapes the common invisible characters are listed by hand.
+   */
+  var INVISIBLE = null;
+  try {
+    INVISIBLE = new RegExp('^[\\p{Cf}\\p{Mn}\\p{Me}]$', 'u');
+  } catch (e) {
+    INVISIBLE = /^[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufe00-\ufe0f\ufeff\u20dd-\u20e4]$/;
+  }
 
   var ASCII_ONLY = /^[\x00-\x7f]*$/;
 
@@ -209,8 +256,6 @@
     }
   }
 
-  var SEPARATORS = /[ -]/g;
-
   /**
    * Whether `digits` (exactly ten ASCII digits, no separators) is a valid NHS
    * number: the modulus 11 check digit matches, and it is not one digit
@@ -248,11 +293,189 @@
   }
 
   /**
-   * The first NHS number in `text`, exactly as written (separators
-   * included), or null. A candidate directly after a recognised reference
-   * prefix is skipped, unless the prefix is glued to another word or follows
-   * "nhs". Runs the same loop as find_nhs_number in schemas/pid_guard.py.
-   * The result is an identifier: do not log it.
+   * The decimal digit of any script in DIGIT_ZEROS as an ASCII digit, or the
+   * character itself.
+   *
+   * @param {string} ch one code point
+   * @returns {string}
+   */
+  function asciiDigit(ch) {
+    var code = ch.codePointAt(0);
+    for (var i = 0; i < DIGIT_ZEROS.length; i++) {
+      if (code >= DIGIT_ZEROS[i] && code <= DIGIT_ZEROS[i] + 9) {
+        return String.fromCharCode(48 + code - DIGIT_ZEROS[i]);
+      }
+    }
+    return ch;
+  }
+
+  /**
+   * `text` as a person reads it, with where each character came from (start
+   * and end index in `text`). Same steps as normalise() on the server.
+   *
+   * @param {string} text
+   * @returns {{text: string, starts: number[], ends: number[]}}
+   */
+  function normalise(text) {
+    var out = [];
+    var starts = [];
+    var ends = [];
+    var index = 0;
+    for (var ch of text) {
+      var end = index + ch.length;
+      var pieces = ch;
+      if (ch.charCodeAt(0) >= 0x80) {
+        pieces = INVISIBLE.test(ch) ? '' : ch.normalize('NFKC');
+      }
+      for (var piece of pieces) {
+        if (piece.charCodeAt(0) >= 0x80) {
+          if (INVISIBLE.test(piece)) {
+            continue;
+          }
+          piece = asciiDigit(piece);
+        }
+        // A piece is one code point: push one entry per UTF-16 unit, so
+        // indexes into the normalised string stay in step.
+        for (var k = 0; k < piece.length; k++) {
+          out.push(piece.charAt(k));
+          starts.push(index);
+          ends.push(end);
+        }
+      }
+      index = end;
+    }
+    return { text: out.join(''), starts: starts, ends: ends };
+  }
+
+  /**
+   * Whether only separators stand between two digit groups.
+   *
+   * @param {string} text
+   * @param {{start: number, end: number}} left
+   * @param {{start: number, end: number}} right
+   * @returns {boolean}
+   */
+  function joined(text, left, right) {
+    for (var i = left.end; i < right.start; i++) {
+      if (SEPARATORS.indexOf(text.charAt(i)) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Indexes of the digit groups a person reads as a date, a clock time or a
+   * UK phone number written with +44 (see read_elsewhere on the server).
+   *
+   * @param {string} text
+   * @param {{start: number, end: number}[]} groups
+   * @returns {Object<number, boolean>}
+   */
+  function readElsewhere(text, groups) {
+    var skip = {};
+    var size = function (g) {
+      return g.end - g.start;
+    };
+    var values = groups.map(function (g) {
+      return parseInt(text.slice(g.start, g.end), 10);
+    });
+    var i;
+    for (i = 0; i + 2 < groups.length; i++) {
+      var a = groups[i];
+      var b = groups[i + 1];
+      var c = groups[i + 2];
+      var gap = text.slice(a.end, b.start);
+      if ((gap !== '/' && gap !== '-' && gap !== '.') || text.slice(b.end, c.start) !== gap) {
+        continue;
+      }
+      var dayFirst =
+        size(a) <= 2 && values[i] >= 1 && values[i] <= 31 &&
+        size(b) <= 2 && values[i + 1] >= 1 && values[i + 1] <= 12 &&
+        (size(c) === 2 || size(c) === 4);
+      var yearFirst =
+        size(a) === 4 && size(b) <= 2 && values[i + 1] >= 1 && values[i + 1] <= 12 &&
+        size(c) <= 2 && values[i + 2] >= 1 && values[i + 2] <= 31;
+      if (dayFirst || yearFirst) {
+        skip[i] = skip[i + 1] = skip[i + 2] = true;
+      }
+    }
+    for (i = 0; i + 1 < groups.length; i++) {
+      var gapT = text.slice(groups[i].end, groups[i + 1].start);
+      if (
+        (gapT === ':' || gapT === '.') &&
+        size(groups[i]) <= 2 && values[i] <= 23 &&
+        size(groups[i + 1]) === 2 && values[i + 1] <= 59
+      ) {
+        skip[i] = skip[i + 1] = true;
+      }
+    }
+    var byStart = {};
+    groups.forEach(function (g, n) {
+      byStart[g.start] = n;
+    });
+    UK_INTERNATIONAL.lastIndex = 0;
+    var match;
+    while ((match = UK_INTERNATIONAL.exec(text)) !== null) {
+      var matchEnd = match.index + match[0].length;
+      for (i = 0; i < groups.length; i++) {
+        if (groups[i].start > match.index && groups[i].start < matchEnd) {
+          skip[i] = true;
+        }
+      }
+      var first = Object.prototype.hasOwnProperty.call(byStart, matchEnd)
+        ? byStart[matchEnd]
+        : groups.length;
+      var total = 0;
+      for (var j = first; j < groups.length; j++) {
+        total += size(groups[j]);
+        if (total > UK_NATIONAL_DIGITS) {
+          break;
+        }
+        skip[j] = true;
+        if (j + 1 < groups.length && !joined(text, groups[j], groups[j + 1])) {
+          break;
+        }
+      }
+    }
+    return skip;
+  }
+
+  /**
+   * Whether a recognised reference prefix stands directly before the digit
+   * group starting at `groupStart` (a whole word, not after "nhs").
+   *
+   * @param {string} text normalised
+   * @param {number} groupStart
+   * @returns {boolean}
+   */
+  function isExempt(text, groupStart) {
+    var head = text.slice(0, groupStart);
+    PREFIX_TAIL.lastIndex = 0;
+    var match;
+    while ((match = PREFIX_TAIL.exec(head)) !== null) {
+      var start = match.index;
+      if (start > 0 && isWordChar(codePointBefore(head, start))) {
+        // The tail of a longer word ("preference"): look again from the next
+        // character, for a shorter prefix.
+        PREFIX_TAIL.lastIndex = start + 1;
+        continue;
+      }
+      PREFIX_TAIL.lastIndex = 0;
+      return !namesNhsNumber(text, start);
+    }
+    PREFIX_TAIL.lastIndex = 0;
+    return false;
+  }
+
+  var DIGIT_RUN = /[0-9]+/g;
+
+  /**
+   * The first NHS number in `text`, exactly as written (separators and
+   * invisible characters included), or null. Same steps as find_nhs_number
+   * in schemas/pid_guard.py: candidates leftmost first, the shortest at one
+   * start; those starting right after a recognised reference prefix are
+   * skipped. The result is an identifier: do not log it.
    *
    * @param {string} text
    * @returns {string | null}
@@ -261,35 +484,40 @@
     if (typeof text !== 'string' || text.length < 10) {
       return null;
     }
-    CANDIDATE.lastIndex = 0;
-    var match;
-    while ((match = CANDIDATE.exec(text)) !== null) {
-      var start = match.index;
-      if (match[1] !== undefined) {
-        if (start > 0 && isWordChar(codePointBefore(text, start))) {
-          // The prefix is the tail of a longer word ("preference"): try again
-          // from the next character, for a shorter prefix or the bare number.
-          CANDIDATE.lastIndex = start + 1;
-          continue;
-        }
-        if (!namesNhsNumber(text, start)) {
-          continue; // A labelled reference number, not an NHS number.
-        }
-      } else {
-        var before = start > 0 ? text.charCodeAt(start - 1) : 0;
-        if (before >= 48 && before <= 57) {
-          // Inside a longer digit run: try again from the next character.
-          CANDIDATE.lastIndex = start + 1;
-          continue;
-        }
+    var norm = normalise(text);
+    var t = norm.text;
+    var groups = [];
+    var m;
+    DIGIT_RUN.lastIndex = 0;
+    while ((m = DIGIT_RUN.exec(t)) !== null) {
+      groups.push({ start: m.index, end: m.index + m[0].length });
+    }
+    var skip = readElsewhere(t, groups);
+    for (var first = 0; first < groups.length; first++) {
+      if (skip[first] || groups[first].end - groups[first].start > 10) {
+        continue;
       }
-      var candidate = match[2];
-      if (isValidNhsNumber(candidate.replace(SEPARATORS, ''))) {
-        CANDIDATE.lastIndex = 0;
-        return candidate;
+      var exempt = null;
+      var digits = '';
+      for (var last = first; last < groups.length; last++) {
+        if (skip[last] || (last > first && !joined(t, groups[last - 1], groups[last]))) {
+          break;
+        }
+        digits += t.slice(groups[last].start, groups[last].end);
+        if (digits.length < 10) {
+          continue;
+        }
+        if (digits.length === 10 && isValidNhsNumber(digits)) {
+          if (exempt === null) {
+            exempt = isExempt(t, groups[first].start);
+          }
+          if (!exempt) {
+            return text.slice(norm.starts[groups[first].start], norm.ends[groups[last].end - 1]);
+          }
+        }
+        break;
       }
     }
-    CANDIDATE.lastIndex = 0;
     return null;
   }
 
@@ -316,6 +544,9 @@
     pidError: pidError,
     PID_MESSAGE: PID_MESSAGE,
     REFERENCE_PREFIXES: REFERENCE_PREFIXES,
+    SEPARATORS: SEPARATORS,
+    DIGIT_ZEROS: DIGIT_ZEROS,
+    normalise: normalise,
   };
 
   if (root) {
