@@ -3,6 +3,7 @@ and the impact/effort matrix."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,9 +11,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from api.auth.users import user_names
+from api.filtering import like_pattern
 from api.ideas.service import OPEN_STATUSES, to_read
 from schemas.accounts import Aim, Partner, Team, User
-from schemas.enums import Role
+from schemas.enums import IdeaStatus, Role
 from schemas.ideas import Idea, IdeaRead
 
 
@@ -103,3 +105,41 @@ def select_items(
         {"value": str(value), "text": text, "selected": str(value) == str(selected)}
         for value, text in pairs
     ]
+
+
+ORIGINALS_SHOWN = 10
+
+
+def original_candidates(session: Session, q: str, exclude: uuid.UUID) -> list[dict[str, Any]]:
+    """Ideas whose title holds every word typed, newest first, for choosing the original of a
+    duplicate: never the idea itself, nor another duplicate (the chain would lead nowhere)."""
+    words = q.split()[:8]
+    if not words:
+        return []
+    conditions = [func.lower(Idea.title).like(like_pattern(w), escape="\\") for w in words]
+    rows = session.execute(
+        select(Idea.id, Idea.title, Idea.status)
+        .where(*conditions, Idea.id != exclude, Idea.status != IdeaStatus.duplicate.value)
+        .order_by(Idea.received_at.desc())  # type: ignore[attr-defined]
+        .limit(ORIGINALS_SHOWN)
+    )
+    return [{"id": r[0], "title": r[1], "status": r[2]} for r in rows]
+
+
+def duplicate_links(
+    session: Session, idea_id: uuid.UUID, original_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """The original this idea duplicates, and the ideas marked as duplicates of this one."""
+    original = None
+    if original_id is not None:
+        row = session.execute(select(Idea.id, Idea.title).where(Idea.id == original_id)).first()
+        original = {"id": row[0], "title": row[1]} if row else None
+    duplicates = [
+        {"id": r[0], "title": r[1]}
+        for r in session.execute(
+            select(Idea.id, Idea.title)
+            .where(Idea.duplicate_of == idea_id)
+            .order_by(Idea.received_at)  # type: ignore[arg-type]
+        )
+    ]
+    return {"original": original, "duplicates": duplicates}
