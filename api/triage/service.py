@@ -143,3 +143,31 @@ def duplicate_links(
         )
     ]
     return {"original": original, "duplicates": duplicates}
+
+
+def organisation_choices(session: Session) -> list[tuple[int, str]]:
+    """Partner organisations for a filter menu, each followed by its sites: choosing the
+    organisation covers its sites, choosing a site covers only that site."""
+    rows = session.execute(
+        select(Partner.id, Partner.name, Partner.parent_id).order_by(func.lower(Partner.name))
+    ).all()
+    names = {r[0]: r[1] for r in rows}
+    sites: dict[int, list[tuple[int, str]]] = {}
+    for pid, name, parent in rows:
+        if parent is not None and parent in names:
+            sites.setdefault(parent, []).append((pid, name))
+    choices: list[tuple[int, str]] = []
+    for pid, name, parent in rows:
+        if parent is not None and parent in names:
+            continue
+        children = sites.get(pid, [])
+        choices.append(
+            (
+                pid,
+                f"{name} (and its {len(children)} site{'s' if len(children) > 1 else ''})"
+                if children
+                else name,
+            )
+        )
+        choices += [(cid, f"{cname} (a site of {name})") for cid, cname in children]
+    return choices
