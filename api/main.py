@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.admin import routes as admin_routes
+from api.auth import new_password as new_password_routes
 from api.auth import routes as auth_routes
 from api.auth.identity import IdentityDep, identify
 from api.config import get_settings
@@ -69,6 +70,7 @@ def create_app() -> FastAPI:
         push_routes.router,
         measure_routes.api_router,
         measure_routes.page_router,
+        new_password_routes.router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods;
         # every API route needs a session, and finding it needs the database.

@@ -29,17 +29,8 @@ def user_names(session: Session, ids: set[int]) -> dict[int, str]:
     return {row[0]: row[1] for row in rows}
 
 
-def create_user(
-    session: Session,
-    *,
-    email: str,
-    name: str,
-    password: str,
-    role: Role,
-    team_id: int | None,
-) -> User:
-    """Checks every field and refuses with field errors; the email is unique, case-insensitively."""
-    errors: list[FieldError] = []
+def email_problem(session: Session, email: str, user_id: int | None = None) -> FieldError | None:
+    """A well-formed address that no other account has (ignoring case), or why not."""
     email = normalise_email(email)
     local, _, domain = email.partition("@")
     if (
@@ -49,13 +40,36 @@ def create_user(
         or len(email) > 254
         or any(c.isspace() for c in email)
     ):
-        errors.append(FieldError(field="email", message="Enter an email address like name@nhs.net"))
-    elif find_by_email(session, email) is not None:
-        errors.append(
-            FieldError(field="email", message="An account with this email already exists")
-        )
+        return FieldError(field="email", message="Enter an email address like name@nhs.net")
+    other = find_by_email(session, email)
+    if other is not None and other.id != user_id:
+        return FieldError(field="email", message="An account with this email already exists")
+    return None
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    team_id: int | None,
+    for_someone_else: bool = False,
+) -> User:
+    """Checks every field and refuses with field errors; the email is unique, case-insensitively."""
+    errors: list[FieldError] = []
+    email = normalise_email(email)
+    if problem := email_problem(session, email):
+        errors.append(problem)
     if not name.strip():
-        errors.append(FieldError(field="name", message="Enter your full name"))
+        # An admin adds someone else; self sign-up is the person themselves.
+        errors.append(
+            FieldError(
+                field="name",
+                message="Enter their full name" if for_someone_else else "Enter your full name",
+            )
+        )
     elif len(name) > 120:
         errors.append(FieldError(field="name", message="Full name must be 120 characters or fewer"))
     problem = password_problem(password)
