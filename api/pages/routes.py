@@ -33,7 +33,8 @@ def home(request: Request, identity: IdentityDep, session: SessionDep) -> Respon
     if identity.user.must_change_password:
         return RedirectResponse("/account/new-password", status_code=303)
     is_manager = ROLE_RANK.get(Role(identity.user.role), 0) >= ROLE_RANK[Role.manager]
-    return render(request, "home.html", {"today": todays_desk(session) if is_manager else None})
+    today = todays_desk(session) if is_manager else None
+    return render(request, "home.html", {"today": today, "now": utcnow()})
 
 
 @router.get("/submitted/{kind}/{record_id}")
