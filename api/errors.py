@@ -38,6 +38,12 @@ class Forbidden(DomainError):
     default_detail = "You do not have permission to do this."
 
 
+class MustChoosePassword(Forbidden):
+    """An account whose password an admin set: nothing else until they choose their own."""
+
+    default_detail = "Choose your own password before you continue: open /account/new-password."
+
+
 class CsrfRefused(Forbidden):
     default_detail = "The form expired or came from another site. Reload the page and try again."
 
@@ -156,6 +162,8 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     if wants_json(request):
         return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+    if isinstance(exc, MustChoosePassword):
+        return RedirectResponse("/account/new-password", status_code=303)
     if isinstance(exc, NotSignedIn):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.admin import routes as admin_routes
+from api.auth import new_password as new_password_routes
 from api.auth import routes as auth_routes
 from api.auth import sso_routes
 from api.auth.identity import IdentityDep, identify
@@ -94,6 +95,7 @@ def create_app() -> FastAPI:
         learning_routes.page_router,
         readiness_routes.api_router,
         readiness_routes.page_router,
+        new_password_routes.router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods;
         # every API route needs a session, and finding it needs the database.

@@ -149,7 +149,7 @@ def create_user(
             session, admin, name=name, email=email, role=role, team_id=team_id, password=password
         )
     except Invalid as exc:
-        form = {"name": name, "email": email, "role": role, "team_id": team_id}
+        form = {"name": name, "email": email or "", "role": role, "team_id": team_id}
         return _new_user_page(request, session, form, exc.errors)
     return _done("/admin/users", "user_created", user.id)
 
@@ -164,7 +164,12 @@ def _user_page(
 ) -> Response:
     user = service.get_user(session, user_id)
     if form is None:
-        form = {"name": user.name, "role": user.role, "team_id": str(user.team_id or "")}
+        form = {
+            "name": user.name,
+            "email": user.email,
+            "role": user.role,
+            "team_id": str(user.team_id or ""),
+        }
     return render(
         request,
         "admin/user_edit.html",
@@ -193,15 +198,16 @@ def update_user(
     admin: AdminUser,
     session: SessionDep,
     name: Text = "",
+    email: Annotated[str | None, Form(max_length=2000)] = None,
     role: Text = "",
     team_id: Text = "",
 ) -> Response:
     try:
         updated = service.update_account(
-            session, admin, user_id, name=name, role=role, team_id=team_id
+            session, admin, user_id, name=name, role=role, team_id=team_id, email=email
         )
     except Invalid as exc:
-        form = {"name": name, "role": role, "team_id": team_id}
+        form = {"name": name, "email": email or "", "role": role, "team_id": team_id}
         return _user_page(request, session, admin, user_id, form, exc.errors)
     if updated.id == admin.id and updated.role != Role.admin:
         # They gave up their own admin role: the admin pages are no longer theirs.
@@ -266,8 +272,13 @@ def _item_form(values: dict[str, Any], catalogue: Catalogue) -> dict[str, str]:
     return {field: str(values.get(field) or "") for field in catalogue.fields}
 
 
-def _item_context(catalogue: Catalogue) -> dict[str, Any]:
-    return {"catalogue": catalogue, "partner_kinds": list(PartnerKind)}
+def _item_context(
+    catalogue: Catalogue, session: Session | None = None, item_id: int | None = None
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"catalogue": catalogue, "partner_kinds": list(PartnerKind)}
+    if session is not None and "parent_id" in catalogue.fields:
+        context["parents"] = service.parent_choices(session, item_id)
+    return context
 
 
 @router.get("/{slug}")
@@ -292,6 +303,7 @@ def items(
 
 def _new_item_page(
     request: Request,
+    session: Session,
     catalogue: Catalogue,
     form: dict[str, str],
     errors: list[FieldError] | None = None,
@@ -299,14 +311,21 @@ def _new_item_page(
     return render(
         request,
         "admin/item_form.html",
-        {**_item_context(catalogue), "item": None, "form": form, **error_context(errors or [])},
+        {
+            **_item_context(catalogue, session),
+            "item": None,
+            "form": form,
+            **error_context(errors or []),
+        },
         status_code=422 if errors else 200,
     )
 
 
 @router.get("/{slug}/new")
-def new_item_page(request: Request, catalogue: CatalogueDep, admin: AdminUser) -> Response:
-    return _new_item_page(request, catalogue, _item_form({}, catalogue))
+def new_item_page(
+    request: Request, catalogue: CatalogueDep, admin: AdminUser, session: SessionDep
+) -> Response:
+    return _new_item_page(request, session, catalogue, _item_form({}, catalogue))
 
 
 @router.post("/{slug}/new")
@@ -318,12 +337,14 @@ def create_item(
     name: Text = "",
     kind: Text = "",
     description: Text = "",
+    parent_id: Text = "",
 ) -> Response:
-    values = {"name": name, "kind": kind, "description": description}
+    values = {"name": name, "kind": kind, "description": description, "parent_id": parent_id}
     try:
         item = service.create_item(session, admin, catalogue, values)
     except Invalid as exc:
-        return _new_item_page(request, catalogue, _item_form(values, catalogue), exc.errors)
+        form = _item_form(values, catalogue)
+        return _new_item_page(request, session, catalogue, form, exc.errors)
     return _done(f"/admin/{catalogue.slug}", "created", item.id)
 
 
@@ -340,7 +361,7 @@ def _item_page(
         request,
         "admin/item_form.html",
         {
-            **_item_context(catalogue),
+            **_item_context(catalogue, session, item_id),
             "item": item,
             "in_use": service.item_usage(session, catalogue, item_id),
             "form": form if form is not None else _item_form(item.model_dump(), catalogue),
@@ -367,8 +388,9 @@ def update_item(
     name: Text = "",
     kind: Text = "",
     description: Text = "",
+    parent_id: Text = "",
 ) -> Response:
-    values = {"name": name, "kind": kind, "description": description}
+    values = {"name": name, "kind": kind, "description": description, "parent_id": parent_id}
     try:
         service.update_item(session, admin, catalogue, item_id, values)
     except Invalid as exc:

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from api.auth.users import create_user
+from api.auth.users import create_user, email_problem, normalise_email
 from api.errors import Invalid, NotFound
 from api.filtering import like_pattern
 from api.security.passwords import hash_password, password_problem
@@ -232,9 +232,13 @@ def create_account(
                 password=password,
                 role=parsed_role or Role.reporter,
                 team_id=parsed_team,
+                for_someone_else=True,
             )
             if errors:
                 raise Invalid(errors)
+            # The admin chose this password: the user chooses their own at first sign-in.
+            user.must_change_password = True
+            session.add(user)
     except Invalid as exc:
         raise Invalid(_in_form_order(errors + exc.errors, ACCOUNT_FIELDS)) from None
     except IntegrityError:
@@ -259,14 +263,24 @@ def _other_active_admin_exists(session: Session, user: User) -> bool:
 
 
 def update_account(
-    session: Session, actor: User, user_id: int, *, name: str, role: str, team_id: str
+    session: Session,
+    actor: User,
+    user_id: int,
+    *,
+    name: str,
+    role: str,
+    team_id: str,
+    email: str | None = None,
 ) -> User:
-    """Name, role and team. The email is the sign-in identity and is not changed here."""
+    """Name, email, role and team. A new email (their sign-in) must be unique, ignoring case."""
     user = get_user(session, user_id)
     errors: list[FieldError] = []
     clean_name = name.strip()
+    clean_email = normalise_email(email) if email is not None else user.email
+    if clean_email != user.email and (problem := email_problem(session, clean_email, user.id)):
+        errors.append(problem)
     if is_blank(clean_name):
-        errors.append(FieldError(field="name", message="Enter a full name"))
+        errors.append(FieldError(field="name", message="Enter their full name"))
     elif len(clean_name) > 120:
         errors.append(FieldError(field="name", message="Full name must be 120 characters or fewer"))
     else:
@@ -291,9 +305,17 @@ def update_account(
         _log("user_team_changed", actor, f"user:{user.id}")
     if clean_name != user.name:
         _log("user_renamed", actor, f"user:{user.id}")
+    email_changed = clean_email != user.email
     user.name, user.role, user.team_id = clean_name, parsed_role, parsed_team
+    user.email = clean_email
     session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # another admin gave the same address at the same moment
+        raise Invalid([FieldError(field="email", message=EMAIL_TAKEN)]) from None
+    if email_changed:
+        _log("user_email_changed", actor, f"user:{user.id}")
     return user
 
 
@@ -363,6 +385,8 @@ def reset_password(session: Session, actor: User, user_id: int, password: str) -
     if problem:
         raise Invalid([FieldError(field="new_password", message=problem)])
     user.password_hash = hash_password(password)
+    # A password an admin chose for someone else: they choose their own at next sign-in.
+    user.must_change_password = user.id != actor.id
     session.add(user)
     end_all_sessions_of(session, user.id)  # type: ignore[arg-type]
     session.flush()
@@ -405,7 +429,7 @@ PARTNERS = Catalogue(
     noun="partner organisation",
     title="Partner organisations",
     name_max=160,
-    fields=("name", "kind"),
+    fields=("name", "kind", "parent_id"),
     usage_heading="Handover notes",
 )
 AIMS = Catalogue(
@@ -501,6 +525,11 @@ def _validate_item(
             errors.append(
                 FieldError(field="kind", message="Select what kind of organisation this is")
             )
+    if "parent_id" in catalogue.fields:
+        parent, problem = _parse_parent(session, values.get("parent_id", ""), item_id)
+        clean["parent_id"] = parent  # type: ignore[assignment]
+        if problem:
+            errors.append(problem)
     if "description" in catalogue.fields:
         description = values.get("description", "").strip()
         clean["description"] = description
@@ -516,6 +545,53 @@ def _validate_item(
                 {"description": description}, {"description": "Description"}
             )
     return clean, errors
+
+
+def parent_choices(session: Session, item_id: int | None) -> list[dict[str, Any]]:
+    """Organisations a partner can be a site of: those that are not themselves a site, and not
+    the partner itself (one level deep, so no cycle can form)."""
+    rows = session.execute(
+        select(Partner.id, Partner.name, Partner.active)
+        .where(col(Partner.parent_id).is_(None))
+        .order_by(func.lower(Partner.name))
+    ).all()
+    return [{"id": r[0], "name": r[1], "active": r[2]} for r in rows if r[0] != item_id]
+
+
+def _parse_parent(
+    session: Session, raw: str, item_id: int | None
+) -> tuple[int | None, FieldError | None]:
+    """ "" is an organisation in its own right; otherwise the organisation this is a site of."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None, None
+    problem = FieldError(field="parent_id", message="Select an organisation from the list")
+    if not raw.isdecimal() or int(raw) > MAX_ID:
+        return None, problem
+    parent = session.get(Partner, int(raw))
+    if parent is None:
+        return None, problem
+    if parent.id == item_id:
+        return None, FieldError(
+            field="parent_id", message="An organisation cannot be part of itself"
+        )
+    if parent.parent_id is not None:
+        return None, FieldError(
+            field="parent_id",
+            message=f"{parent.name} is itself a site of another organisation: "
+            "choose that organisation instead",
+        )
+    if item_id is not None:
+        has_sites = session.execute(
+            select(func.count()).where(col(Partner.parent_id) == item_id)
+        ).scalar_one()
+        if has_sites:
+            return None, FieldError(
+                field="parent_id",
+                message="This organisation has sites of its own, so it cannot be a site: "
+                "move its sites first",
+            )
+    return parent.id, None
 
 
 def _name_clash(

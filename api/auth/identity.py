@@ -11,7 +11,7 @@ from fastapi import Depends, Request, Response
 
 from api.config import get_settings
 from api.db import SAFE_METHODS, SessionDep
-from api.errors import CsrfRefused, Forbidden, NotSignedIn
+from api.errors import CsrfRefused, Forbidden, MustChoosePassword, NotSignedIn
 from api.security import csrf
 from api.security.sessions import find_session, session_token
 from schemas.accounts import User
@@ -94,6 +94,9 @@ IdentityDep = Annotated[Identity, Depends(identify)]
 async def current_user(identity: IdentityDep) -> User:
     if identity.user is None:
         raise NotSignedIn()
+    if identity.user.must_change_password:
+        # Pages redirect to /account/new-password (api/auth/new_password.py); the API answers 403.
+        raise MustChoosePassword()
     return identity.user
 
 

@@ -109,7 +109,9 @@ def login(
     old = request.cookies.get(settings.session_cookie_name)
     if old:
         end_session(session, old)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    # A password an admin set is only for the first sign-in: choose one's own before anything else.
+    target = "/account/new-password" if user.must_change_password else safe_next(next)
+    response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, start_session(session, user, settings), settings)
     assert user.id is not None
     remember_device(response, request, settings, user.id)

@@ -30,19 +30,10 @@ def user_names(session: Session, ids: set[int]) -> dict[int, str]:
     return {row[0]: row[1] for row in rows}
 
 
-def account_problems(
-    session: Session,
-    *,
-    email: str,
-    name: str,
-    password: str,
-    team_id: int | None,
-    email_must_be_new: bool = True,
-) -> list[FieldError]:
-    """Every problem with a new account's fields, by field. Sign-up passes
-    ``email_must_be_new=False``: saying an address is taken would tell a stranger who has an
-    account (the confirmation email tells the address's owner instead)."""
-    errors: list[FieldError] = []
+def email_problem(
+    session: Session, email: str, user_id: int | None = None, *, must_be_new: bool = True
+) -> FieldError | None:
+    """A well-formed address that no other account has (ignoring case), or why not."""
     email = normalise_email(email)
     local, _, domain = email.partition("@")
     if (
@@ -52,13 +43,38 @@ def account_problems(
         or len(email) > 254
         or any(c.isspace() for c in email)
     ):
-        errors.append(FieldError(field="email", message="Enter an email address like name@nhs.net"))
-    elif email_must_be_new and find_by_email(session, email) is not None:
-        errors.append(
-            FieldError(field="email", message="An account with this email already exists")
-        )
+        return FieldError(field="email", message="Enter an email address like name@nhs.net")
+    other = find_by_email(session, email) if must_be_new else None
+    if other is not None and other.id != user_id:
+        return FieldError(field="email", message="An account with this email already exists")
+    return None
+
+
+def account_problems(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    team_id: int | None,
+    email_must_be_new: bool = True,
+    for_someone_else: bool = False,
+) -> list[FieldError]:
+    """Every problem with a new account's fields, by field. Sign-up passes
+    ``email_must_be_new=False``: saying an address is taken would tell a stranger who has an
+    account (the confirmation email tells the address's owner instead). An admin adds someone
+    else (``for_someone_else``); sign-up is the person themselves."""
+    errors: list[FieldError] = []
+    email = normalise_email(email)
+    if problem := email_problem(session, email, must_be_new=email_must_be_new):
+        errors.append(problem)
     if is_blank(name):
-        errors.append(FieldError(field="name", message="Enter your full name"))
+        errors.append(
+            FieldError(
+                field="name",
+                message="Enter their full name" if for_someone_else else "Enter your full name",
+            )
+        )
     elif len(name) > 120:
         errors.append(FieldError(field="name", message="Full name must be 120 characters or fewer"))
     else:
@@ -81,9 +97,17 @@ def create_user(
     password: str,
     role: Role,
     team_id: int | None,
+    for_someone_else: bool = False,
 ) -> User:
     """Checks every field and refuses with field errors; the email is unique, case-insensitively."""
-    errors = account_problems(session, email=email, name=name, password=password, team_id=team_id)
+    errors = account_problems(
+        session,
+        email=email,
+        name=name,
+        password=password,
+        team_id=team_id,
+        for_someone_else=for_someone_else,
+    )
     if errors:
         raise Invalid(errors)
     user = User(

@@ -17,7 +17,12 @@ from api.errors import error_responses
 from api.filtering import FilterDay
 from api.forms import FormDep, error_context, submit_form
 from api.handovers.flows import comment_on_handover, move_handover, update_handover
-from api.handovers.service import HandoverFilters, get_handover_for, list_handovers
+from api.handovers.service import (
+    Attention,
+    HandoverFilters,
+    get_handover_for,
+    list_handovers,
+)
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from api.reference.service import reference_data
 from api.sync.guard import limit_writes
@@ -67,9 +72,11 @@ def handover_filters(
     date_to: Annotated[
         FilterDay | None, Query(alias="to", description="London date, inclusive")
     ] = None,
+    attention: Attention | None = None,
 ) -> HandoverFilters:
-    """The list filters as query parameters, shared by the list and the CSV export."""
-    return HandoverFilters(status, partner_id, category, harm, q, date_from, date_to)
+    """The list filters as query parameters, shared by the list and the CSV export. A partner
+    organisation includes its sites."""
+    return HandoverFilters(status, partner_id, category, harm, q, date_from, date_to, attention)
 
 
 HandoverFiltersDep = Annotated[HandoverFilters, Depends(handover_filters)]

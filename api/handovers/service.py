@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlmodel import Session
 
 from api.auth.users import user_names
 from api.errors import Forbidden, NotFound
 from api.filtering import like_pattern, london_day_range
+from api.handovers.response_wait import LONDON, response_overdue
 from api.pagination import page_after, split_page
-from schemas.accounts import User
-from schemas.enums import Role
+from schemas.accounts import Partner, User
+from schemas.enums import HARM_NEEDING_FORMAL_REPORT, HandoverStatus, Role
 from schemas.handovers import Handover, HandoverCategory, HandoverRead
+from schemas.timestamps import utcnow
 
 
 def to_read(note: Handover, names: dict[int, str]) -> HandoverRead:
@@ -32,15 +35,34 @@ def get_handover_for(session: Session, viewer: User, note_id: uuid.UUID) -> Hand
     return to_read(note, user_names(session, {note.reported_by}))
 
 
+class Attention(StrEnum):
+    """What a manager must act on (the "Needs attention" menu and the manager's home)."""
+
+    harm_unreviewed = "harm_unreviewed"  # moderate harm or worse, still new
+    no_lfpse = "no_lfpse"  # moderate harm or worse, no LFPSE reference recorded
+    awaiting_response = "awaiting_response"  # raised with the partner, no answer yet
+    overdue = "overdue"  # ... and past the 10 working days (api/handovers/response_wait.py)
+
+
+ATTENTION_LABELS = {
+    Attention.harm_unreviewed: "Moderate harm or worse, not reviewed",
+    Attention.no_lfpse: "Moderate harm or worse, no LFPSE reference",
+    Attention.awaiting_response: "Raised, waiting for the partner",
+    Attention.overdue: "Partner's answer overdue",
+}
+
+
 @dataclass
 class HandoverFilters:
     status: str | None = None
+    # An organisation includes its sites (partner.parent_id); a site is just itself.
     partner_id: int | None = None
     category: str | None = None
     harm: str | None = None
     q: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    attention: Attention | None = None
 
 
 def list_handovers(
@@ -61,7 +83,12 @@ def filtered_handovers(filters: HandoverFilters) -> Select[tuple[Handover]]:
     if filters.status:
         statement = statement.where(Handover.status == filters.status)
     if filters.partner_id:
-        statement = statement.where(Handover.partner_id == filters.partner_id)
+        sites = select(Partner.id).where(Partner.parent_id == filters.partner_id)
+        statement = statement.where(
+            or_(Handover.partner_id == filters.partner_id, Handover.partner_id.in_(sites))  # type: ignore[attr-defined]
+        )
+    if filters.attention:
+        statement = statement.where(_attention_condition(filters.attention, utcnow()))
     if filters.harm:
         statement = statement.where(Handover.harm == filters.harm)
     if filters.category:
@@ -86,3 +113,42 @@ def filtered_handovers(filters: HandoverFilters) -> Select[tuple[Handover]]:
     if end:
         statement = statement.where(Handover.occurred_at < end)
     return statement
+
+
+_SERIOUS = [h.value for h in HARM_NEEDING_FORMAL_REPORT]
+
+
+def overdue_if_raised_before(now: datetime) -> datetime:
+    """The instant before which an unanswered raise is overdue today. The one rule decides
+    (response_overdue): its due day only moves later as the raise does, so the latest London day
+    it calls overdue bounds them all."""
+    day = now.astimezone(LONDON).date()
+    for _ in range(60):  # 10 working days never span 60 calendar days
+        if response_overdue(datetime.combine(day, time(12), LONDON), None, now):
+            break
+        day -= timedelta(days=1)
+    return datetime.combine(day + timedelta(days=1), time.min, LONDON)
+
+
+def _attention_condition(attention: Attention, now: datetime) -> ColumnElement[bool]:
+    if attention is Attention.harm_unreviewed:
+        return and_(
+            Handover.harm.in_(_SERIOUS),  # type: ignore[union-attr]
+            Handover.status == HandoverStatus.new.value,
+        )
+    if attention is Attention.no_lfpse:
+        return and_(Handover.harm.in_(_SERIOUS), Handover.lfpse_reference == "")  # type: ignore[union-attr]
+    awaiting = and_(
+        Handover.status == HandoverStatus.raised_with_partner.value,
+        Handover.partner_response_at.is_(None),  # type: ignore[union-attr]
+    )
+    if attention is Attention.awaiting_response:
+        return awaiting
+    return and_(awaiting, Handover.raised_at < overdue_if_raised_before(now))  # type: ignore[operator]
+
+
+def count_handovers(session: Session, filters: HandoverFilters) -> int:
+    matching_ids = filtered_handovers(filters).with_only_columns(Handover.id)  # type: ignore[arg-type]
+    return int(
+        session.execute(select(func.count()).select_from(matching_ids.subquery())).scalar_one()
+    )

@@ -167,8 +167,13 @@ def update_idea(
     if not changes:
         return idea
     compare_and_set(session, idea, expected_version, changes, NOUN)
+    # The history reads by names, not ids: "owner: Sam Manager", not "owner: 12".
+    described = dict(changes)
+    if described.get("owner_id") is not None:
+        owner = session.get(User, described["owner_id"])
+        described["owner_id"] = owner.name if owner is not None else described["owner_id"]
     summary = ", ".join(
-        f"{k.replace('_id', '')}: {v if v is not None else 'none'}" for k, v in changes.items()
+        f"{k.replace('_id', '')}: {v if v is not None else 'none'}" for k, v in described.items()
     )
     record_event(
         session,

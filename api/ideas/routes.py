@@ -61,9 +61,14 @@ def idea_filters(
     ] = None,
     flag: Flag | None = None,
     owner_id: Annotated[int | None, Query(gt=0, le=MAX_RECORD_ID)] = None,
+    open_only: Annotated[
+        bool, Query(description="Only open ideas (submitted to implemented), as /triage shows")
+    ] = False,
 ) -> IdeaFilters:
     """The list filters as query parameters, shared by the list and the CSV export."""
-    return IdeaFilters(status, team_id, aim, waste, q, date_from, date_to, flag, owner_id)
+    return IdeaFilters(
+        status, team_id, aim, waste, q, date_from, date_to, flag, owner_id, open_only
+    )
 
 
 IdeaFiltersDep = Annotated[IdeaFilters, Depends(idea_filters)]

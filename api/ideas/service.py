@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlmodel import Session
 
 from api.auth.users import user_names
@@ -101,6 +101,8 @@ class IdeaFilters:
     date_to: date | None = None
     flag: Flag | None = None
     owner_id: int | None = None
+    # The queue's default: open ideas only (a status chosen from the menu wins over it).
+    open_only: bool = False
 
 
 def list_ideas(
@@ -130,6 +132,8 @@ def filtered_ideas(session: Session, filters: IdeaFilters, now: datetime) -> Sel
         statement = statement.where(Idea.owner_id == filters.owner_id)
     if filters.status:
         statement = statement.where(Idea.status == filters.status)
+    elif filters.open_only:
+        statement = statement.where(Idea.status.in_([s.value for s in OPEN_STATUSES]))  # type: ignore[attr-defined]
     if filters.team_id:
         statement = statement.where(Idea.team_id == filters.team_id)
     if filters.aim:
@@ -148,3 +152,11 @@ def filtered_ideas(session: Session, filters: IdeaFilters, now: datetime) -> Sel
     if end:
         statement = statement.where(Idea.received_at < end)
     return statement
+
+
+def count_ideas(session: Session, filters: IdeaFilters) -> int:
+    """How many ideas match the filters: the queue says so above its first page."""
+    matching_ids = filtered_ideas(session, filters, utcnow()).with_only_columns(Idea.id)  # type: ignore[arg-type]
+    return int(
+        session.execute(select(func.count()).select_from(matching_ids.subquery())).scalar_one()
+    )

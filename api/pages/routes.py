@@ -9,14 +9,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from api.auth.identity import CurrentUser, IdentityDep
+from api.auth.identity import ROLE_RANK, CurrentUser, IdentityDep
 from api.db import SessionDep
 from api.handovers.service import get_handover_for
 from api.ideas.service import get_idea_for
 from api.reference.mine import my_submissions, notifications_for
 from api.templating import render
+from api.triage.today import todays_desk
 from schemas.accounts import Partner
-from schemas.enums import HARM_NEEDING_FORMAL_REPORT, Harm
+from schemas.enums import HARM_NEEDING_FORMAL_REPORT, Harm, Role
 from schemas.handovers import HandoverRead
 from schemas.timestamps import utcnow
 
@@ -26,10 +27,14 @@ public_router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request, identity: IdentityDep) -> Response:
+def home(request: Request, identity: IdentityDep, session: SessionDep) -> Response:
     if identity.user is None:
         return RedirectResponse("/login", status_code=303)
-    return render(request, "home.html", {})
+    if identity.user.must_change_password:
+        return RedirectResponse("/account/new-password", status_code=303)
+    is_manager = ROLE_RANK.get(Role(identity.user.role), 0) >= ROLE_RANK[Role.manager]
+    today = todays_desk(session) if is_manager else None
+    return render(request, "home.html", {"today": today, "now": utcnow()})
 
 
 @router.get("/submitted/{kind}/{record_id}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,7 +18,7 @@ from api.db import SessionDep
 from api.errors import Conflict, Invalid, PreconditionFailed
 from api.forms import FormDep, error_context, form_version
 from api.ideas.flows import comment_on_idea, move_idea, update_idea
-from api.ideas.service import Flag, IdeaFilters, get_idea_for, list_ideas
+from api.ideas.service import Flag, IdeaFilters, count_ideas, get_idea_for, list_ideas
 from api.ideas.workflow import NEEDS_EQUITY_PAUSE, NEEDS_REASON, NEEDS_TARGET, allowed_moves
 from api.learning.service import tried_in_teams
 from api.pagination import Sort
@@ -28,8 +29,10 @@ from api.templating import is_htmx, render
 from api.triage import query_params as qp
 from api.triage.service import (
     QUADRANTS,
+    duplicate_links,
     impact_effort_matrix,
     names_by_id,
+    original_candidates,
     possible_owners,
     select_items,
 )
@@ -55,6 +58,7 @@ DONE_MESSAGES = {
 @router.get("/triage")
 def queue(request: Request, user: ManagerUser, session: SessionDep) -> Response:
     params = request.query_params
+    include_closed = params.get("include_closed") == "1"
     filters = IdeaFilters(
         status=qp.choice(params, "status", IdeaStatus),
         team_id=qp.positive_int(params, "team_id"),
@@ -63,6 +67,7 @@ def queue(request: Request, user: ManagerUser, session: SessionDep) -> Response:
         q=qp.text(params, "q"),
         flag=qp.choice(params, "flag", Flag),
         owner_id=qp.positive_int(params, "owner_id"),
+        open_only=not include_closed,
     )
     sort = qp.choice(params, "sort", Sort) or Sort.newest
     view = "matrix" if params.get("view") == "matrix" else "list"
@@ -70,15 +75,12 @@ def queue(request: Request, user: ManagerUser, session: SessionDep) -> Response:
         "filters": filters,
         "sort": sort,
         "view": view,
-        "reference": reference_data(session),
+        "include_closed": include_closed,
+        "choices": _choices(session, filters, sort),
+        "applied": _applied(filters, include_closed),
         "names": names_by_id(session),
         "owners": possible_owners(session),
-        "flags": [(f.value, f.value.replace("_", " ").capitalize()) for f in Flag],
-        "sorts": [
-            (Sort.newest, "Newest first"),
-            (Sort.oldest, "Oldest first"),
-            (Sort.updated, "Recently updated"),
-        ],
+        "export_query": export_query(filters),
     }
     if view == "matrix":
         context.update(matrix=impact_effort_matrix(session, user), quadrants=QUADRANTS)
@@ -89,7 +91,10 @@ def queue(request: Request, user: ManagerUser, session: SessionDep) -> Response:
         except Invalid:  # a cursor from another sort or a mangled link: start from the top
             items, next_cursor = list_ideas(session, user, filters, None, PAGE_SIZE, sort)
         context.update(
-            items=items, next_cursor=next_cursor, next_query=_next_query(request, next_cursor)
+            items=items,
+            total=count_ideas(session, filters),
+            next_cursor=next_cursor,
+            next_query=_next_query(request, next_cursor),
         )
     template = (
         "triage/_queue.html"
@@ -97,6 +102,35 @@ def queue(request: Request, user: ManagerUser, session: SessionDep) -> Response:
         else "triage/queue.html"
     )
     return render(request, template, context)
+
+
+def _applied(filters: IdeaFilters, include_closed: bool) -> int:
+    """How many filters are in use, for the folded filter panel's summary on a phone."""
+    chosen = [
+        filters.status,
+        filters.team_id,
+        filters.aim,
+        filters.waste,
+        filters.q,
+        filters.flag,
+        filters.owner_id,
+    ]
+    return sum(1 for value in chosen if value) + int(include_closed)
+
+
+def export_query(filters: IdeaFilters) -> str:
+    """The queue's filters as the CSV export's query: the file holds what the list shows."""
+    pairs = [
+        ("status", filters.status),
+        ("team_id", filters.team_id),
+        ("aim", filters.aim),
+        ("waste", filters.waste),
+        ("q", filters.q),
+        ("flag", filters.flag),
+        ("owner_id", filters.owner_id),
+        ("open_only", "true" if filters.open_only and not filters.status else None),
+    ]
+    return urlencode([(k, str(v)) for k, v in pairs if v])
 
 
 def _choices(session: Session, filters: IdeaFilters, sort: Sort) -> dict[str, list[dict[str, Any]]]:
@@ -144,8 +178,6 @@ def _next_query(request: Request, cursor: str | None) -> str | None:
     if cursor is None:
         return None
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor" and v]
-    from urllib.parse import urlencode
-
     return urlencode([*kept, ("cursor", cursor)])
 
 
@@ -163,8 +195,13 @@ def _idea_page(
 ) -> Response:
     idea = get_idea_for(session, user, idea_id)
     current = IdeaStatus(idea.status)
+    form = form or {}
+    originals_q = str(form.get("dup_q", "")).strip()[:200]
     context = {
         "idea": idea,
+        **duplicate_links(session, idea.id, idea.duplicate_of),
+        "originals_q": originals_q,
+        "originals": original_candidates(session, originals_q, idea.id) if originals_q else None,
         "pdsa": pdsa_view(session, idea.id)
         if IdeaStatus(idea.status) in TESTABLE or has_cycles(session, idea.id)
         else None,
@@ -177,7 +214,7 @@ def _idea_page(
         "needs_equity": [s.value for s in NEEDS_EQUITY_PAUSE],
         "names": names_by_id(session),
         "owners": possible_owners(session),
-        "form": form or {},
+        "form": form,
         **error_context(errors or []),
         "message": message,
         "problem": problem,
@@ -191,7 +228,26 @@ def idea_page(
     idea_id: uuid.UUID, request: Request, user: ManagerUser, session: SessionDep
 ) -> Response:
     done = request.query_params.get("done", "")
-    return _idea_page(request, session, user, idea_id, message=DONE_MESSAGES.get(done))
+    form: dict[str, Any] = {}
+    if dup_q := qp.text(request.query_params, "dup_q"):
+        # The no-JavaScript search for a duplicate's original: the page again, with the ideas
+        # whose titles match and the "duplicate" move chosen.
+        form = {"to": IdeaStatus.duplicate.value, "dup_q": dup_q}
+    return _idea_page(request, session, user, idea_id, message=DONE_MESSAGES.get(done), form=form)
+
+
+@router.get("/triage/ideas/{idea_id}/originals")
+def originals(
+    idea_id: uuid.UUID, request: Request, user: ManagerUser, session: SessionDep
+) -> Response:
+    """The search-as-you-type results for a duplicate's original (htmx), as choosable radios."""
+    get_idea_for(session, user, idea_id)
+    q = qp.text(request.query_params, "dup_q") or ""
+    return render(
+        request,
+        "triage/_originals.html",
+        {"originals": original_candidates(session, q, idea_id) if q else None, "originals_q": q},
+    )
 
 
 def _after_change(
@@ -243,7 +299,9 @@ def _refused(
 def move(
     idea_id: uuid.UUID, request: Request, user: ManagerUser, session: SessionDep, form: FormDep
 ) -> Response:
-    values = {k: str(form.get(k, "")) for k in ("to", "note", "duplicate_of", "equity_note")}
+    values = {
+        k: str(form.get(k, "")) for k in ("to", "note", "duplicate_of", "equity_note", "dup_q")
+    }
     try:
         to = IdeaStatus(values["to"]) if values["to"] in IdeaStatus._value2member_map_ else None
         if to is None:
@@ -272,7 +330,7 @@ def _uuid_or_none(value: str, *, field: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError as exc:
         raise Invalid(
-            [FieldError(field=field, message="Paste the link or reference of the original idea")]
+            [FieldError(field=field, message="Search for the original idea and choose it")]
         ) from exc
 
 

@@ -3,6 +3,7 @@ and the impact/effort matrix."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,9 +11,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from api.auth.users import user_names
+from api.filtering import like_pattern
 from api.ideas.service import OPEN_STATUSES, to_read
 from schemas.accounts import Aim, Partner, Team, User
-from schemas.enums import Role
+from schemas.enums import IdeaStatus, Role
 from schemas.ideas import Idea, IdeaRead
 
 
@@ -103,3 +105,69 @@ def select_items(
         {"value": str(value), "text": text, "selected": str(value) == str(selected)}
         for value, text in pairs
     ]
+
+
+ORIGINALS_SHOWN = 10
+
+
+def original_candidates(session: Session, q: str, exclude: uuid.UUID) -> list[dict[str, Any]]:
+    """Ideas whose title holds every word typed, newest first, for choosing the original of a
+    duplicate: never the idea itself, nor another duplicate (the chain would lead nowhere)."""
+    words = q.split()[:8]
+    if not words:
+        return []
+    conditions = [func.lower(Idea.title).like(like_pattern(w), escape="\\") for w in words]
+    rows = session.execute(
+        select(Idea.id, Idea.title, Idea.status)
+        .where(*conditions, Idea.id != exclude, Idea.status != IdeaStatus.duplicate.value)
+        .order_by(Idea.received_at.desc())  # type: ignore[attr-defined]
+        .limit(ORIGINALS_SHOWN)
+    )
+    return [{"id": r[0], "title": r[1], "status": r[2]} for r in rows]
+
+
+def duplicate_links(
+    session: Session, idea_id: uuid.UUID, original_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """The original this idea duplicates, and the ideas marked as duplicates of this one."""
+    original = None
+    if original_id is not None:
+        row = session.execute(select(Idea.id, Idea.title).where(Idea.id == original_id)).first()
+        original = {"id": row[0], "title": row[1]} if row else None
+    duplicates = [
+        {"id": r[0], "title": r[1]}
+        for r in session.execute(
+            select(Idea.id, Idea.title)
+            .where(Idea.duplicate_of == idea_id)
+            .order_by(Idea.received_at)  # type: ignore[arg-type]
+        )
+    ]
+    return {"original": original, "duplicates": duplicates}
+
+
+def organisation_choices(session: Session) -> list[tuple[int, str]]:
+    """Partner organisations for a filter menu, each followed by its sites: choosing the
+    organisation covers its sites, choosing a site covers only that site."""
+    rows = session.execute(
+        select(Partner.id, Partner.name, Partner.parent_id).order_by(func.lower(Partner.name))
+    ).all()
+    names = {r[0]: r[1] for r in rows}
+    sites: dict[int, list[tuple[int, str]]] = {}
+    for pid, name, parent in rows:
+        if parent is not None and parent in names:
+            sites.setdefault(parent, []).append((pid, name))
+    choices: list[tuple[int, str]] = []
+    for pid, name, parent in rows:
+        if parent is not None and parent in names:
+            continue
+        children = sites.get(pid, [])
+        choices.append(
+            (
+                pid,
+                f"{name} (and its {len(children)} site{'s' if len(children) > 1 else ''})"
+                if children
+                else name,
+            )
+        )
+        choices += [(cid, f"{cname} (a site of {name})") for cid, cname in children]
+    return choices

@@ -390,6 +390,13 @@ def open_and_submit_move(page: Any) -> None:
     wait_until(page, "document.querySelector('#board .nhsuk-error-summary') !== null")
 
 
+def select_notes_and_raise_nothing(page: Any) -> None:
+    """The bulk answer without an answer typed: the results come back with an error summary."""
+    page.click("#handover-results input[name=ids] + label")
+    page.click("button:has-text('Record the partner')")
+    wait_until(page, "document.querySelector('#handover-results .nhsuk-error-summary') !== null")
+
+
 def open_operation(page: Any) -> None:
     """Swagger UI's first operation (POST /api/v1/ideas) opened, with "Try it out" on."""
     page.click(".opblock-post .opblock-summary-control")
@@ -475,7 +482,7 @@ CASES = [
     Case("staff", "/submitted/idea/{idea_id}", label="/submitted/idea"),
     Case("staff", "/mine"),
     # A manager
-    Case("manager", "/"),
+    Case("manager", "/", shows="What needs you today"),
     Case("manager", "/triage"),
     Case("manager", "/triage?view=matrix", label="/triage (matrix)"),
     Case("manager", "/triage?status=testing&sort=oldest", label="/triage (filtered)"),
@@ -499,6 +506,24 @@ CASES = [
     ),
     Case("manager", "/handovers"),
     Case("manager", "/handovers?status=reviewed", label="/handovers (filtered)"),
+    Case(
+        "manager",
+        "/handovers?attention=no_lfpse",
+        label="/handovers (needs attention)",
+        shows="No LFPSE reference",
+    ),
+    Case(
+        "manager",
+        "/handovers",
+        action=select_notes_and_raise_nothing,
+        label="/handovers (bulk errors)",
+    ),
+    Case(
+        "manager",
+        "/triage/ideas/{idea_id}?dup_q=check",
+        label="/triage/ideas/{id} (searching for an original)",
+    ),
+    Case("manager", "/triage?include_closed=1", label="/triage (closed included)"),
     Case(
         "manager",
         "/handovers?q=nothingmatchesthis",
@@ -1011,3 +1036,48 @@ def test_errors_by_keyboard_focus_the_summary_whose_links_focus_the_fields(
     assert page.text_content("[data-outbox-count]").strip() == "0"
     mine = my_submissions(live_server, USERS["crew"])
     assert record_id not in {r["id"] for r in mine["handovers"] + mine["ideas"]}
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_no_serious_axe_finding_when_choosing_a_password_at_first_sign_in(
+    browser: Any, viewport: dict[str, int], live_server: LiveServer
+) -> None:
+    """An account an admin has just added: the first sign-in goes to "Choose your password",
+    empty and with its errors."""
+    email = f"first.{uuid.uuid4().hex[:10]}@demo.nhs.uk"
+    given = "given-by-the-admin-1"
+    admin = live_server.api(*USERS["admin"])
+    try:
+        token = csrf_of(admin)
+        added = admin.post(
+            "/admin/users/new",
+            data={
+                "name": "First Timer",
+                "email": email,
+                "role": "reporter",
+                "team_id": "",
+                "password": given,
+                "csrf_token": token,
+            },
+        )
+        assert added.status_code == 303, added.text
+    finally:
+        admin.close()
+    context = new_context(browser, viewport)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server.url}/login")
+        page.fill("#email", email)
+        page.fill("#password", given)
+        with page.expect_navigation():
+            page.click("form button[type=submit]")
+        assert page.url == f"{live_server.url}/account/new-password"
+        wait_until(page, BASE_READY)
+        assert_no_serious_violations(page, "/account/new-password")
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
+        assert page.locator(".nhsuk-error-summary").is_visible()
+        assert_no_serious_violations(page, "/account/new-password (errors)")
+    finally:
+        context.close()
