@@ -1,5 +1,5 @@
 """Imports every table module so SQLModel.metadata knows the whole schema (for Alembic and tests)."""
 
-from schemas import accounts, audit, handovers, ideas, pdsa, push
+from schemas import accounts, audit, handovers, ideas, measures, pdsa, push
 
-__all__ = ["accounts", "audit", "handovers", "ideas", "pdsa", "push"]
+__all__ = ["accounts", "audit", "handovers", "ideas", "measures", "pdsa", "push"]

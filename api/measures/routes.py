@@ -13,8 +13,8 @@ from api.auth.identity import ManagerUser
 from api.db import SessionDep
 from api.errors import Invalid, error_responses
 from api.measures.partner_pack import build_pack
-from api.measures.series import Filters, Measure
-from api.measures.service import as_json, chart, compute, resolve_range
+from api.measures.series import MEASURES, Filters, Measure
+from api.measures.service import chart, chart_words, resolve_range
 from api.reference.service import reference_data
 from api.templating import render
 from api.triage import query_params as qp
@@ -36,17 +36,28 @@ def measure_json(
     ] = None,
     date_to: Annotated[date | None, Query(alias="to", description="London date, inclusive")] = None,
     partner_id: Annotated[
-        int | None, Query(gt=0, le=MAX_RECORD_ID, description="handovers-per-week only")
+        int | None,
+        Query(gt=0, le=MAX_RECORD_ID, description="the handover measures: an organisation and its sites"),
     ] = None,
     team_id: Annotated[
         int | None, Query(gt=0, le=MAX_RECORD_ID, description="the idea measures only")
     ] = None,
 ) -> dict[str, Any]:
-    """Points with mean, process limits, special-cause flags and rules, and the series' assurance.
-    Periods are ISO weeks (Monday) or calendar months in London time; an empty period is 0."""
-    first, last = resolve_range(measure, date_from, date_to)
-    filters = Filters(first, last, partner_id=partner_id, team_id=team_id)
-    return as_json(measure, compute(session, measure, filters))
+    """Points with mean, process limits, special-cause flags and rules, and the series' assurance;
+    then the manager's target, baseline and marks ("annotations") and a plain-words "summary".
+    Periods are ISO weeks (Monday) or calendar months in London time; an empty period is 0 (null
+    for time to first response in a week with no ideas). Without `from`, the chart starts at the
+    first period holding data (at most 52 weeks or 24 months back)."""
+    info = MEASURES[measure]
+    scope = Filters(
+        date.min,
+        date.max,
+        partner_id=partner_id if info.by_partner else None,
+        team_id=team_id if info.by_team else None,
+    )
+    first, last = resolve_range(session, measure, date_from, date_to, scope)
+    filters = Filters(first, last, partner_id=scope.partner_id, team_id=scope.team_id)
+    return chart_words(session, measure, filters)
 
 
 @page_router.get("/measures")
@@ -57,18 +68,20 @@ def measures_page(request: Request, user: ManagerUser, session: SessionDep) -> R
     date_from, date_to = qp.day(params, "from"), qp.day(params, "to")
     errors = []
     charts = []
-    for measure in Measure:
+    for measure in Measure:  # data-driven: a new Measure is a new chart here
+        info = MEASURES[measure]
+        scope = Filters(
+            date.min,
+            date.max,
+            partner_id=partner_id if info.by_partner else None,
+            team_id=team_id if info.by_team else None,
+        )
         try:
-            first, last = resolve_range(measure, date_from, date_to)
+            first, last = resolve_range(session, measure, date_from, date_to, scope)
         except Invalid as exc:
             errors = exc.errors
-            first, last = resolve_range(measure, None, None)
-        filters = Filters(
-            first,
-            last,
-            partner_id=partner_id if measure is Measure.handovers_per_week else None,
-            team_id=team_id,
-        )
+            first, last = resolve_range(session, measure, None, None, scope)
+        filters = Filters(first, last, partner_id=scope.partner_id, team_id=scope.team_id)
         charts.append(chart(session, measure, filters))
     reference = reference_data(session)
     return render(
