@@ -52,6 +52,10 @@ FIELD_LABELS: dict[str, str] = {
     "note": "Note",
     "equity_note": "Equity Pause",
     "body": "Comment",
+    "target": "Target",
+    "baseline_to": "Baseline ends",
+    "kind": "Type of mark",
+    "text": "What it says",
 }
 
 # What to say when a required field is missing or empty: the action the person must take.
@@ -67,6 +71,8 @@ REQUIRED_MESSAGES: dict[str, str] = {
     "good_practice": "Select at least one thing that went well",
     "narrative": "Describe what happened",
     "id": "A record id (UUID) is required",
+    "kind": "Select a change of limits or a note",
+    "text": "Enter what changed, or the note",
 }
 
 

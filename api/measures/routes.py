@@ -3,23 +3,30 @@ and the partnership review pack `/partners/{id}`."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
 
 from api.auth.identity import ManagerUser
 from api.db import SessionDep
 from api.errors import Invalid, error_responses
+from api.forms import FormDep
 from api.measures.partner_pack import build_pack
+from api.measures.settings import add_event, remove_event, save_setting
 from api.measures.series import MEASURES, Filters, Measure
 from api.measures.service import chart, chart_words, resolve_range
 from api.reference.service import reference_data
 from api.templating import render
 from api.triage import query_params as qp
 from api.triage.service import select_items
+from schemas.field_errors import FieldError, field_errors
 from schemas.free_text import MAX_RECORD_ID
+from schemas.measures import ChartEventIn, ChartSettingIn
 from schemas.timestamps import LONDON, utcnow
 
 api_router = APIRouter(prefix="/api/v1/measures", tags=["measures"])
@@ -62,11 +69,21 @@ def measure_json(
 
 @page_router.get("/measures")
 def measures_page(request: Request, user: ManagerUser, session: SessionDep) -> Response:
+    return _measures_page(request, session)
+
+
+def _measures_page(
+    request: Request,
+    session: Session,
+    form_errors: list[FieldError] | None = None,
+    form_measure: str = "",
+    status_code: int = 200,
+) -> Response:
     params = request.query_params
     partner_id = qp.positive_int(params, "partner_id")
     team_id = qp.positive_int(params, "team_id")
     date_from, date_to = qp.day(params, "from"), qp.day(params, "to")
-    errors = []
+    errors: list[FieldError] = []
     charts = []
     for measure in Measure:  # data-driven: a new Measure is a new chart here
         info = MEASURES[measure]
@@ -84,13 +101,18 @@ def measures_page(request: Request, user: ManagerUser, session: SessionDep) -> R
         filters = Filters(first, last, partner_id=scope.partner_id, team_id=scope.team_id)
         charts.append(chart(session, measure, filters))
     reference = reference_data(session)
+    shaped = form_errors or []
     return render(
         request,
         "measures/index.html",
         {
             "charts": charts,
             "errors": {e.field: e.message for e in errors},
-            "error_list": [{"text": e.message, "href": f"#{e.field}"} for e in errors],
+            "error_list": [{"text": e.message, "href": f"#{e.field}"} for e in errors]
+            + [{"text": e.message, "href": f"#{form_measure}-{e.field}"} for e in shaped],
+            "form_errors": {e.field: e.message for e in shaped},
+            "form_measure": form_measure,
+            "partner_id": partner_id,
             "choices": {
                 "partner_id": select_items(
                     [(p["id"], p["name"]) for p in reference["partners"]],
@@ -105,7 +127,61 @@ def measures_page(request: Request, user: ManagerUser, session: SessionDep) -> R
             "date_from": params.get("from", ""),
             "date_to": params.get("to", ""),
         },
+        status_code=status_code,
     )
+
+
+def _back(measure: Measure, partner_id: int | None) -> RedirectResponse:
+    query = f"?partner_id={partner_id}" if partner_id else ""
+    return RedirectResponse(f"/measures{query}#h-{measure.value}", status_code=303)
+
+
+def _form_partner(form: Any) -> int | None:
+    raw = str(form.get("partner_id", "") or "")
+    return int(raw) if raw.isdecimal() and 0 < int(raw) <= MAX_RECORD_ID else None
+
+
+@page_router.post("/measures/{measure}/settings")
+def save_chart_settings(
+    measure: Measure, request: Request, user: ManagerUser, session: SessionDep, form: FormDep
+) -> Response:
+    """A chart's target and baseline (the baseline's limits are fixed; later points judged by them)."""
+    values = {k: str(form.get(k, "")).strip() or None for k in ("target", "baseline_to")}
+    try:
+        body = ChartSettingIn.model_validate(values)
+    except ValidationError as exc:
+        return _measures_page(request, session, field_errors(exc), measure.value, 422)
+    save_setting(session, user, measure.value, _form_partner(form), body)
+    return _back(measure, _form_partner(form))
+
+
+@page_router.post("/measures/{measure}/events")
+def add_chart_event(
+    measure: Measure, request: Request, user: ManagerUser, session: SessionDep, form: FormDep
+) -> Response:
+    """Mark the chart: a change (limits recalculated from that period, with the reason) or a note."""
+    values = {k: str(form.get(k, "")) for k in ("kind", "day", "text")}
+    try:
+        body = ChartEventIn.model_validate(
+            {k: (v or None) if k != "text" else v for k, v in values.items()}
+        )
+    except ValidationError as exc:
+        return _measures_page(request, session, field_errors(exc), measure.value, 422)
+    add_event(session, user, measure.value, _form_partner(form), body)
+    return _back(measure, _form_partner(form))
+
+
+@page_router.post("/measures/{measure}/events/{event_id}/delete")
+def delete_chart_event(
+    measure: Measure,
+    event_id: uuid.UUID,
+    request: Request,
+    user: ManagerUser,
+    session: SessionDep,
+    form: FormDep,
+) -> Response:
+    remove_event(session, user, measure.value, event_id)
+    return _back(measure, _form_partner(form))
 
 
 @page_router.get("/partners/{partner_id}")

@@ -57,6 +57,7 @@ class Chart:
     annotations: list[Annotation] = field(default_factory=list)
     shape: ChartShape = field(default_factory=ChartShape)
     partner_id: int | None = None
+    unit: str = ""
 
 
 def resolve_range(
@@ -193,6 +194,7 @@ def chart(
         annotations=annotations,
         shape=shape,
         partner_id=filters.partner_id,
+        unit=info.unit,
     )
 
 
