@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -74,7 +73,9 @@ class ChartSettingIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    target: Decimal | None = PydanticField(default=None, ge=0, le=Decimal("1000000"), decimal_places=3)
+    target: Decimal | None = PydanticField(
+        default=None, ge=0, le=Decimal("1000000"), decimal_places=3
+    )
     baseline_to: date | None = None
 
 

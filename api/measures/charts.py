@@ -114,10 +114,14 @@ def xmr_svg(
     chart_id = chart_id or "spc-" + hashlib.sha256(title.encode()).hexdigest()[:10]
     summary = summary_text(result, unit=unit, period=period)
     if annotations:
-        summary += " Marked: " + "; ".join(
-            f"{number}, {_date(result.points[index].start, period)}: {text}"
-            for number, index, _, text in annotations
-        ) + "."
+        summary += (
+            " Marked: "
+            + "; ".join(
+                f"{number}, {_date(result.points[index].start, period)}: {text}"
+                for number, index, _, text in annotations
+            )
+            + "."
+        )
 
     title_lines = _wrap(title, width - 24 - _icons_width(result), FONT + 2)
     header = 10 + len(title_lines) * (FONT + 6) + SMALL + 8
@@ -287,7 +291,9 @@ def summary_text(result: SpcResult, *, unit: str = "", period: str = "week") -> 
     empty = len(points) - len(shown)
     if empty:
         noun = period if empty == 1 else f"{period}s"
-        sentences.append(f"{empty} {noun} with nothing to measure: no point, left out of the limits.")
+        sentences.append(
+            f"{empty} {noun} with nothing to measure: no point, left out of the limits."
+        )
     sentences.append(
         f"Latest value {_number(latest.value)}{unit_suffix}: {ICON_WORDS[result.variation_icon]}."
     )
@@ -555,10 +561,22 @@ def _annotation_marks(annotations: Sequence[tuple[int, int, str, str]], plot: _P
     for number, index, kind, text in annotations:
         x = plot.x(index)
         parts.append(
-            _open("g", transform=f"translate({_fmt(x)} {_fmt(plot.top + 8)})", class_=f"app-spc-annotation app-spc-annotation--{kind}")
+            _open(
+                "g",
+                transform=f"translate({_fmt(x)} {_fmt(plot.top + 8)})",
+                class_=f"app-spc-annotation app-spc-annotation--{kind}",
+            )
             + f"<title>{_text(f'{number}: {text}')}</title>"
             + _element("circle", r=8, fill="#FFFFFF", stroke=TEXT, stroke_width=1.5)
-            + _element("text", str(number), x=0, y=4, text_anchor="middle", font_size=SMALL, font_weight="bold")
+            + _element(
+                "text",
+                str(number),
+                x=0,
+                y=4,
+                text_anchor="middle",
+                font_size=SMALL,
+                font_weight="bold",
+            )
             + "</g>"
         )
     parts.append("</g>")

@@ -37,9 +37,11 @@ def headline(result: SpcResult, *, subject: str, where: str = "", period: str = 
     sentences: list[str] = []
     latest_i, latest = shown[-1]
     recent = in_segment[-RECENT:]
-    signal = next(
-        (s for s in reversed(result.signals) if s.indices[-1] >= recent[0][0]), None
-    ) if recent else None
+    signal = (
+        next((s for s in reversed(result.signals) if s.indices[-1] >= recent[0][0]), None)
+        if recent
+        else None
+    )
     mood = {
         Variation.special_cause_improvement: " (an improvement)",
         Variation.special_cause_concern: " (a concern)",
@@ -65,7 +67,9 @@ def headline(result: SpcResult, *, subject: str, where: str = "", period: str = 
             way = "risen" if high else "fallen"
             side = [p for _, p in recent if p.mean is not None and p.value is not None]
             count = sum(
-                1 for p in side if (p.value > p.mean if high else p.value < p.mean)  # type: ignore[operator]
+                1
+                for p in side
+                if (p.value > p.mean if high else p.value < p.mean)  # type: ignore[operator]
             )
             above = "above" if high else "below"
             sentences.append(
@@ -91,6 +95,8 @@ def headline(result: SpcResult, *, subject: str, where: str = "", period: str = 
             }[result.assurance.value]
         )
     elif len(in_segment) < 12 and segment.lpl is not None:
-        sentences.append(f"Early days: {len(in_segment)} {period}s so far, so the limits are provisional.")
+        sentences.append(
+            f"Early days: {len(in_segment)} {period}s so far, so the limits are provisional."
+        )
     del latest_i
     return " ".join(sentences)

@@ -17,9 +17,9 @@ from api.db import SessionDep
 from api.errors import Invalid, error_responses
 from api.forms import FormDep
 from api.measures.partner_pack import build_pack
-from api.measures.settings import add_event, remove_event, save_setting
 from api.measures.series import MEASURES, Filters, Measure
 from api.measures.service import chart, chart_words, resolve_range
+from api.measures.settings import add_event, remove_event, save_setting
 from api.reference.service import reference_data
 from api.templating import render
 from api.triage import query_params as qp
@@ -44,7 +44,11 @@ def measure_json(
     date_to: Annotated[date | None, Query(alias="to", description="London date, inclusive")] = None,
     partner_id: Annotated[
         int | None,
-        Query(gt=0, le=MAX_RECORD_ID, description="the handover measures: an organisation and its sites"),
+        Query(
+            gt=0,
+            le=MAX_RECORD_ID,
+            description="the handover measures: an organisation and its sites",
+        ),
     ] = None,
     team_id: Annotated[
         int | None, Query(gt=0, le=MAX_RECORD_ID, description="the idea measures only")
@@ -161,6 +165,16 @@ def add_chart_event(
 ) -> Response:
     """Mark the chart: a change (limits recalculated from that period, with the reason) or a note."""
     values = {k: str(form.get(k, "")) for k in ("kind", "day", "text")}
+    missing = [
+        FieldError(field=field, message=message)
+        for field, message in (
+            ("kind", "Select a change of limits or a note"),
+            ("day", "Enter the date it marks"),
+        )
+        if not values[field].strip()
+    ]
+    if missing:
+        return _measures_page(request, session, missing, measure.value, 422)
     try:
         body = ChartEventIn.model_validate(
             {k: (v or None) if k != "text" else v for k, v in values.items()}

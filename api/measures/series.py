@@ -155,7 +155,9 @@ def first_day(session: Session, measure: Measure, filters: Filters) -> date | No
     """The first London day holding data for this measure and filter (None: no data at all)."""
     info = MEASURES[measure]
     where = _summary_filters(session, info, filters)
-    return session.execute(select(func.min(MeasureDay.day)).where(*where, MeasureDay.n != 0)).scalar()
+    return session.execute(
+        select(func.min(MeasureDay.day)).where(*where, MeasureDay.n != 0)
+    ).scalar()
 
 
 def _daily(
@@ -253,6 +255,3 @@ def _as_utc(value: Any) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-

@@ -138,7 +138,12 @@ def compute(
 
 def _annotation(number: int, event: ChartEvent, start: date) -> Annotation:
     return Annotation(
-        number=number, kind=event.kind, start=start, day=event.day, text=event.text, id=str(event.id)
+        number=number,
+        kind=event.kind,
+        start=start,
+        day=event.day,
+        text=event.text,
+        id=str(event.id),
     )
 
 
@@ -186,7 +191,9 @@ def chart(
             unit=info.unit,
             period=info.period.value,
             chart_id=f"chart-{measure.value}",
-            annotations=[(a.number, starts_index(result, a.start), a.kind, a.text) for a in annotations],
+            annotations=[
+                (a.number, starts_index(result, a.start), a.kind, a.text) for a in annotations
+            ],
         ),
         table=data_table(result, caption=heading, unit=info.unit, period=info.period.value),
         summary=summary_text(result, unit=info.unit, period=info.period.value),
@@ -209,5 +216,3 @@ def chart_words(session: Session, measure: Measure, filters: Filters) -> dict[st
     result, annotations = compute(session, measure, filters, shape)
     words = headline(result, subject=info.subject, period=info.period.value)
     return as_json(measure, result, annotations, shape, words)
-
-

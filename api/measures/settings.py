@@ -77,7 +77,9 @@ def save_setting(
 ) -> ChartSetting:
     scope = partner_id or ALL
     setting = session.execute(
-        select(ChartSetting).where(ChartSetting.measure == measure, ChartSetting.partner_id == scope)
+        select(ChartSetting).where(
+            ChartSetting.measure == measure, ChartSetting.partner_id == scope
+        )
     ).scalar_one_or_none()
     if setting is None:
         setting = ChartSetting(measure=measure, partner_id=scope, updated_by=user.id)  # type: ignore[arg-type]

@@ -216,7 +216,7 @@ def xmr(
         raise ValueError("a measure that cannot be negative has a negative value")
     target_exact = None if target is None else _exact(target, "target")
     bounds = _segment_bounds(len(points), rebase_at)
-    if baseline_points is not None and not 2 <= baseline_points:
+    if baseline_points is not None and not baseline_points >= 2:
         raise ValueError("a baseline needs at least 2 points")
 
     segments: list[Segment] = []
@@ -231,9 +231,7 @@ def xmr(
         segment = limits.segment(first, last)
         segments.append(segment)
         found = _signals(xs, limits) if xs else []
-        signals.extend(
-            Signal(s.rule, s.side, tuple(present[i] for i in s.indices)) for s in found
-        )
+        signals.extend(Signal(s.rule, s.side, tuple(present[i] for i in s.indices)) for s in found)
         point_judgements = dict(zip(present, _judge(xs, limits, found), strict=True))
         for index in range(first, last + 1):
             point_rules, side = point_judgements.get(index, ((), None))
@@ -274,19 +272,35 @@ class _Limits:
 
     @property
     def lpl(self) -> Fraction | None:
-        return None if self.mean is None or self.mr_bar is None else self.mean - PROCESS_LIMIT_FACTOR * self.mr_bar
+        return (
+            None
+            if self.mean is None or self.mr_bar is None
+            else self.mean - PROCESS_LIMIT_FACTOR * self.mr_bar
+        )
 
     @property
     def upl(self) -> Fraction | None:
-        return None if self.mean is None or self.mr_bar is None else self.mean + PROCESS_LIMIT_FACTOR * self.mr_bar
+        return (
+            None
+            if self.mean is None or self.mr_bar is None
+            else self.mean + PROCESS_LIMIT_FACTOR * self.mr_bar
+        )
 
     @property
     def lower_two_sigma(self) -> Fraction | None:
-        return None if self.mean is None or self.mr_bar is None else self.mean - TWO_SIGMA_FACTOR * self.mr_bar
+        return (
+            None
+            if self.mean is None or self.mr_bar is None
+            else self.mean - TWO_SIGMA_FACTOR * self.mr_bar
+        )
 
     @property
     def upper_two_sigma(self) -> Fraction | None:
-        return None if self.mean is None or self.mr_bar is None else self.mean + TWO_SIGMA_FACTOR * self.mr_bar
+        return (
+            None
+            if self.mean is None or self.mr_bar is None
+            else self.mean + TWO_SIGMA_FACTOR * self.mr_bar
+        )
 
     def segment(self, first: int, last: int) -> Segment:
         """The drawn numbers: below-zero lower lines at zero when the measure cannot be negative."""
@@ -351,9 +365,7 @@ def _limits(
         return _Limits(mean=None, mr_bar=None, trial=True, non_negative=non_negative)
     mean = sum(xs, Fraction(0)) / len(xs)
     ranges = [
-        abs(b - a)
-        for (a, pa), (b, pb) in pairwise(zip(xs, positions, strict=True))
-        if pb == pa + 1
+        abs(b - a) for (a, pa), (b, pb) in pairwise(zip(xs, positions, strict=True)) if pb == pa + 1
     ]
     mr_bar = sum(ranges, Fraction(0)) / len(ranges) if ranges else None
     if screen_outliers and mr_bar:

@@ -639,8 +639,8 @@ def test_two_sigma_is_two_thirds_of_the_limit_distance_exactly() -> None:
 
     from api.measures.spc import PROCESS_LIMIT_FACTOR, TWO_SIGMA_FACTOR
 
-    assert TWO_SIGMA_FACTOR == PROCESS_LIMIT_FACTOR * Fraction(2, 3)
-    assert TWO_SIGMA_FACTOR == Fraction(266, 150)
+    assert PROCESS_LIMIT_FACTOR * Fraction(2, 3) == TWO_SIGMA_FACTOR
+    assert Fraction(266, 150) == TWO_SIGMA_FACTOR
 
 
 # --- Non-negative measures, baselines and gaps -----------------------------------------------------

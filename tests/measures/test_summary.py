@@ -35,7 +35,11 @@ def _direct_handovers() -> Counter[tuple[str, date, int, int]]:
     with open_session(write=False) as session:
         counts: Counter[tuple[str, date, int, int]] = Counter()
         for note in session.execute(select(Handover)).scalars():
-            kind = "handover_good_practice" if note.note_type == "good_practice" else "handover_concern"
+            kind = (
+                "handover_good_practice"
+                if note.note_type == "good_practice"
+                else "handover_concern"
+            )
             key = (kind, london_day(note.occurred_at), note.partner_id, 0)
             counts[key] += 1
             counts[(kind + ":total", key[1], key[2], 0)] += note.delay_minutes or 0
@@ -84,7 +88,15 @@ def test_the_summary_equals_a_direct_count_of_handover_notes(crew: Any, manager:
         sent.append(body)
     # A replay (same id, same content) and a replay through the sync batch change nothing.
     assert crew.post("/api/v1/handovers", json=sent[0]).status_code == 200
-    batch = {"items": [{"kind": "handover", "id": sent[1]["id"], "data": {k: v for k, v in sent[1].items() if k != "id"}}]}
+    batch = {
+        "items": [
+            {
+                "kind": "handover",
+                "id": sent[1]["id"],
+                "data": {k: v for k, v in sent[1].items() if k != "id"},
+            }
+        ]
+    }
     assert crew.post("/api/v1/sync", json=batch).json()["results"][0]["outcome"] == "duplicate"
     good = {
         "id": new_id(),
@@ -101,20 +113,31 @@ def test_the_summary_equals_a_direct_count_of_handover_notes(crew: Any, manager:
 
     # A status move through the API (no count changes), then edits and a delete in the database.
     note = sent[3]["id"]
-    assert manager.post(f"/api/v1/handovers/{note}/transitions", json={"to": "reviewed"}).status_code == 200
+    assert (
+        manager.post(f"/api/v1/handovers/{note}/transitions", json={"to": "reviewed"}).status_code
+        == 200
+    )
     with open_session(write=True) as session:
         session.execute(
             update(Handover)
             .where(Handover.id == uuid.UUID(sent[2]["id"]))
-            .values(occurred_at=datetime(2026, 6, 1, 23, 15, tzinfo=UTC), delay_minutes=5, partner_id=ids["partners"][2])
+            .values(
+                occurred_at=datetime(2026, 6, 1, 23, 15, tzinfo=UTC),
+                delay_minutes=5,
+                partner_id=ids["partners"][2],
+            )
         )
-        session.execute(update(Handover).where(Handover.id == uuid.UUID(note)).values(note_type="good_practice"))
+        session.execute(
+            update(Handover).where(Handover.id == uuid.UUID(note)).values(note_type="good_practice")
+        )
         session.execute(delete(Handover).where(Handover.id == uuid.UUID(sent[0]["id"])))
         session.commit()
     assert _summary(("handover_concern", "handover_good_practice")) == _direct_handovers()
 
 
-def test_the_summary_equals_a_direct_count_of_ideas_and_first_responses(crew: Any, manager: Any) -> None:
+def test_the_summary_equals_a_direct_count_of_ideas_and_first_responses(
+    crew: Any, manager: Any
+) -> None:
     made, bodies = [], []
     for _ in range(3):
         record_id = new_id()
@@ -124,13 +147,18 @@ def test_the_summary_equals_a_direct_count_of_ideas_and_first_responses(crew: An
         bodies.append(body)
     assert crew.post("/api/v1/ideas", json=bodies[0]).status_code == 200  # a replay
     # A manager's comment is the first response.
-    assert manager.post(f"/api/v1/ideas/{made[1]}/comments", json={"body": "Thanks, looking"}).status_code in (200, 201)
+    assert manager.post(
+        f"/api/v1/ideas/{made[1]}/comments", json={"body": "Thanks, looking"}
+    ).status_code in (200, 201)
     assert _ideas_summary() == _direct_ideas()
     with open_session(write=True) as session:
         session.execute(
             update(Idea)
             .where(Idea.id == uuid.UUID(made[2]))
-            .values(received_at=datetime(2026, 1, 5, 23, 59, tzinfo=UTC), first_response_at=datetime(2026, 1, 9, tzinfo=UTC))
+            .values(
+                received_at=datetime(2026, 1, 5, 23, 59, tzinfo=UTC),
+                first_response_at=datetime(2026, 1, 9, tzinfo=UTC),
+            )
         )
         session.commit()
     assert _ideas_summary() == _direct_ideas()
@@ -143,15 +171,23 @@ def test_a_backlog_of_unanswered_ideas_shows_in_first_response_and_waiting(crew:
         assert crew.post("/api/v1/ideas", json={"id": record_id, **idea_data()}).status_code == 201
     with open_session(write=True) as session:
         session.execute(
-            update(Idea).where(Idea.id.in_([uuid.UUID(m) for m in made])).values(received_at=received)  # type: ignore[attr-defined]
+            update(Idea)
+            .where(Idea.id.in_([uuid.UUID(m) for m in made]))
+            .values(received_at=received)  # type: ignore[attr-defined]
         )
         session.commit()
     today = datetime.now(UTC).date()
     first = today - timedelta(weeks=8)
     with open_session(write=False) as session:
-        hours = [v for _, v in values(session, Measure.first_response_hours_per_week, Filters(first, today)) if v]
+        hours = [
+            v
+            for _, v in values(
+                session, Measure.first_response_hours_per_week, Filters(first, today)
+            )
+            if v
+        ]
         waiting = dict(values(session, Measure.ideas_waiting_per_week, Filters(first, today)))
     # Unanswered for 45 days: about 1,080 hours, not 0.
     assert hours and max(hours) >= 45 * 24 - 1  # type: ignore[operator]
     assert list(waiting.values())[-1] == 3
-    assert list(waiting.values())[0] == 0
+    assert next(iter(waiting.values())) == 0
