@@ -216,7 +216,8 @@ def partner_pack(
         session,
         Measure.handovers_per_week,
         Filters(date_from, date_to, partner_id=partner_id),
-        title=f"Handover notes per week: {pack.partner.name}",
+        title=f"Handover concerns per week: {pack.partner.name}",
+        where=f"at {pack.partner.name}",
     )
     return render(
         request,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from fractions import Fraction
 from itertools import pairwise
 from typing import Any
@@ -270,7 +271,7 @@ class _Limits:
     trial: bool
     non_negative: bool = False
 
-    @property
+    @cached_property  # Fraction arithmetic is slow; the rules ask for each limit per point
     def lpl(self) -> Fraction | None:
         return (
             None
@@ -278,7 +279,7 @@ class _Limits:
             else self.mean - PROCESS_LIMIT_FACTOR * self.mr_bar
         )
 
-    @property
+    @cached_property  # Fraction arithmetic is slow; the rules ask for each limit per point
     def upl(self) -> Fraction | None:
         return (
             None
@@ -286,7 +287,7 @@ class _Limits:
             else self.mean + PROCESS_LIMIT_FACTOR * self.mr_bar
         )
 
-    @property
+    @cached_property  # Fraction arithmetic is slow; the rules ask for each limit per point
     def lower_two_sigma(self) -> Fraction | None:
         return (
             None
@@ -294,7 +295,7 @@ class _Limits:
             else self.mean - TWO_SIGMA_FACTOR * self.mr_bar
         )
 
-    @property
+    @cached_property  # Fraction arithmetic is slow; the rules ask for each limit per point
     def upper_two_sigma(self) -> Fraction | None:
         return (
             None
