@@ -37,11 +37,11 @@ def headline(result: SpcResult, *, subject: str, where: str = "", period: str = 
     sentences: list[str] = []
     latest_i, latest = shown[-1]
     recent = in_segment[-RECENT:]
-    signal = (
-        next((s for s in reversed(result.signals) if s.indices[-1] >= recent[0][0]), None)
-        if recent
-        else None
-    )
+    # A sustained shift tells the story better than the single points inside it: prefer a run,
+    # then a trend, then a point outside the limits, then two-in-three; the latest of each.
+    touching = [s for s in result.signals if recent and s.indices[-1] >= recent[0][0]]
+    order = [Rule.run, Rule.trend, Rule.outside_limits, Rule.two_of_three]
+    signal = max(touching, key=lambda s: (-order.index(s.rule), s.indices[-1]), default=None)
     mood = {
         Variation.special_cause_improvement: " (an improvement)",
         Variation.special_cause_concern: " (a concern)",
@@ -76,6 +76,12 @@ def headline(result: SpcResult, *, subject: str, where: str = "", period: str = 
                 f"{subject}{place} have {way} since {since}{feel}: {count} of the last "
                 f"{len(side)} {period}s {above} the mean."
             )
+    elif len(in_segment) < 12 and segment.mean is not None and segment.lpl is not None:
+        since = " since the last change" if result.rebased_at else ""
+        sentences.append(
+            f"{subject}{place} show no signal yet: {len(in_segment)} {period}s{since}, averaging "
+            f"{_num(segment.mean)}, so the limits are provisional."
+        )
     elif segment.lpl is not None and segment.upl is not None and segment.mean is not None:
         sentences.append(
             f"{subject}{place} are steady: every recent {period} within the expected range of "
@@ -93,10 +99,6 @@ def headline(result: SpcResult, *, subject: str, where: str = "", period: str = 
                 "fail": f"At this rate the target of {_num(result.target)} will not be met without a change.",
                 "hit_or_miss": f"The target of {_num(result.target)} will be met in some {period}s and missed in others.",
             }[result.assurance.value]
-        )
-    elif len(in_segment) < 12 and segment.lpl is not None:
-        sentences.append(
-            f"Early days: {len(in_segment)} {period}s so far, so the limits are provisional."
         )
     del latest_i
     return " ".join(sentences)

@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from api.errors import NotFound
 from api.filtering import london_day_range
-from schemas.accounts import Partner
 from api.measures.series import partner_scope
+from schemas.accounts import Partner
 from schemas.enums import Category, GoodPractice, JourneyType, NoteType
 from schemas.free_text import MAX_RECORD_ID
 from schemas.handovers import Handover
@@ -99,7 +99,9 @@ def build_pack(session: Session, partner_id: int, date_from: date, date_to: date
     ).all()
     pack.good_practice_total = len(praise)
     went_well = Counter(g for row in praise for g in row[0])
-    pack.by_good_practice = [(g.value, went_well[g.value]) for g in GoodPractice if went_well[g.value]]
+    pack.by_good_practice = [
+        (g.value, went_well[g.value]) for g in GoodPractice if went_well[g.value]
+    ]
     categories = Counter(c for row in rows for c in row[0])
     pack.by_category = [(c.value, categories[c.value]) for c in Category if categories[c.value]]
     journeys = Counter(row[1] or "not_recorded" for row in rows)

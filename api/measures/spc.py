@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property
 from fractions import Fraction
+from functools import cached_property
 from itertools import pairwise
 from typing import Any
 

@@ -85,7 +85,9 @@ def test_ideas_per_month_and_mean_first_response(crew: Any, manager: Any) -> Non
     }
     week = date(2026, 3, 9)
     # SPEC §8: the mean, (2 + 10 + 30) / 3 = 14 hours; the weeks either side had no ideas: no point.
-    assert series(Measure.first_response_hours_per_week, week - timedelta(weeks=1), week + timedelta(weeks=1)) == {
+    assert series(
+        Measure.first_response_hours_per_week, week - timedelta(weeks=1), week + timedelta(weeks=1)
+    ) == {
         week - timedelta(weeks=1): None,
         week: 14,
         week + timedelta(weeks=1): None,

@@ -42,7 +42,9 @@ def _seed_twenty(live_server: LiveServer) -> int:
             "location_detail": "ED ambulance bay",
             "journey_type": "admission",
             "note_type": "good_practice" if good else "concern",
-            "categories": [] if good else ["handover_delay", "communication_breakdown"][: 1 + number % 2],
+            "categories": []
+            if good
+            else ["handover_delay", "communication_breakdown"][: 1 + number % 2],
             "good_practice": ["quick_handover", "kind_and_respectful"] if good else [],
             "delay_minutes": None if good else 20 + number * 3,
             "harm": None if good else "none",
