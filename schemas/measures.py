@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy import BigInteger, Column, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from schemas.free_text import required_text
@@ -64,6 +64,11 @@ class ChartEvent(SQLModel, table=True):
     kind: str = Field(sa_column=Column(String(10), nullable=False))
     day: date
     text: str = Field(max_length=200)
+    # A PDSA cycle this chart's measure tests: drawn as a mark at the cycle's start.
+    pdsa_cycle_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("pdsa_cycle.id", ondelete="CASCADE"), nullable=True),
+    )
     created_by: int = Field(foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -87,3 +92,11 @@ class ChartEventIn(BaseModel):
     kind: Literal["change", "note"]
     day: date
     text: required_text(200)
+
+
+class ChartPdsaIn(BaseModel):
+    """A PDSA cycle that tests this chart's measure: marked at its start date, with its plan."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pdsa_cycle_id: int = PydanticField(gt=0, le=2**31 - 1)

@@ -19,14 +19,14 @@ from api.forms import FormDep
 from api.measures.partner_pack import build_pack
 from api.measures.series import MEASURES, Filters, Measure
 from api.measures.service import chart, chart_words, resolve_range
-from api.measures.settings import add_event, remove_event, save_setting
+from api.measures.settings import add_event, add_pdsa, pdsa_choices, remove_event, save_setting
 from api.reference.service import reference_data
 from api.templating import render
 from api.triage import query_params as qp
 from api.triage.service import select_items
 from schemas.field_errors import FieldError, field_errors
 from schemas.free_text import MAX_RECORD_ID
-from schemas.measures import ChartEventIn, ChartSettingIn
+from schemas.measures import ChartEventIn, ChartPdsaIn, ChartSettingIn
 from schemas.timestamps import LONDON, utcnow
 
 api_router = APIRouter(prefix="/api/v1/measures", tags=["measures"])
@@ -128,6 +128,7 @@ def _measures_page(
                 ),
             },
             "partners": reference["partners"],
+            "pdsa_cycles": select_items(pdsa_choices(session), None, "Choose a PDSA cycle"),
             "date_from": params.get("from", ""),
             "date_to": params.get("to", ""),
         },
@@ -182,6 +183,22 @@ def add_chart_event(
     except ValidationError as exc:
         return _measures_page(request, session, field_errors(exc), measure.value, 422)
     add_event(session, user, measure.value, _form_partner(form), body)
+    return _back(measure, _form_partner(form))
+
+
+@page_router.post("/measures/{measure}/pdsa")
+def add_chart_pdsa(
+    measure: Measure, request: Request, user: ManagerUser, session: SessionDep, form: FormDep
+) -> Response:
+    """Mark a PDSA cycle on the chart whose measure it tests."""
+    try:
+        body = ChartPdsaIn.model_validate({"pdsa_cycle_id": form.get("pdsa_cycle_id") or None})
+        add_pdsa(session, user, measure.value, _form_partner(form), body.pdsa_cycle_id)
+    except ValidationError:
+        missing = [FieldError(field="pdsa_cycle_id", message="Choose a PDSA cycle")]
+        return _measures_page(request, session, missing, measure.value, 422)
+    except Invalid as exc:
+        return _measures_page(request, session, exc.errors, measure.value, 422)
     return _back(measure, _form_partner(form))
 
 

@@ -11,10 +11,13 @@ from datetime import date
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
-from api.errors import NotFound
+from api.errors import Invalid, NotFound
 from schemas.accounts import User
 from schemas.audit import AuditEvent
+from schemas.field_errors import FieldError
+from schemas.ideas import Idea
 from schemas.measures import ALL, ChartEvent, ChartEventIn, ChartSetting, ChartSettingIn
+from schemas.pdsa import PdsaCycle
 from schemas.timestamps import utcnow
 
 AUDIT_KIND = "measure"
@@ -113,6 +116,41 @@ def add_event(
     session.flush()
     _audit(session, user, event.id, f"{measure}: {body.kind} on {body.day}")
     return event
+
+
+def add_pdsa(
+    session: Session, user: User, measure: str, partner_id: int | None, cycle_id: int
+) -> ChartEvent:
+    """Mark a PDSA cycle on the chart it tests, at its start date, with its plan."""
+    cycle = session.get(PdsaCycle, cycle_id)
+    if cycle is None:
+        raise Invalid([FieldError(field="pdsa_cycle_id", message="Choose a PDSA cycle")])
+    text = f"PDSA ({cycle.measure_name}): {cycle.plan}"
+    event = ChartEvent(
+        measure=measure,
+        partner_id=partner_id or ALL,
+        kind="pdsa",
+        day=cycle.start_date,
+        text=text[:197] + "…" if len(text) > 200 else text,
+        pdsa_cycle_id=cycle.id,
+        created_by=user.id,  # type: ignore[arg-type]
+    )
+    session.add(event)
+    session.flush()
+    _audit(session, user, event.id, f"{measure}: PDSA cycle {cycle.id} marked")
+    return event
+
+
+def pdsa_choices(session: Session) -> list[tuple[int, str]]:
+    """Cycles on ideas being tested or accepted, newest first: what a manager can mark."""
+    rows = session.execute(
+        select(PdsaCycle.id, PdsaCycle.start_date, PdsaCycle.measure_name, Idea.title)
+        .join(Idea, Idea.id == PdsaCycle.idea_id)  # type: ignore[arg-type]
+        .where(Idea.status.in_(["accepted", "testing", "implemented", "shared"]))  # type: ignore[attr-defined]
+        .order_by(PdsaCycle.start_date.desc())  # type: ignore[attr-defined]
+        .limit(100)
+    ).all()
+    return [(i, f"{title}: {name} (from {start:%d %b %Y})") for i, start, name, title in rows]
 
 
 def remove_event(session: Session, user: User, measure: str, event_id: uuid.UUID) -> None:

@@ -216,9 +216,11 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("text", sa.String(length=200), nullable=False),
+        sa.Column("pdsa_cycle_id", sa.Integer(), nullable=True),
         sa.Column("created_by", sa.Integer(), nullable=False),
         sa.Column("created_at", schemas.timestamps.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["created_by"], ["app_user.id"]),
+        sa.ForeignKeyConstraint(["pdsa_cycle_id"], ["pdsa_cycle.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_chart_event_measure_day", "chart_event", ["measure", "partner_id", "day"])

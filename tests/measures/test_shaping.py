@@ -111,3 +111,43 @@ def test_bad_marks_are_refused_with_an_error_summary_and_change_nothing(
         ).status_code
         == 403
     )
+
+
+def test_a_pdsa_cycle_is_marked_on_the_chart_it_tests(crew: Any, manager: Any) -> None:
+    import uuid as uuid_module
+
+    from sqlalchemy import update
+
+    from schemas.ideas import Idea
+    from tests.records import idea_data
+
+    idea_id = new_id()
+    assert crew.post("/api/v1/ideas", json={"id": idea_id, **idea_data()}).status_code == 201
+    with open_session(write=True) as session:
+        session.execute(
+            update(Idea).where(Idea.id == uuid_module.UUID(idea_id)).values(status="testing")
+        )
+        session.commit()
+    cycle = manager.post(
+        f"/api/v1/ideas/{idea_id}/pdsa",
+        json={
+            "plan": "Phone the ward before leaving base",
+            "start_date": "2026-09-07",
+            "measure_name": "Handover delay",
+        },
+    )
+    assert cycle.status_code == 201, cycle.text
+    assert "Handover delay (from 07 Sep 2026)" in manager.get("/measures").text  # offered
+    measure = "delay-minutes-per-week"
+    answer = form(manager, f"/measures/{measure}/pdsa", {"pdsa_cycle_id": str(cycle.json()["id"])})
+    assert answer.status_code == 303
+    body = manager.get(
+        f"/api/v1/measures/{measure}", params={"from": "2026-08-03", "to": "2026-10-04"}
+    ).json()
+    (mark,) = body["annotations"]
+    assert mark["kind"] == "pdsa" and mark["start"] == "2026-09-07"
+    assert mark["text"] == "PDSA (Handover delay): Phone the ward before leaving base"
+    assert form(manager, f"/measures/{measure}/pdsa", {"pdsa_cycle_id": ""}).status_code == 422
+    assert (
+        form(manager, f"/measures/{measure}/pdsa", {"pdsa_cycle_id": "999999"}).status_code == 422
+    )
