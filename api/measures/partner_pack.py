@@ -18,9 +18,10 @@ from api.errors import NotFound
 from api.filtering import london_day_range
 from api.measures.series import partner_scope
 from schemas.accounts import Partner
-from schemas.enums import Category, GoodPractice, JourneyType, NoteType
+from schemas.enums import Category, GoodPractice, JourneyType, NoteType, label
 from schemas.free_text import MAX_RECORD_ID
 from schemas.handovers import Handover
+from schemas.timestamps import london_time
 
 MAX_NARRATIVES = 200
 
@@ -41,6 +42,11 @@ class PackNote:
     immediate_action: str
     status: str
     partner_response: str
+    # Made once here rather than by template filters for each of up to 400 notes (a pack's
+    # render time, bench/measures.py).
+    when: str = ""
+    what: str = ""
+    status_text: str = ""
 
 
 @dataclass
@@ -128,7 +134,12 @@ def build_pack(session: Session, partner_id: int, date_from: date, date_to: date
 
 
 def _for_partner(note: Handover) -> PackNote:
+    good = note.note_type == NoteType.good_practice.value
+    items = note.good_practice if good else note.categories
     return PackNote(
+        when=london_time(note.occurred_at).strftime("%d %b %Y %H:%M"),
+        what=", ".join(label(i) for i in items),
+        status_text=label(note.status),
         occurred_at=note.occurred_at,
         note_type=note.note_type,
         good_practice=list(note.good_practice),

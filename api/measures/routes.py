@@ -76,13 +76,7 @@ def measures_page(request: Request, user: ManagerUser, session: SessionDep) -> R
     return _measures_page(request, session)
 
 
-def _measures_page(
-    request: Request,
-    session: Session,
-    form_errors: list[FieldError] | None = None,
-    form_measure: str = "",
-    status_code: int = 200,
-) -> Response:
+def _measures_page(request: Request, session: Session) -> Response:
     params = request.query_params
     partner_id = qp.positive_int(params, "partner_id")
     team_id = qp.positive_int(params, "team_id")
@@ -105,17 +99,13 @@ def _measures_page(
         filters = Filters(first, last, partner_id=scope.partner_id, team_id=scope.team_id)
         charts.append(chart(session, measure, filters))
     reference = reference_data(session)
-    shaped = form_errors or []
     return render(
         request,
         "measures/index.html",
         {
             "charts": charts,
             "errors": {e.field: e.message for e in errors},
-            "error_list": [{"text": e.message, "href": f"#{e.field}"} for e in errors]
-            + [{"text": e.message, "href": f"#{form_measure}-{e.field}"} for e in shaped],
-            "form_errors": {e.field: e.message for e in shaped},
-            "form_measure": form_measure,
+            "error_list": [{"text": e.message, "href": f"#{e.field}"} for e in errors],
             "partner_id": partner_id,
             "choices": {
                 "partner_id": select_items(
@@ -128,9 +118,54 @@ def _measures_page(
                 ),
             },
             "partners": reference["partners"],
-            "pdsa_cycles": select_items(pdsa_choices(session), None, "Choose a PDSA cycle"),
             "date_from": params.get("from", ""),
             "date_to": params.get("to", ""),
+        },
+    )
+
+
+@page_router.get("/measures/{measure}/shape")
+def shape_page(
+    measure: Measure, request: Request, user: ManagerUser, session: SessionDep
+) -> Response:
+    """One chart with the forms that shape it: target, baseline, changes, notes, PDSA cycles."""
+    return _shape_page(
+        request, session, measure, qp.positive_int(request.query_params, "partner_id")
+    )
+
+
+def _shape_page(
+    request: Request,
+    session: Session,
+    measure: Measure,
+    partner_id: int | None,
+    form_errors: list[FieldError] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    info = MEASURES[measure]
+    partner_id = partner_id if info.by_partner else None
+    scope = Filters(date.min, date.max, partner_id=partner_id)
+    first, last = resolve_range(session, measure, None, None, scope)
+    shown = chart(session, measure, Filters(first, last, partner_id=partner_id))
+    shaped = form_errors or []
+    partner_name = ""
+    if partner_id:
+        partner_name = next(
+            (p["name"] for p in reference_data(session)["partners"] if p["id"] == partner_id), ""
+        )
+    return render(
+        request,
+        "measures/shape.html",
+        {
+            "c": shown,
+            "partner_name": partner_name,
+            "errors": {e.field: e.message for e in shaped},
+            "error_list": [{"text": e.message, "href": f"#{e.field}"} for e in shaped],
+            "values": values or {},
+            "pdsa_cycles": select_items(
+                pdsa_choices(session), (values or {}).get("pdsa_cycle_id"), "Choose a PDSA cycle"
+            ),
         },
         status_code=status_code,
     )
@@ -138,7 +173,7 @@ def _measures_page(
 
 def _back(measure: Measure, partner_id: int | None) -> RedirectResponse:
     query = f"?partner_id={partner_id}" if partner_id else ""
-    return RedirectResponse(f"/measures{query}#h-{measure.value}", status_code=303)
+    return RedirectResponse(f"/measures/{measure.value}/shape{query}", status_code=303)
 
 
 def _form_partner(form: Any) -> int | None:
@@ -155,7 +190,9 @@ def save_chart_settings(
     try:
         body = ChartSettingIn.model_validate(values)
     except ValidationError as exc:
-        return _measures_page(request, session, field_errors(exc), measure.value, 422)
+        return _shape_page(
+            request, session, measure, _form_partner(form), field_errors(exc), values, 422
+        )
     save_setting(session, user, measure.value, _form_partner(form), body)
     return _back(measure, _form_partner(form))
 
@@ -175,13 +212,15 @@ def add_chart_event(
         if not values[field].strip()
     ]
     if missing:
-        return _measures_page(request, session, missing, measure.value, 422)
+        return _shape_page(request, session, measure, _form_partner(form), missing, values, 422)
     try:
         body = ChartEventIn.model_validate(
             {k: (v or None) if k != "text" else v for k, v in values.items()}
         )
     except ValidationError as exc:
-        return _measures_page(request, session, field_errors(exc), measure.value, 422)
+        return _shape_page(
+            request, session, measure, _form_partner(form), field_errors(exc), values, 422
+        )
     add_event(session, user, measure.value, _form_partner(form), body)
     return _back(measure, _form_partner(form))
 
@@ -196,9 +235,9 @@ def add_chart_pdsa(
         add_pdsa(session, user, measure.value, _form_partner(form), body.pdsa_cycle_id)
     except ValidationError:
         missing = [FieldError(field="pdsa_cycle_id", message="Choose a PDSA cycle")]
-        return _measures_page(request, session, missing, measure.value, 422)
+        return _shape_page(request, session, measure, _form_partner(form), missing, {}, 422)
     except Invalid as exc:
-        return _measures_page(request, session, exc.errors, measure.value, 422)
+        return _shape_page(request, session, measure, _form_partner(form), exc.errors, {}, 422)
     return _back(measure, _form_partner(form))
 
 

@@ -455,6 +455,7 @@ CASES = [
         shows="There is a problem",
     ),
     Case("manager", "/partners/{partner_id}", label="/partners/{id}"),
+    Case("manager", "/measures/delay-minutes-per-week/shape", label="/measures/{measure}/shape"),
     Case("manager", "/mine"),
     Case("manager", "/admin", status=403, label="403"),
     # An admin

@@ -73,6 +73,10 @@ def test_a_target_baseline_change_and_note_are_kept_drawn_audited_and_in_the_jso
     assert body["assurance"] != "none"
     page = manager.get("/measures").text
     assert "New ED handover bay opened" in page and "app-spc-annotation" in page
+    assert f'href="/measures/{measure}/shape"' in page
+    shape = manager.get(f"/measures/{measure}/shape").text
+    assert 'value="100.500"' in shape or 'value="100.5"' in shape
+    assert "Remove" in shape
     with open_session(write=False) as session:
         audited = (
             session.execute(select(AuditEvent).where(AuditEvent.record_kind == "measure"))
@@ -137,7 +141,10 @@ def test_a_pdsa_cycle_is_marked_on_the_chart_it_tests(crew: Any, manager: Any) -
         },
     )
     assert cycle.status_code == 201, cycle.text
-    assert "Handover delay (from 07 Sep 2026)" in manager.get("/measures").text  # offered
+    assert (
+        "Handover delay (from 07 Sep 2026)"
+        in manager.get("/measures/delay-minutes-per-week/shape").text
+    )  # offered
     measure = "delay-minutes-per-week"
     answer = form(manager, f"/measures/{measure}/pdsa", {"pdsa_cycle_id": str(cycle.json()["id"])})
     assert answer.status_code == 303
