@@ -10,6 +10,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -123,17 +124,38 @@ def build_pack(session: Session, partner_id: int, date_from: date, date_to: date
     pack.harm_moderate_or_worse = sum(
         1 for row in rows if row[3] in {"moderate", "severe", "death"}
     )
-    newest = select(Handover).where(*in_scope).order_by(Handover.occurred_at.desc())  # type: ignore[attr-defined]
-    pack.notes = [_for_partner(n) for n in session.execute(newest.limit(MAX_NARRATIVES)).scalars()]
+    # Only the columns a partner may read, as plain rows: no ORM objects to build and track.
+    newest = (
+        select(*(getattr(Handover, c) for c in NOTE_COLUMNS))
+        .where(*in_scope)
+        .order_by(Handover.occurred_at.desc())  # type: ignore[attr-defined]
+    )
+    pack.notes = [_for_partner(n) for n in session.execute(newest.limit(MAX_NARRATIVES))]
     pack.notes_truncated = pack.total + pack.good_practice_total > MAX_NARRATIVES
     raised = newest.where(
         Handover.status.in_(["raised_with_partner", "resolved"]) | (Handover.partner_response != "")  # type: ignore[attr-defined]
     ).limit(MAX_NARRATIVES)
-    pack.responses = [_for_partner(n) for n in session.execute(raised).scalars()]
+    pack.responses = [_for_partner(n) for n in session.execute(raised)]
     return pack
 
 
-def _for_partner(note: Handover) -> PackNote:
+NOTE_COLUMNS = (
+    "occurred_at",
+    "note_type",
+    "good_practice",
+    "location_detail",
+    "journey_type",
+    "categories",
+    "delay_minutes",
+    "harm",
+    "narrative",
+    "immediate_action",
+    "status",
+    "partner_response",
+)
+
+
+def _for_partner(note: Any) -> PackNote:
     good = note.note_type == NoteType.good_practice.value
     items = note.good_practice if good else note.categories
     return PackNote(
