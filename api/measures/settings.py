@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import delete, select
 from sqlmodel import Session
@@ -30,6 +31,13 @@ class ChartShape:
     target: object = None  # Decimal | None
     baseline_to: date | None = None
     events: list[ChartEvent] = field(default_factory=list)
+
+    @property
+    def target_text(self) -> str:
+        """The target as a person typed it: 150, not 150.000 (the column keeps three places)."""
+        if self.target is None:
+            return ""
+        return f"{Decimal(str(self.target)).normalize():f}"
 
 
 def shape_of(session: Session, measure: str, partner_id: int | None) -> ChartShape:
