@@ -1,9 +1,13 @@
-"""Render time of /measures and of a partner's review pack over three years of weekly data and
-100,000 handover notes, against /outbox (a signed-in page with no record queries) as the floor."""
+"""Render time of /measures, of a partner's review pack and of a measure's JSON over three years of
+weekly data and 100,000 handover notes, against /outbox (a signed-in page with no record queries)
+as the floor. SQLite by default; `--database-url postgresql+psycopg://…` runs it on that (throwaway:
+its public schema is dropped first) PostgreSQL database. Targets (issue #13): /measures p95 ≤ 150 ms,
+a pack ≤ 150 ms, a measure's JSON ≤ 50 ms."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
@@ -24,6 +28,17 @@ CATEGORIES = [
     "communication_breakdown",
     "other",
 ]
+
+
+def reset_postgres(url: str) -> None:
+    """An empty public schema, so `migrate` builds the whole database afresh."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def seed_notes(data_dir: Path, count: int, years: int = 3) -> tuple[float, int]:
@@ -54,6 +69,7 @@ def seed_notes(data_dir: Path, count: int, years: int = 3) -> tuple[float, int]:
                     "partner_id": rng.choice(partners),
                     "location_detail": "ED bay",
                     "journey_type": "admission",
+                    "note_type": rng.choice(["concern"] * 9 + ["good_practice"]),
                     "categories": categories,
                     "delay_minutes": rng.choice([None, rng.randint(0, 180)]),
                     "harm": rng.choice(["none"] * 20 + ["low", "moderate"]),
@@ -82,9 +98,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--notes", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--database-url", default="", help="a throwaway PostgreSQL database")
     args = parser.parse_args()
+    env = {"DATABASE_URL": args.database_url} if args.database_url else {}
+    if args.database_url:
+        reset_postgres(args.database_url)
+        os.environ["DATABASE_URL"] = args.database_url
+    print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}")
     with tempfile.TemporaryDirectory() as tmp:
-        server = BenchServer(Path(tmp))
+        server = BenchServer(Path(tmp), **env)
         server.cli("migrate")
         server.cli("demo")
         seconds, partner = seed_notes(Path(tmp), args.notes)
@@ -94,9 +116,13 @@ def main() -> None:
             client = server.signed_in("manager@demo.nhs.uk", "manager-demo-pass")
             three_years = (datetime.now(UTC) - timedelta(days=3 * 365)).date().isoformat()
             pages = [
+                "/measures",
                 f"/measures?from={three_years}",
+                f"/partners/{partner}",
                 f"/partners/{partner}?from={three_years}",
-                f"/api/v1/measures/handovers-per-week?from={three_years}",
+                "/api/v1/measures/handovers-per-week",
+                f"/api/v1/measures/delay-minutes-per-week?from={three_years}&partner_id={partner}",
+                f"/api/v1/measures/ideas-waiting-per-week?from={three_years}",
             ]
             measure(client, "/outbox", 5)
             floor = measure(client, "/outbox", args.repeats * 2)

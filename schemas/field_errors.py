@@ -56,6 +56,10 @@ FIELD_LABELS: dict[str, str] = {
     "spread_from": "The idea you are trying",
     "from": "From date",
     "to": "To date",
+    "target": "Target",
+    "baseline_to": "Baseline ends",
+    "kind": "Type of mark",
+    "text": "What it says",
 }
 
 # The dates a list, a measure or an export may be asked about (api/filtering.py::FilterDay).
@@ -74,6 +78,8 @@ REQUIRED_MESSAGES: dict[str, str] = {
     "good_practice": "Select at least one thing that went well",
     "narrative": "Describe what happened",
     "id": "A record id (UUID) is required",
+    "kind": "Select a change of limits or a note",
+    "text": "Enter what changed, or the note",
 }
 
 

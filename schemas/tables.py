@@ -1,12 +1,23 @@
 """Imports every table module so SQLModel.metadata knows the whole schema (for Alembic and tests)."""
 
-from schemas import accounts, audit, handovers, ideas, pdsa, push, readiness, record_identity
+from schemas import (
+    accounts,
+    audit,
+    handovers,
+    ideas,
+    measures,
+    pdsa,
+    push,
+    readiness,
+    record_identity,
+)
 
 __all__ = [
     "accounts",
     "audit",
     "handovers",
     "ideas",
+    "measures",
     "pdsa",
     "push",
     "readiness",

@@ -99,6 +99,7 @@ def xmr_svg(
     chart_id: str | None = None,
     width: int = 400,
     height: int = 320,
+    annotations: Sequence[tuple[int, int, str, str]] = (),
 ) -> Markup:
     """The chart: points coloured by variation, mean solid, process limits dashed (lighter when they
     are trial limits), target, rebases, the variation and assurance icons, and a <desc> saying it all.
@@ -112,6 +113,15 @@ def xmr_svg(
         raise ValueError(f"{len(labels)} x labels for {len(result.points)} points")
     chart_id = chart_id or "spc-" + hashlib.sha256(title.encode()).hexdigest()[:10]
     summary = summary_text(result, unit=unit, period=period)
+    if annotations:
+        summary += (
+            " Marked: "
+            + "; ".join(
+                f"{number}, {_date(result.points[index].start, period)}: {text}"
+                for number, index, _, text in annotations
+            )
+            + "."
+        )
 
     title_lines = _wrap(title, width - 24 - _icons_width(result), FONT + 2)
     header = 10 + len(title_lines) * (FONT + 6) + SMALL + 8
@@ -180,6 +190,7 @@ def xmr_svg(
         parts.extend(_limit_lines(result, plot))
         parts.extend(_target_line(result, plot))
         parts.extend(_points(result, plot, labels, unit))
+        parts.extend(_annotation_marks(annotations, plot))
     else:
         parts.append(
             _element(
@@ -227,8 +238,8 @@ def data_table(
     ]
     for point in result.points:
         cells = [
-            _number(point.value),
-            _number(point.mean),
+            _optional_number(point.value, "no data"),
+            _optional_number(point.mean),
             _optional_number(point.lpl),
             _optional_number(point.upl),
             _point_variation_words(point),
@@ -248,7 +259,8 @@ def data_table(
 def summary_text(result: SpcResult, *, unit: str = "", period: str = "week") -> str:
     """What the chart shows, in sentences: the SVG's <desc> and a caption for the partner pack."""
     points = result.points
-    if not points:
+    shown = [p for p in points if p.value is not None]
+    if not shown:
         return "No data for these dates."
     unit_suffix = f" {unit}" if unit else ""
     count = len(points)
@@ -261,7 +273,9 @@ def summary_text(result: SpcResult, *, unit: str = "", period: str = "week") -> 
         sentences.append(f"Limits recalculated from {dates}.")
     latest_segment = result.segments[-1]
     since = " since then" if result.rebased_at else ""
-    if latest_segment.lpl is None or latest_segment.upl is None:
+    if latest_segment.mean is None:
+        sentences.append(f"No values{since}.")
+    elif latest_segment.lpl is None or latest_segment.upl is None:
         sentences.append(
             f"Mean {_number(latest_segment.mean)}; one point gives no process limits{since}."
         )
@@ -272,8 +286,14 @@ def summary_text(result: SpcResult, *, unit: str = "", period: str = "week") -> 
         )
     if _draws_trial_limits(result):
         sentences.append("Trial limits: fewer than 12 points.")
-    latest = points[-1]
-    assert result.variation_icon is not None
+    latest = shown[-1]
+    assert result.variation_icon is not None and latest.value is not None
+    empty = len(points) - len(shown)
+    if empty:
+        noun = period if empty == 1 else f"{period}s"
+        sentences.append(
+            f"{empty} {noun} with nothing to measure: no point, left out of the limits."
+        )
     sentences.append(
         f"Latest value {_number(latest.value)}{unit_suffix}: {ICON_WORDS[result.variation_icon]}."
     )
@@ -332,8 +352,7 @@ class _Plot:
 
 def _y_scale(result: SpcResult, non_negative: bool) -> tuple[float, float, list[float]]:
     """A nice range holding every value, mean, limit and the target, with about four ticks."""
-    numbers = [p.value for p in result.points] + [p.mean for p in result.points]
-    numbers += [limit for p in result.points for limit in (p.lpl, p.upl) if limit is not None]
+    numbers = [n for p in result.points for n in (p.value, p.mean, p.lpl, p.upl) if n is not None]
     if result.target is not None:
         numbers.append(result.target)
     lo, hi = (min(numbers), max(numbers)) if numbers else (0.0, 1.0)
@@ -439,6 +458,8 @@ def _limit_lines(result: SpcResult, plot: _Plot) -> list[str]:
                     class_="app-spc-rebase",
                 )
             )
+        if segment.mean is None:  # every period in it empty: nothing to draw
+            continue
         parts.append(_hline(plot, segment.mean, x1, x2, stroke=TEXT, class_="app-spc-mean"))
         trial = segment.trial_limits
         for limit in (segment.lpl, segment.upl):
@@ -482,20 +503,35 @@ def _hline(plot: _Plot, value: float, x1: str, x2: str, **attributes: str | None
 
 
 def _points(result: SpcResult, plot: _Plot, labels: list[str], unit: str) -> list[str]:
-    coordinates = [(plot.x(i), plot.y(p.value)) for i, p in enumerate(result.points)]
+    """The dots and the line joining them; an empty period (value None) is a gap in the line."""
+    coordinates = [
+        None if p.value is None else (plot.x(i), plot.y(p.value))
+        for i, p in enumerate(result.points)
+    ]
+    runs: list[list[tuple[float, float]]] = [[]]
+    for xy in coordinates:
+        if xy is None:
+            runs.append([])
+        else:
+            runs[-1].append(xy)
     parts = [
         _element(
             "polyline",
-            points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in coordinates),
+            points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in run),
             fill="none",
             stroke=COMMON_CAUSE,
             stroke_width=1.5,
             class_="app-spc-line",
-        ),
-        '<g class="app-spc-points">',
+        )
+        for run in runs
+        if len(run) > 1
     ]
+    parts.append('<g class="app-spc-points">')
     unit_suffix = f" {unit}" if unit else ""
-    for point, label, (x, y) in zip(result.points, labels, coordinates, strict=True):
+    for point, label, xy in zip(result.points, labels, coordinates, strict=True):
+        if xy is None or point.value is None:
+            continue
+        x, y = xy
         special = point.special_cause
         radius = min(5.0, max(3.0, plot.step * 0.45))
         tooltip = f"{label}: {_number(point.value)}{unit_suffix}, {_point_variation_words(point)}"
@@ -511,6 +547,37 @@ def _points(result: SpcResult, plot: _Plot, labels: list[str], unit: str) -> lis
                 class_=f"app-spc-point app-spc-point--{VARIATION_CLASSES[point.variation]}",
             )
             + f"<title>{_text(tooltip)}</title></circle>"
+        )
+    parts.append("</g>")
+    return parts
+
+
+def _annotation_marks(annotations: Sequence[tuple[int, int, str, str]], plot: _Plot) -> list[str]:
+    """A numbered marker at the top of the plot over each marked period; the words are listed
+    beside the chart (and in its description), so the marker only needs its number."""
+    if not annotations:
+        return []
+    parts = ['<g class="app-spc-annotations">']
+    for number, index, kind, text in annotations:
+        x = plot.x(index)
+        parts.append(
+            _open(
+                "g",
+                transform=f"translate({_fmt(x)} {_fmt(plot.top + 8)})",
+                class_=f"app-spc-annotation app-spc-annotation--{kind}",
+            )
+            + f"<title>{_text(f'{number}: {text}')}</title>"
+            + _element("circle", r=8, fill="#FFFFFF", stroke=TEXT, stroke_width=1.5)
+            + _element(
+                "text",
+                str(number),
+                x=0,
+                y=4,
+                text_anchor="middle",
+                font_size=SMALL,
+                font_weight="bold",
+            )
+            + "</g>"
         )
     parts.append("</g>")
     return parts
@@ -720,7 +787,7 @@ def _signal_words(signal: Signal, result: SpcResult, period: str) -> str:
     high = signal.side is Side.high
     if signal.rule is Rule.outside_limits:
         where = "above the upper" if high else "below the lower"
-        return f"{_number(points[0].value)} on {first}, {where} process limit"
+        return f"{_number(points[0].value or 0)} on {first}, {where} process limit"
     if signal.rule is Rule.run:
         where = "above" if high else "below"
         return f"a run of {len(points)} points {where} the mean, {first} to {last}"
@@ -742,6 +809,8 @@ def _assurance_words(assurance: Assurance, target: str) -> str:
 
 
 def _point_variation_words(point: SpcPoint) -> str:
+    if point.value is None:
+        return "No point: nothing to measure this period"
     if not point.special_cause:
         return "Common cause"
     side = f" ({point.side.value})" if point.side else ""
@@ -768,8 +837,8 @@ def _number(value: float, decimals: int = 1) -> str:
     return ("−" if rounded < 0 else "") + text
 
 
-def _optional_number(value: float | None) -> str:
-    return "none" if value is None else _number(value)
+def _optional_number(value: float | None, missing: str = "none") -> str:
+    return missing if value is None else _number(value)
 
 
 def _wrap(text: str, width: float, font_size: float) -> list[str]:

@@ -1,5 +1,8 @@
 """The partnership review pack for one partner organisation and period (SPEC §8): what went wrong,
-how long crews waited, the trend, the notes themselves without crew names, and what the partner said."""
+how long crews waited, what went well, the trend, the notes themselves without crew names, and what
+the partner said. An organisation's pack covers its sites (`partner.parent_id`, one level); a
+site's pack covers the site. `build_pack` takes only the partner id and dates, so a partner user's
+own view can call it too."""
 
 from __future__ import annotations
 
@@ -7,16 +10,19 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from api.errors import NotFound
 from api.filtering import london_day_range
+from api.measures.series import partner_scope
 from schemas.accounts import Partner
-from schemas.enums import Category, JourneyType
+from schemas.enums import Category, GoodPractice, JourneyType, NoteType, label
 from schemas.free_text import MAX_RECORD_ID
 from schemas.handovers import Handover
+from schemas.timestamps import london_time
 
 MAX_NARRATIVES = 200
 
@@ -26,6 +32,8 @@ class PackNote:
     """A note as the partner may read it: no crew member, no call sign."""
 
     occurred_at: object
+    note_type: str
+    good_practice: list[str]
     location_detail: str
     journey_type: str | None
     categories: list[str]
@@ -35,6 +43,11 @@ class PackNote:
     immediate_action: str
     status: str
     partner_response: str
+    # Made once here rather than by template filters for each of up to 400 notes (a pack's
+    # render time, bench/measures.py).
+    when: str = ""
+    what: str = ""
+    status_text: str = ""
 
 
 @dataclass
@@ -42,7 +55,10 @@ class PartnerPack:
     partner: Partner
     date_from: date
     date_to: date
-    total: int = 0
+    sites: list[Partner] = field(default_factory=list)  # covered besides the partner itself
+    total: int = 0  # concerns
+    good_practice_total: int = 0
+    by_good_practice: list[tuple[str, int]] = field(default_factory=list)
     by_category: list[tuple[str, int]] = field(default_factory=list)
     by_journey: list[tuple[str, int]] = field(default_factory=list)
     delays_recorded: int = 0
@@ -69,17 +85,30 @@ def build_pack(session: Session, partner_id: int, date_from: date, date_to: date
     if partner is None:
         raise NotFound("No partner organisation has this id.")
     start, end = london_day_range(date_from, date_to)
-    in_period = (
-        Handover.partner_id == partner_id,
+    scope = partner_scope(session, partner_id)
+    in_scope = (
+        Handover.partner_id.in_(scope),  # type: ignore[attr-defined]
         Handover.occurred_at >= start,
         Handover.occurred_at < end,
     )
+    in_period = (*in_scope, Handover.note_type == NoteType.concern.value)
     rows = session.execute(
         select(
             Handover.categories, Handover.journey_type, Handover.delay_minutes, Handover.harm
         ).where(*in_period)
     ).all()
     pack = PartnerPack(partner=partner, date_from=date_from, date_to=date_to, total=len(rows))
+    pack.sites = [p for p in (session.get(Partner, i) for i in scope[1:]) if p is not None]
+    praise = session.execute(
+        select(Handover.good_practice).where(
+            *in_scope, Handover.note_type == NoteType.good_practice.value
+        )
+    ).all()
+    pack.good_practice_total = len(praise)
+    went_well = Counter(g for row in praise for g in row[0])
+    pack.by_good_practice = [
+        (g.value, went_well[g.value]) for g in GoodPractice if went_well[g.value]
+    ]
     categories = Counter(c for row in rows for c in row[0])
     pack.by_category = [(c.value, categories[c.value]) for c in Category if categories[c.value]]
     journeys = Counter(row[1] or "not_recorded" for row in rows)
@@ -95,19 +124,47 @@ def build_pack(session: Session, partner_id: int, date_from: date, date_to: date
     pack.harm_moderate_or_worse = sum(
         1 for row in rows if row[3] in {"moderate", "severe", "death"}
     )
-    newest = select(Handover).where(*in_period).order_by(Handover.occurred_at.desc())  # type: ignore[attr-defined]
-    pack.notes = [_for_partner(n) for n in session.execute(newest.limit(MAX_NARRATIVES)).scalars()]
-    pack.notes_truncated = pack.total > MAX_NARRATIVES
+    # Only the columns a partner may read, as plain rows: no ORM objects to build and track.
+    newest = (
+        select(*(getattr(Handover, c) for c in NOTE_COLUMNS))
+        .where(*in_scope)
+        .order_by(Handover.occurred_at.desc())  # type: ignore[attr-defined]
+    )
+    pack.notes = [_for_partner(n) for n in session.execute(newest.limit(MAX_NARRATIVES))]
+    pack.notes_truncated = pack.total + pack.good_practice_total > MAX_NARRATIVES
     raised = newest.where(
         Handover.status.in_(["raised_with_partner", "resolved"]) | (Handover.partner_response != "")  # type: ignore[attr-defined]
     ).limit(MAX_NARRATIVES)
-    pack.responses = [_for_partner(n) for n in session.execute(raised).scalars()]
+    pack.responses = [_for_partner(n) for n in session.execute(raised)]
     return pack
 
 
-def _for_partner(note: Handover) -> PackNote:
+NOTE_COLUMNS = (
+    "occurred_at",
+    "note_type",
+    "good_practice",
+    "location_detail",
+    "journey_type",
+    "categories",
+    "delay_minutes",
+    "harm",
+    "narrative",
+    "immediate_action",
+    "status",
+    "partner_response",
+)
+
+
+def _for_partner(note: Any) -> PackNote:
+    good = note.note_type == NoteType.good_practice.value
+    items = note.good_practice if good else note.categories
     return PackNote(
+        when=london_time(note.occurred_at).strftime("%d %b %Y %H:%M"),
+        what=", ".join(label(i) for i in items),
+        status_text=label(note.status),
         occurred_at=note.occurred_at,
+        note_type=note.note_type,
+        good_practice=list(note.good_practice),
         location_detail=note.location_detail,
         journey_type=note.journey_type,
         categories=list(note.categories),

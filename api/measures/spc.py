@@ -1,9 +1,12 @@
 """XmR statistical process control the "Making Data Count" way (SPEC §8), as NHSRplotthedots does it.
 
-Pure functions over (period start, value) pairs: no database, no clock. The arithmetic is exact
-(`fractions.Fraction`) so that "a point exactly on the mean" and "two equal values" mean what they say,
-and so that shifting or scaling a series never changes which points are special cause. Floats come
-out only at the edge, in the dataclasses the routes and charts read. See docs/spc.md.
+Pure functions over (period start, value) pairs: no database, no clock. Values are read as the
+decimals people typed (a float is read through its shortest repr, so 1.7 is 17/10, not the binary
+number nearest it; Decimal, int and str are read exactly) and the arithmetic is exact
+(`fractions.Fraction`), so "a point exactly on the mean" and "two equal values" mean what they say,
+and shifting or scaling a series never changes which points are special cause. A value of None is a
+period with nothing to measure: no point, left out of the limits. Floats come out only at the edge,
+in the dataclasses the routes and charts read. See docs/spc.md.
 """
 
 from __future__ import annotations
@@ -11,15 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
 # mean ± 3 sigma, with sigma estimated as MR-bar / d2 and d2 = 1.128 for ranges of two: 3 / 1.128.
 PROCESS_LIMIT_FACTOR = Fraction("2.66")
-# The 2-sigma lines of the two-in-three rule (SPEC §8): 2 / 1.128. NHSRplotthedots uses 2.66 × 2/3.
-TWO_SIGMA_FACTOR = Fraction("1.773")
+# The 2-sigma lines of the two-in-three rule (SPEC §8): exactly 2/3 of the process limit distance,
+# 2.66 × 2/3 = 1.77333…, as NHSRplotthedots (`limitclose <- 2 * (limit / 3)`) and MDC compute it.
+TWO_SIGMA_FACTOR = PROCESS_LIMIT_FACTOR * 2 / 3
 # Optional screening of moving ranges (NHSRplotthedots' screen_outliers): the upper range limit, 3.267.
 MOVING_RANGE_SCREEN_FACTOR = Fraction("3.267")
 RUN_LENGTH = 7  # points on one side of the mean
@@ -93,7 +99,7 @@ class Segment:
 
     first: int  # index of its first point in the series
     last: int  # index of its last point (inclusive)
-    mean: float
+    mean: float | None  # None when every period in it is empty
     mr_bar: float | None
     lpl: float | None
     upl: float | None
@@ -118,8 +124,8 @@ class Signal:
 @dataclass(frozen=True)
 class SpcPoint:
     start: date
-    value: float
-    mean: float
+    value: float | None  # None: nothing to measure in this period (no point is drawn)
+    mean: float | None
     lpl: float | None
     upl: float | None
     rules: tuple[Rule, ...]  # every rule the point is part of, in Rule order
@@ -141,7 +147,7 @@ class SpcPoint:
             "upl": self.upl,
             "special_cause": self.special_cause,
             "rules": [rule.value for rule in self.rules],
-            "variation": self.variation.value,
+            "variation": None if self.value is None else self.variation.value,
         }
 
 
@@ -174,47 +180,66 @@ class SpcResult:
         }
 
 
+Number = int | float | Decimal | Fraction | str
+
+
 def xmr(
-    points: Sequence[tuple[date, float]],
+    points: Sequence[tuple[date, Number | None]],
     *,
     direction: Direction | str,
-    target: float | None = None,
+    target: Number | None = None,
     rebase_at: Iterable[int] = (),
     screen_outliers: bool = False,
+    baseline_points: int | None = None,
+    non_negative: bool = False,
 ) -> SpcResult:
-    """An XmR chart's numbers, flags and icons for points in period order (a period with no records
-    is a 0, not a gap).
+    """An XmR chart's numbers, flags and icons for points in period order.
 
     `direction` has no default on purpose: a wrong one silently paints improvement as concern.
     `rebase_at` holds indices where new limits start (each segment gets its own mean and limits, and
     the rules never look across a rebase). `screen_outliers` leaves moving ranges of 3.267 × MR-bar
     or more out of MR-bar, as NHSRplotthedots does by default; SPEC §8 says plain MR-bar, so it is off.
+    `baseline_points` fixes the first segment's mean and limits from its first n points (a baseline
+    period; NHSRplotthedots' `fix_after_n_points`), the later points judged against them.
+    A value of None is a period with nothing to measure: it has no point, takes no part in the mean
+    or the limits, breaks the moving ranges beside it (as NA does in NHSRplotthedots), and the rules
+    read the points either side of it as neighbours. `non_negative` draws a lower limit (and 2-sigma
+    line) below zero at zero, for counts and durations; no non-negative value can fall below either,
+    so no flag changes.
     """
     direction = Direction(direction)
     starts = [start for start, _ in points]
     values = [value for _, value in points]
-    exact = [_exact(value, "value") for value in values]
+    exact = [None if value is None else _exact(value, "value") for value in values]
     if any(later <= earlier for earlier, later in pairwise(starts)):
         raise ValueError("points must be in period order, one per period")
+    if non_negative and any(x is not None and x < 0 for x in exact):
+        raise ValueError("a measure that cannot be negative has a negative value")
     target_exact = None if target is None else _exact(target, "target")
     bounds = _segment_bounds(len(points), rebase_at)
+    if baseline_points is not None and not baseline_points >= 2:
+        raise ValueError("a baseline needs at least 2 points")
 
     segments: list[Segment] = []
     signals: list[Signal] = []
     judged: list[SpcPoint] = []
     limits: _Limits | None = None
     for number, (first, last) in enumerate(bounds):
-        xs = exact[first : last + 1]
-        limits = _limits(xs, screen_outliers)
+        present = [i for i in range(first, last + 1) if exact[i] is not None]
+        xs: list[Fraction] = [exact[i] for i in present]  # type: ignore[misc]
+        fixed = baseline_points if number == 0 else None
+        limits = _limits(xs, present, screen_outliers, fixed, non_negative)
         segment = limits.segment(first, last)
         segments.append(segment)
-        found = _signals(xs, limits)
-        signals.extend(Signal(s.rule, s.side, tuple(first + i for i in s.indices)) for s in found)
-        for index, (point_rules, side) in enumerate(_judge(xs, limits, found), start=first):
+        found = _signals(xs, limits) if xs else []
+        signals.extend(Signal(s.rule, s.side, tuple(present[i] for i in s.indices)) for s in found)
+        point_judgements = dict(zip(present, _judge(xs, limits, found), strict=True))
+        for index in range(first, last + 1):
+            point_rules, side = point_judgements.get(index, ((), None))
             judged.append(
                 SpcPoint(
                     start=starts[index],
-                    value=values[index],
+                    value=None if exact[index] is None else _float(exact[index]),
                     mean=segment.mean,
                     lpl=segment.lpl,
                     upl=segment.upl,
@@ -225,14 +250,15 @@ def xmr(
                 )
             )
 
+    shown = [point for point in judged if point.value is not None]
     return SpcResult(
         points=tuple(judged),
         segments=tuple(segments),
         signals=tuple(sorted(signals, key=lambda s: (s.indices[0], list(Rule).index(s.rule)))),
         direction=direction,
-        target=target,
+        target=None if target_exact is None else float(target_exact),
         assurance=_assurance(target_exact, limits, direction),  # the latest segment's limits
-        variation_icon=_variation_icon(judged[-1]) if judged else None,
+        variation_icon=_variation_icon(shown[-1]) if shown else None,
     )
 
 
@@ -240,49 +266,80 @@ def xmr(
 class _Limits:
     """A segment's numbers, exact, for the rules; floats are made once, for the Segment."""
 
-    mean: Fraction
+    mean: Fraction | None  # None: a segment with no values at all
     mr_bar: Fraction | None
     trial: bool
+    non_negative: bool = False
 
-    @property
+    @cached_property  # Fraction arithmetic is slow; the rules ask for each limit per point
     def lpl(self) -> Fraction | None:
-        return None if self.mr_bar is None else self.mean - PROCESS_LIMIT_FACTOR * self.mr_bar
+        return (
+            None
+            if self.mean is None or self.mr_bar is None
+            else self.mean - PROCESS_LIMIT_FACTOR * self.mr_bar
+        )
 
-    @property
+    @cached_property  # Fraction arithmetic is slow; the rules ask for each limit per point
     def upl(self) -> Fraction | None:
-        return None if self.mr_bar is None else self.mean + PROCESS_LIMIT_FACTOR * self.mr_bar
+        return (
+            None
+            if self.mean is None or self.mr_bar is None
+            else self.mean + PROCESS_LIMIT_FACTOR * self.mr_bar
+        )
 
-    @property
+    @cached_property  # Fraction arithmetic is slow; the rules ask for each limit per point
     def lower_two_sigma(self) -> Fraction | None:
-        return None if self.mr_bar is None else self.mean - TWO_SIGMA_FACTOR * self.mr_bar
+        return (
+            None
+            if self.mean is None or self.mr_bar is None
+            else self.mean - TWO_SIGMA_FACTOR * self.mr_bar
+        )
 
-    @property
+    @cached_property  # Fraction arithmetic is slow; the rules ask for each limit per point
     def upper_two_sigma(self) -> Fraction | None:
-        return None if self.mr_bar is None else self.mean + TWO_SIGMA_FACTOR * self.mr_bar
+        return (
+            None
+            if self.mean is None or self.mr_bar is None
+            else self.mean + TWO_SIGMA_FACTOR * self.mr_bar
+        )
 
     def segment(self, first: int, last: int) -> Segment:
+        """The drawn numbers: below-zero lower lines at zero when the measure cannot be negative."""
         return Segment(
             first=first,
             last=last,
-            mean=float(self.mean),
+            mean=_float(self.mean),
             mr_bar=_float(self.mr_bar),
-            lpl=_float(self.lpl),
+            lpl=_floor(self.lpl, self.non_negative),
             upl=_float(self.upl),
-            lower_two_sigma=_float(self.lower_two_sigma),
+            lower_two_sigma=_floor(self.lower_two_sigma, self.non_negative),
             upper_two_sigma=_float(self.upper_two_sigma),
             trial_limits=self.trial,
         )
 
 
-def _exact(value: float, name: str) -> Fraction:
+def _exact(value: Number, name: str) -> Fraction:
+    """The number as typed: a float through its shortest repr (1.7 -> 17/10), so a value typed as 1.7
+    and stored as a float equals a mean of exactly 1.7; Decimal, int, str and Fraction exactly."""
     try:
-        return Fraction(value)
-    except (ValueError, OverflowError, TypeError) as error:
+        if isinstance(value, bool):
+            raise TypeError("a bool is not a measure value")
+        if isinstance(value, float):
+            return Fraction(repr(value))
+        exact = Fraction(value)
+    except (ValueError, OverflowError, TypeError, ArithmeticError) as error:
         raise ValueError(f"{name} must be a finite number, not {value!r}") from error
+    return exact
 
 
 def _float(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _floor(value: Fraction | None, non_negative: bool) -> float | None:
+    if value is None:
+        return None
+    return float(max(value, Fraction(0))) if non_negative else float(value)
 
 
 def _segment_bounds(count: int, rebase_at: Iterable[int]) -> list[tuple[int, int]]:
@@ -294,14 +351,33 @@ def _segment_bounds(count: int, rebase_at: Iterable[int]) -> list[tuple[int, int
     return list(zip(firsts, lasts, strict=True))
 
 
-def _limits(xs: Sequence[Fraction], screen_outliers: bool) -> _Limits:
+def _limits(
+    xs: Sequence[Fraction],
+    positions: Sequence[int],
+    screen_outliers: bool,
+    baseline_points: int | None = None,
+    non_negative: bool = False,
+) -> _Limits:
+    """Mean and MR-bar of a segment's values (of its first `baseline_points` when fixed); a moving
+    range only between values of neighbouring periods, so a gap adds no range."""
+    if baseline_points is not None:
+        xs, positions = xs[:baseline_points], positions[:baseline_points]
+    if not xs:
+        return _Limits(mean=None, mr_bar=None, trial=True, non_negative=non_negative)
     mean = sum(xs, Fraction(0)) / len(xs)
-    ranges = [abs(b - a) for a, b in pairwise(xs)]
+    ranges = [
+        abs(b - a) for (a, pa), (b, pb) in pairwise(zip(xs, positions, strict=True)) if pb == pa + 1
+    ]
     mr_bar = sum(ranges, Fraction(0)) / len(ranges) if ranges else None
     if screen_outliers and mr_bar:
         kept = [r for r in ranges if r < MOVING_RANGE_SCREEN_FACTOR * mr_bar]
         mr_bar = sum(kept, Fraction(0)) / len(kept)  # never empty: the smallest range ≤ MR-bar
-    return _Limits(mean=mean, mr_bar=mr_bar, trial=len(xs) < MIN_POINTS_FOR_LIMITS)
+    return _Limits(
+        mean=mean,
+        mr_bar=mr_bar,
+        trial=len(xs) < MIN_POINTS_FOR_LIMITS,
+        non_negative=non_negative,
+    )
 
 
 def _sign(x: Fraction) -> int:
@@ -315,6 +391,7 @@ def _outside(x: Fraction, lim: _Limits) -> bool:
 
 def _signals(xs: Sequence[Fraction], lim: _Limits) -> list[Signal]:
     """The special causes in one segment, indices local to it."""
+    assert lim.mean is not None  # a segment with values has a mean
     side_of_mean = [_sign(x - lim.mean) for x in xs]
     found = [
         Signal(Rule.outside_limits, _side(side_of_mean[i]), (i,))
@@ -400,7 +477,7 @@ def _judge(
         if index in trend_side and Rule.outside_limits not in point_rules:
             side = trend_side[index]
         elif point_rules:
-            side = _side(_sign(x - lim.mean))
+            side = _side(_sign(x - lim.mean))  # type: ignore[operator]
         judged.append((tuple(rule for rule in Rule if rule in point_rules), side))
     return judged
 

@@ -99,11 +99,51 @@ def test_the_partner_pack_counts_and_never_names_the_crew(crew: Any, manager: An
     )
     send(crew, now, categories=["other"])  # another partner: not in this pack
     html = manager.get(f"/partners/{partner}").text
-    assert ">2</span> handover notes" in html
+    assert ">2</span> concerns" in html and ">0</span> good-practice notes" in html
     assert "Patient not ready" in html and "Missing paperwork" in html
     assert ">60</span> median delay" in html and ">90</span> 90th percentile" in html
     assert "Casey" not in html and "PTS99" not in html
     assert role_img(html) >= 1
+
+
+def test_an_organisations_pack_covers_its_sites_and_counts_good_practice(
+    crew: Any, manager: Any
+) -> None:
+    from sqlalchemy import update
+
+    from api.db import open_session
+    from schemas.accounts import Partner
+
+    organisation, site = reference_ids()["partners"][3], reference_ids()["partners"][5]
+    with open_session(write=True) as session:
+        session.execute(update(Partner).where(Partner.id == site).values(parent_id=organisation))
+        session.commit()
+    now = datetime.now(UTC) - timedelta(days=2)
+    send(crew, now, partner_id=organisation, categories=["patient_not_ready"])
+    send(crew, now, partner_id=site, categories=["missing_paperwork"], delay_minutes=15)
+    send(
+        crew,
+        now,
+        partner_id=site,
+        note_type="good_practice",
+        categories=[],
+        good_practice=["quick_handover"],
+        harm=None,
+        delay_minutes=None,
+    )
+    whole = manager.get(f"/partners/{organisation}").text
+    assert ">2</span> concerns" in whole and ">1</span> good-practice notes" in whole
+    assert "and its sites" in whole and "Quick handover" in whole
+    one_site = manager.get(f"/partners/{site}").text
+    assert ">1</span> concerns" in one_site and "and its sites" not in one_site
+    body = manager.get(
+        "/api/v1/measures/good-practice-per-week", params={"partner_id": organisation}
+    ).json()
+    assert sum(p["value"] or 0 for p in body["points"]) == 1
+    concerns = manager.get(
+        "/api/v1/measures/handovers-per-week", params={"partner_id": organisation}
+    ).json()
+    assert sum(p["value"] or 0 for p in concerns["points"]) == 2
 
 
 def role_img(html: str) -> int:

@@ -63,7 +63,7 @@ def test_delay_minutes_add_up_per_week_and_the_partner_filter_applies(crew: Any)
     }
 
 
-def test_ideas_per_month_and_median_first_response(crew: Any, manager: Any) -> None:
+def test_ideas_per_month_and_mean_first_response(crew: Any, manager: Any) -> None:
     made = []
     for hours in (2, 10, 30):
         record_id = new_id()
@@ -84,7 +84,14 @@ def test_ideas_per_month_and_median_first_response(crew: Any, manager: Any) -> N
         date(2026, 4, 1): 0,
     }
     week = date(2026, 3, 9)
-    assert series(Measure.first_response_hours_per_week, week, week) == {week: 10.0}
+    # SPEC §8: the mean, (2 + 10 + 30) / 3 = 14 hours; the weeks either side had no ideas: no point.
+    assert series(
+        Measure.first_response_hours_per_week, week - timedelta(weeks=1), week + timedelta(weeks=1)
+    ) == {
+        week - timedelta(weeks=1): None,
+        week: 14,
+        week + timedelta(weeks=1): None,
+    }
 
 
 def test_implemented_ideas_are_counted_in_the_month_they_were_implemented(

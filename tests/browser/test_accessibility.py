@@ -560,6 +560,7 @@ CASES = [
         label="/partners/{id} (date out of range)",
         shows="There is a problem",
     ),
+    Case("manager", "/measures/delay-minutes-per-week/shape", label="/measures/{measure}/shape"),
     Case("manager", "/mine"),
     Case("manager", "/admin", status=403, label="403"),
     # An admin

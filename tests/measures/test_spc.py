@@ -65,15 +65,15 @@ CALM = [10, 12] * 5
 def test_mean_moving_range_and_limits_of_a_short_series() -> None:
     # 5 7 6 8 4: mean 30/5 = 6. Moving ranges 2 1 2 4, MR-bar 9/4 = 2.25.
     # Process limits 6 ± 2.66 × 2.25 = 6 ± 5.985: 0.015 and 11.985.
-    # 2-sigma lines 6 ± 1.773 × 2.25 = 6 ± 3.98925: 2.01075 and 9.98925.
+    # 2-sigma lines 6 ± (2.66 × 2/3) × 2.25 = 6 ± 3.99: 2.01 and 9.99.
     result = spc([5, 7, 6, 8, 4])
     (segment,) = result.segments
     assert segment.mean == 6
     assert segment.mr_bar == 2.25
     assert segment.lpl == pytest.approx(0.015)
     assert segment.upl == pytest.approx(11.985)
-    assert segment.lower_two_sigma == pytest.approx(2.01075)
-    assert segment.upper_two_sigma == pytest.approx(9.98925)
+    assert segment.lower_two_sigma == pytest.approx(2.01)
+    assert segment.upper_two_sigma == pytest.approx(9.99)
     assert [(p.mean, p.lpl, p.upl) for p in result.points] == [(6, segment.lpl, segment.upl)] * 5
     assert flagged(result) == {}
 
@@ -217,7 +217,7 @@ def test_a_trend_is_read_by_its_direction_not_its_side_of_the_mean() -> None:
 # --- Rule: 2 of 3 beyond 2 sigma on the same side -------------------------------------------------
 
 # CALM then 17 14 17 12 10: sum 180 over 15, mean 12 exactly. Ranges: nine of 2, then 5 3 3 5 2,
-# MR-bar 36/14 = 18/7 ≈ 2.571. Upper 2-sigma line 12 + 1.773 × 18/7 ≈ 16.559, upper limit
+# MR-bar 36/14 = 18/7 ≈ 2.571. Upper 2-sigma line 12 + (2.66 × 2/3) × 18/7 = 16.56, upper limit
 # 12 + 2.66 × 18/7 = 18.84. Both 17s lie between them; 14 is above the mean but not beyond 2 sigma.
 TWO_OF_THREE_HIGH = [*CALM, 17, 14, 17, 12, 10]
 
@@ -226,7 +226,7 @@ def test_two_of_three_beyond_two_sigma_on_the_same_side_are_special_cause() -> N
     result = spc(TWO_OF_THREE_HIGH)
     segment = result.segments[0]
     assert segment.mean == 12
-    assert segment.upper_two_sigma == pytest.approx(12 + 1.773 * 18 / 7)
+    assert segment.upper_two_sigma == pytest.approx(12 + (2.66 * 2 / 3) * 18 / 7)
     assert segment.upl == pytest.approx(18.84)
     # The two points near the limit are flagged; the 14 between them is not (as NHSRplotthedots).
     assert flagged(result) == {10: ["two_of_three"], 12: ["two_of_three"]}
@@ -236,7 +236,7 @@ def test_two_of_three_beyond_two_sigma_on_the_same_side_are_special_cause() -> N
 def test_two_of_three_below() -> None:
     # The mirror image (24 − x): mean 12, lower 2-sigma line ≈ 7.441, lower limit 5.16; 7s between.
     result = spc([24 - x for x in TWO_OF_THREE_HIGH])
-    assert result.segments[0].lower_two_sigma == pytest.approx(12 - 1.773 * 18 / 7)
+    assert result.segments[0].lower_two_sigma == pytest.approx(12 - (2.66 * 2 / 3) * 18 / 7)
     assert flagged(result) == {10: ["two_of_three"], 12: ["two_of_three"]}
     assert result.signals[0].side is Side.low
 
@@ -246,7 +246,7 @@ def test_two_of_three_needs_all_three_on_one_side_of_the_mean() -> None:
     # 2-sigma line ≈ 17.76 and upper limit ≈ 20.67, so both 18s are close to the limit, but the 11
     # between them is below the mean.
     result = spc([*CALM, 18, 11, 18, 12, 10])
-    assert result.segments[0].upper_two_sigma == pytest.approx(179 / 15 + 1.773 * 46 / 14)
+    assert result.segments[0].upper_two_sigma == pytest.approx(179 / 15 + (2.66 * 2 / 3) * 46 / 14)
     assert flagged(result) == {}
 
 
@@ -256,8 +256,8 @@ def test_two_beyond_two_sigma_on_opposite_sides_are_not_two_of_three() -> None:
     # beyond the lower one: two of three beyond 2 sigma, but not on the same side.
     result = spc([*CALM, 18, 12, 5, 12, 10])
     segment = result.segments[0]
-    assert segment.lower_two_sigma == pytest.approx(167 / 15 - 1.773 * 23 / 7)
-    assert segment.upper_two_sigma == pytest.approx(167 / 15 + 1.773 * 23 / 7)
+    assert segment.lower_two_sigma == pytest.approx(167 / 15 - (2.66 * 2 / 3) * 23 / 7)
+    assert segment.upper_two_sigma == pytest.approx(167 / 15 + (2.66 * 2 / 3) * 23 / 7)
     assert segment.upper_two_sigma is not None and segment.lower_two_sigma is not None
     assert segment.upper_two_sigma < 18 and segment.lower_two_sigma > 5
     assert flagged(result) == {}
@@ -595,3 +595,123 @@ def test_every_flag_is_explained_by_a_signal(values: list[int], direction: Direc
         if signal.rule in (Rule.run, Rule.trend):
             assert len(signal.indices) >= 7
             assert list(signal.indices) == list(range(signal.indices[0], signal.indices[-1] + 1))
+
+
+# --- Values as typed (issue #13) ------------------------------------------------------------------
+
+# Six typed values below a mean of exactly 1.7, with a typed 1.7 in the middle, then six above:
+# 1.2 1.5 1.2 1.7 1.5 1.2 1.5 | 1.9 2.2 1.9 2.2 1.9 2.2. Sum 8.1 + 1.7 + 12.3 = 22.1, mean 22.1/13 = 1.7.
+# Read as binary floats, 1.7 is 1.69999999999999995559… and the float mean a hair above it, so the
+# 1.7 counted as below and joined three and three into a false run of 7.
+TYPED = [1.2, 1.5, 1.2, 1.7, 1.5, 1.2, 1.5, 1.9, 2.2, 1.9, 2.2, 1.9, 2.2]
+
+
+def test_a_typed_value_on_a_typed_mean_is_on_the_mean_and_breaks_a_run() -> None:
+    result = spc(TYPED)
+    assert result.segments[0].mean == 1.7
+    assert result.points[3].side is None and not result.points[3].special_cause
+    assert all(Rule.run not in p.rules for p in result.points)
+
+
+def test_decimals_strings_and_floats_give_the_same_flags() -> None:
+    from decimal import Decimal
+
+    as_floats = spc(TYPED)
+    as_decimals = xmr(weekly([Decimal(str(v)) for v in TYPED]), direction="increase")  # type: ignore[arg-type]
+    as_strings = xmr(weekly([str(v) for v in TYPED]), direction="increase")  # type: ignore[arg-type]
+    assert as_floats.as_json() == as_decimals.as_json() == as_strings.as_json()
+
+
+def test_a_typed_value_on_a_typed_limit_is_inside_it() -> None:
+    # 0.1 0.3 0.1 0.3 …: mean 0.2, MR-bar 0.2, upper limit 0.2 + 2.66 × 0.2 = 0.732 exactly.
+    # A typed 0.732 sits on the limit: inside, not special cause (binary floats would have to guess).
+    values = [0.1, 0.3] * 6
+    result = spc([*values, 0.732], rebase_at=())
+    # The new point moves the mean a little, so check the rule with a baseline of the first 12.
+    fixed = xmr(weekly([*values, 0.732]), direction="increase", baseline_points=12)
+    assert fixed.segments[0].upl == pytest.approx(0.732)
+    assert not fixed.points[-1].special_cause
+    assert result.points[-1].value == 0.732
+
+
+def test_two_sigma_is_two_thirds_of_the_limit_distance_exactly() -> None:
+    from fractions import Fraction
+
+    from api.measures.spc import PROCESS_LIMIT_FACTOR, TWO_SIGMA_FACTOR
+
+    assert PROCESS_LIMIT_FACTOR * Fraction(2, 3) == TWO_SIGMA_FACTOR
+    assert Fraction(266, 150) == TWO_SIGMA_FACTOR
+
+
+# --- Non-negative measures, baselines and gaps -----------------------------------------------------
+
+
+def test_a_lower_limit_below_zero_is_drawn_at_zero_for_a_measure_that_cannot_be_negative() -> None:
+    # 0 40 0 40 …: mean 20, MR-bar 40, lower limit 20 − 106.4 = −86.4; drawn at 0.
+    values = [0, 40] * 6
+    plain = spc(values)
+    floored = xmr(weekly(values), direction="decrease", non_negative=True)
+    assert plain.segments[0].lpl == pytest.approx(-86.4)
+    assert floored.segments[0].lpl == 0
+    assert floored.segments[0].lower_two_sigma == 0
+    assert all(p.lpl == 0 for p in floored.points)
+    assert flagged(plain) == flagged(floored)
+    assert floored.as_json()["points"][0]["lpl"] == 0
+
+
+def test_a_negative_value_is_refused_for_a_measure_that_cannot_be_negative() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        xmr(weekly([1, -1]), direction="decrease", non_negative=True)
+
+
+def test_a_baseline_fixes_the_limits_and_judges_later_points_against_them() -> None:
+    # Baseline 10 12 × 6: mean 11, MR-bar 2, limits 5.68 to 16.32. Then seven 13s: all above the
+    # baseline mean; with the last baseline 12 they make a run of 8 (with the 13s in the mean, the
+    # mean would be 11.9 and the run the same: the point is the limits did not move).
+    values = [10, 12] * 6 + [13] * 7
+    fixed = xmr(weekly(values), direction="increase", baseline_points=12)
+    segment = fixed.segments[0]
+    assert segment.mean == 11 and segment.mr_bar == 2
+    assert segment.upl == pytest.approx(16.32)
+    assert [i for i, p in enumerate(fixed.points) if Rule.run in p.rules] == list(range(11, 19))
+    assert not fixed.segments[0].trial_limits
+
+
+def test_a_baseline_needs_two_points() -> None:
+    with pytest.raises(ValueError, match="baseline"):
+        xmr(weekly([1, 2, 3]), direction="increase", baseline_points=1)
+
+
+def test_an_empty_period_has_no_point_and_no_part_in_the_limits() -> None:
+    # 10 _ 12 10 12: mean 44/4 = 11; moving ranges only between neighbours: 2 2 (not 10→12 across
+    # the gap), MR-bar 2.
+    result = xmr(weekly([10, None, 12, 10, 12]), direction="increase")
+    segment = result.segments[0]
+    assert segment.mean == 11 and segment.mr_bar == 2
+    gap = result.points[1]
+    assert gap.value is None and not gap.special_cause
+    assert result.as_json()["points"][1] == {
+        "start": "2025-11-10",
+        "value": None,
+        "mean": 11.0,
+        "lpl": pytest.approx(5.68),
+        "upl": pytest.approx(16.32),
+        "special_cause": False,
+        "rules": [],
+        "variation": None,
+    }
+
+
+def test_the_rules_read_across_an_empty_period() -> None:
+    # A run of 7 above the mean with a gap in the middle is still a run of 7 points.
+    values: list[float | None] = [9, 1] * 5 + [6, 6, 6, None, 6, 6, 6, 6]
+    result = xmr(weekly(values), direction="increase")  # type: ignore[arg-type]
+    run = [i for i, p in enumerate(result.points) if Rule.run in p.rules]
+    assert run == [10, 11, 12, 14, 15, 16, 17]
+
+
+def test_a_series_of_empty_periods_has_no_limits_and_no_icon() -> None:
+    result = xmr(weekly([None, None]), direction="decrease")
+    assert result.segments[0].mean is None and result.segments[0].lpl is None
+    assert result.variation_icon is None
+    assert [p["value"] for p in result.as_json()["points"]] == [None, None]
