@@ -49,6 +49,9 @@ class Idea(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # The first manager comment or move: "time to first response" (SPEC §4) without a scan.
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set by the server from the submitter's account when a partner organisation's user sent it
+    # (joint improvement, SPEC §2): never taken from the client, so not in IdeaIn or its fingerprint.
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
 
 
 class IdeaAim(SQLModel, table=True):
@@ -118,6 +121,8 @@ class IdeaRead(BaseModel):
     received_at: datetime
     updated_at: datetime
     first_response_at: datetime | None
+    # The partner organisation whose user submitted it (joint improvement); None for staff.
+    partner_id: int | None = None
     flags: list[str] = []
 
 

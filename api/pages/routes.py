@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from api.auth.identity import CurrentUser, IdentityDep
+from api.auth.identity import IdentityDep, SignedInUser, is_partner
 from api.db import SessionDep
 from api.handovers.service import get_handover_for
 from api.ideas.service import get_idea_for
@@ -29,6 +29,9 @@ public_router = APIRouter(tags=["pages"], include_in_schema=False)
 def home(request: Request, identity: IdentityDep) -> Response:
     if identity.user is None:
         return RedirectResponse("/login", status_code=303)
+    if is_partner(identity.user):
+        # A partner organisation's user starts at the notes about their organisation.
+        return RedirectResponse("/partner", status_code=303)
     return render(request, "home.html", {})
 
 
@@ -37,7 +40,7 @@ def submitted(
     request: Request,
     kind: Literal["idea", "handover"],
     record_id: uuid.UUID,
-    user: CurrentUser,
+    user: SignedInUser,
     session: SessionDep,
     again: bool = False,
 ) -> Response:
@@ -55,7 +58,7 @@ def submitted(
 
 
 @router.get("/mine")
-def mine(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+def mine(request: Request, user: SignedInUser, session: SessionDep) -> Response:
     submissions = my_submissions(session, user)
     partner_names = dict(session.execute(select(Partner.id, Partner.name)).all())  # type: ignore[arg-type]
     return render(
@@ -73,7 +76,7 @@ def mine(request: Request, user: CurrentUser, session: SessionDep) -> Response:
 
 
 @router.get("/outbox")
-def outbox(request: Request, user: CurrentUser) -> Response:
+def outbox(request: Request, user: SignedInUser) -> Response:
     return render(request, "outbox.html", {})
 
 
@@ -84,7 +87,7 @@ def offline(request: Request) -> Response:
 
 
 @router.post("/mine/notifications/read")
-def mark_notifications_read(user: CurrentUser, session: SessionDep) -> Response:
+def mark_notifications_read(user: SignedInUser, session: SessionDep) -> Response:
     """A POST, not a side effect of viewing: a GET never changes anything."""
     notifications_for(session, user, mark_read=True)
     return RedirectResponse("/mine", status_code=303)
