@@ -37,7 +37,7 @@ from api.templating import render
 from api.triage import query_params as qp
 from api.triage.service import select_items
 from schemas.enums import Category, NoteType
-from schemas.field_errors import field_errors
+from schemas.field_errors import FieldError, field_errors
 from schemas.handovers import PartnerNoteRead, PartnerResponseIn
 from schemas.timestamps import LONDON, utcnow
 
@@ -174,7 +174,16 @@ def partner_response_form(
     try:
         body = PartnerResponseIn(body=text)
     except ValidationError as exc:
-        errors = field_errors(exc)
+        # `body` is named "Comment" for the managers' comment boxes; on this form it is a response.
+        errors = [
+            FieldError(
+                field=e.field,
+                message=e.message.replace("Comment", "Your response").replace(
+                    "comment", "your response"
+                ),
+            )
+            for e in field_errors(exc)
+        ]
         return _note_page(
             request, session, user, note_id, form={"body": text}, errors=errors, status_code=422
         )

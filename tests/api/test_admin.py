@@ -118,7 +118,8 @@ def test_the_admin_home_links_every_list_with_its_counts(admin: Client) -> None:
     for href in ("/admin/users", "/admin/teams", "/admin/partners", "/admin/aims"):
         assert f'href="{href}"' in page.text
     words = text_of(page.text)
-    assert "4 active, 0 deactivated, 1 admin" in words
+    # Four staff and the demo partner organisation's user.
+    assert "5 active, 0 deactivated, 1 admin" in words
     assert f"{count(Partner)} active, 0 deactivated" in words
 
 

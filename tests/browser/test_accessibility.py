@@ -57,6 +57,7 @@ USERS = {
     "staff": ("staff@demo.nhs.uk", "staff-demo-pass"),
     "manager": ("manager@demo.nhs.uk", "manager-demo-pass"),
     "admin": ("admin@demo.nhs.uk", "admin-demo-pass"),
+    "partner": ("partner@demo.nhs.uk", "partner-demo-pass"),
 }
 
 RUN_AXE = """async (tags) => {
@@ -490,6 +491,18 @@ CASES = [
     Case("admin", "/admin/aims/new"),
     Case("admin", "/admin/aims/{aim_id}", label="/admin/aims/{id}"),
     Case("admin", "/mine", label="/mine (empty)", shows="You have not submitted any ideas yet."),
+    # A partner organisation's user (the notes about them: tests/browser/test_partner_journey.py)
+    Case("partner", "/partner"),
+    Case(
+        "partner",
+        "/partner?category=infection_control&from=2001-01-01",
+        label="/partner (no results)",
+        shows="No notes match these filters.",
+    ),
+    Case("partner", "/partner/pack"),
+    Case("partner", "/ideas/new"),
+    Case("partner", "/mine"),
+    Case("partner", "/handovers/new", status=403, label="403"),
 ]
 
 
@@ -905,3 +918,62 @@ def test_errors_by_keyboard_focus_the_summary_whose_links_focus_the_fields(
     assert page.text_content("[data-outbox-count]").strip() == "0"
     mine = my_submissions(live_server, USERS["crew"])
     assert record_id not in {r["id"] for r in mine["handovers"] + mine["ideas"]}
+
+
+def partner_note_errors(page: Any) -> None:
+    """The partner's response form sent empty: the server's error summary."""
+    with page.expect_navigation():
+        page.click("form[action$='/response'] button[type=submit]")
+    assert page.locator(".nhsuk-error-summary").is_visible()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_no_serious_axe_finding_on_a_partners_notes(
+    viewport: dict[str, int],
+    pages: Callable[[str, dict[str, int]], Any],
+    live_server: LiveServer,
+) -> None:
+    """/partner with a raised concern and a thanks in it, a note, and its response form's errors."""
+    crew = live_server.api(*USERS["crew"])
+    manager = live_server.api(*USERS["manager"])
+    try:
+        partners = crew.get("/api/v1/reference").json()["partners"]
+        riverside = next(p["id"] for p in partners if p["name"] == "Riverside General Hospital")
+        now = datetime.now(UTC)
+        ids = []
+        for extra in (
+            {"categories": ["handover_delay"], "harm": "none"},
+            {"note_type": "good_practice", "good_practice": ["patient_ready"], "categories": []},
+        ):
+            note_id = str(uuid.uuid4())
+            api_call(
+                crew,
+                "POST",
+                "/api/v1/handovers",
+                json={
+                    "id": note_id,
+                    "occurred_at": (now - timedelta(hours=2)).isoformat(),
+                    "partner_id": riverside,
+                    "narrative": unique("Accessibility check partner note"),
+                    **extra,
+                },
+            )
+            ids.append(note_id)
+        for to in ("reviewed", "raised_with_partner"):
+            api_call(manager, "POST", f"/api/v1/handovers/{ids[0]}/transitions", json={"to": to})
+    finally:
+        crew.close()
+        manager.close()
+    page = pages("partner", viewport)
+    for path, action in (
+        ("/partner", None),
+        (f"/partner/notes/{ids[0]}", None),
+        (f"/partner/notes/{ids[1]}", None),
+        (f"/partner/notes/{ids[0]}", partner_note_errors),
+    ):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response is not None and response.status == 200, path
+        wait_until(page, BASE_READY)
+        if action is not None:
+            action(page)
+        assert_no_serious_violations(page, f"partner:{path}")
