@@ -508,3 +508,13 @@ def test_notifications_are_for_the_submitter_only(
             select(User.id).where(User.email == "crew@demo.nhs.uk")
         ).scalar_one()
     assert owners == {crew_id}
+
+
+def test_the_queue_and_the_idea_page_show_which_partner_an_idea_came_from(
+    partner: Client, manager: Client
+) -> None:
+    idea_id = new_id()
+    partner.post("/api/v1/ideas", json={"id": idea_id, **idea_data()})
+    assert "From a partner: Riverside General Hospital" in manager.get("/triage").text
+    page = manager.get(f"/triage/ideas/{idea_id}").text
+    assert "Pat Partner (Riverside General Hospital, a partner organisation)" in page
