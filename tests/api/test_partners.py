@@ -518,3 +518,25 @@ def test_the_queue_and_the_idea_page_show_which_partner_an_idea_came_from(
     assert "From a partner: Riverside General Hospital" in manager.get("/triage").text
     page = manager.get(f"/triage/ideas/{idea_id}").text
     assert "Pat Partner (Riverside General Hospital, a partner organisation)" in page
+
+
+def test_a_partner_submits_an_idea_with_the_form_without_javascript(partner: Client) -> None:
+    data = idea_data()
+    idea_id = new_id()
+    form = {
+        "id": idea_id,
+        "title": data["title"],
+        "problem": data["problem"],
+        "proposal": data["proposal"],
+        "wastes": data["wastes"],
+        "aims": [str(a) for a in data["aims"]],
+        "team_id": str(data["team_id"]),
+        "benefits": data["benefits"],
+        "show_name": "true",
+    }
+    sent = partner.form("/ideas", form, page="/ideas/new")
+    assert sent.status_code == 303, sent.text
+    assert partner.get(sent.headers["location"]).status_code == 200
+    with open_session(write=False) as session:
+        idea = session.get(Idea, __import__("uuid").UUID(idea_id))
+    assert idea is not None and idea.partner_id == own_partner_id()
