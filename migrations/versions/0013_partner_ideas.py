@@ -19,14 +19,24 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("idea", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("partner_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_idea_partner_id"), ["partner_id"], unique=False)
-        batch_op.create_foreign_key("fk_idea_partner_id_partner", "partner", ["partner_id"], ["id"])
+    # Not batch mode: on SQLite that rebuilds the idea table and drops its full-text search
+    # triggers (migration 0002). SQLite adds a nullable column with its REFERENCES in place.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE idea ADD COLUMN partner_id INTEGER "
+            "CONSTRAINT fk_idea_partner_id_partner REFERENCES partner (id)"
+        )
+    else:
+        op.add_column("idea", sa.Column("partner_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            "fk_idea_partner_id_partner", "idea", "partner", ["partner_id"], ["id"]
+        )
+    op.create_index(op.f("ix_idea_partner_id"), "idea", ["partner_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("idea", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_idea_partner_id_partner", type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_idea_partner_id"))
-        batch_op.drop_column("partner_id")
+    op.drop_index(op.f("ix_idea_partner_id"), table_name="idea")
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint("fk_idea_partner_id_partner", "idea", type_="foreignkey")
+    # SQLite 3.35+ drops the column in place, keeping the table and its search triggers.
+    op.drop_column("idea", "partner_id")

@@ -540,3 +540,15 @@ def test_a_partner_submits_an_idea_with_the_form_without_javascript(partner: Cli
     with open_session(write=False) as session:
         idea = session.get(Idea, __import__("uuid").UUID(idea_id))
     assert idea is not None and idea.partner_id == own_partner_id()
+
+
+def test_ideas_are_still_found_by_their_words_after_migration_0013(
+    staff: Client, manager: Client
+) -> None:
+    """Adding idea.partner_id must not rebuild the idea table on SQLite (its search triggers)."""
+    idea_id = new_id()
+    staff.post(
+        "/api/v1/ideas", json={"id": idea_id, **idea_data(title="Rota for the bariatric trolley")}
+    )
+    found = manager.get("/api/v1/ideas", params={"q": "ROTA"}).json()["items"]
+    assert [i["id"] for i in found] == [idea_id]
