@@ -46,8 +46,11 @@ def demo() -> None:
 def create_user_command(
     email: Annotated[str, typer.Option(help="Sign-in email address")],
     name: Annotated[str, typer.Option(help="Full name")],
-    role: Annotated[Role, typer.Option(help="reporter, manager or admin")] = Role.reporter,
+    role: Annotated[Role, typer.Option(help="reporter, manager, admin or partner")] = Role.reporter,
     team_id: Annotated[int | None, typer.Option(help="Team id")] = None,
+    partner_id: Annotated[
+        int | None, typer.Option(help="Partner organisation id (for --role partner)")
+    ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input")
     ] = False,
@@ -61,7 +64,13 @@ def create_user_command(
     with open_session(write=True) as session:
         try:
             user = create_user(
-                session, email=email, name=name, password=password, role=role, team_id=team_id
+                session,
+                email=email,
+                name=name,
+                password=password,
+                role=role,
+                team_id=team_id,
+                partner_id=partner_id,
             )
         except Invalid as exc:
             for error in exc.errors:

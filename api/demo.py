@@ -1,4 +1,5 @@
-"""The demo trust (SPEC §7): teams, partner organisations, five strategic aims and four users."""
+"""The demo trust (SPEC §7): teams, partner organisations, five strategic aims, four staff and a
+partner organisation's user."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ USERS = [
     ("manager@demo.nhs.uk", "manager-demo-pass", "Morgan Manager", Role.manager, TEAMS[4]),
     ("admin@demo.nhs.uk", "admin-demo-pass", "Alex Admin", Role.admin, TEAMS[4]),
 ]
+# A user of the first partner organisation (SPEC §7): answers the notes raised with it.
+PARTNER_USER = ("partner@demo.nhs.uk", "partner-demo-pass", "Pat Partner", PARTNERS[0][0])
 
 
 def is_seeded(session: Session) -> bool:
@@ -69,4 +72,15 @@ def seed_demo(session: Session) -> bool:
         create_user(
             session, email=email, name=name, password=password, role=role, team_id=teams[team].id
         )
+    email, password, name, organisation = PARTNER_USER
+    partner = session.execute(select(Partner).where(Partner.name == organisation)).scalar_one()
+    create_user(
+        session,
+        email=email,
+        name=name,
+        password=password,
+        role=Role.partner,
+        team_id=None,
+        partner_id=partner.id,
+    )
     return True

@@ -26,6 +26,7 @@ from api.log_format import configure_logging
 from api.measures import routes as measure_routes
 from api.operations import metrics
 from api.pages import routes as page_routes
+from api.partnership import routes as partnership_routes
 from api.pdsa import routes as pdsa_routes
 from api.push import delivery as push_delivery
 from api.push import routes as push_routes
@@ -96,6 +97,8 @@ def create_app() -> FastAPI:
         readiness_routes.api_router,
         readiness_routes.page_router,
         new_password_routes.router,
+        partnership_routes.api_router,
+        partnership_routes.page_router,
     ):
         # Every route but the health check knows who is asking and checks CSRF on unsafe methods;
         # every API route needs a session, and finding it needs the database.

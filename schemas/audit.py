@@ -27,6 +27,9 @@ class Action(StrEnum):
     comment = "comment"
     update = "update"  # owner, impact, effort; review note, partner response
     equity_pause = "equity_pause"
+    # A partner organisation's user read a note raised with them, or answered it (SPEC §4).
+    acknowledge = "acknowledge"
+    partner_response = "partner_response"
 
 
 class AuditEvent(SQLModel, table=True):

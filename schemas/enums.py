@@ -9,6 +9,9 @@ class Role(StrEnum):
     reporter = "reporter"
     manager = "manager"
     admin = "admin"
+    # A user from a partner organisation (SPEC §2): not staff, outside the staff ranks; see
+    # api/auth/identity.py for what that means for every route.
+    partner = "partner"
 
 
 class Waste(StrEnum):
@@ -162,6 +165,7 @@ LABELS: dict[str, str] = {
     "reporter": "Reporter",
     "manager": "Manager",
     "admin": "Admin",
+    "partner": "Partner organisation user",
     "concern": "Concern",
     "good_practice": "Good practice",
     "patient_ready": "Patient ready on time",

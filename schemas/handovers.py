@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
@@ -198,11 +198,56 @@ class HandoverRead(BaseModel):
     created_at: datetime
     received_at: datetime
     updated_at: datetime
+    # Raised, unanswered past the 10 working days (api/handovers/response_wait.py): flagged to both
+    # the trust and the partner.
+    response_due: date | None = None
+    response_overdue: bool = False
 
 
 class HandoverPage(BaseModel):
     items: list[HandoverRead]
     next_cursor: str | None
+
+
+class PartnerNoteRead(BaseModel):
+    """A note as a partner organisation's user reads it (SPEC §2, §6): a separate model, so no crew
+    field (who reported it, the vehicle, the trust's internal review note) can leak by being added
+    to HandoverRead later."""
+
+    id: uuid.UUID
+    occurred_at: datetime
+    partner_id: int
+    partner_name: str
+    location_detail: str
+    journey_type: str | None
+    note_type: str
+    categories: list[str]
+    good_practice: list[str]
+    delay_minutes: int | None
+    harm: str | None
+    narrative: str
+    immediate_action: str
+    status: str
+    raised_at: datetime | None
+    response_due: date | None
+    response_overdue: bool
+    partner_response: str
+    partner_response_at: datetime | None
+    partner_acknowledged_at: datetime | None
+    received_at: datetime
+
+
+class PartnerNotePage(BaseModel):
+    items: list[PartnerNoteRead]
+    next_cursor: str | None
+
+
+class PartnerResponseIn(BaseModel):
+    """`POST /api/v1/handovers/{id}/response`: the partner's answer, guarded like all free text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: required_text(4000)
 
 
 class HandoverTransitionIn(BaseModel):

@@ -53,6 +53,9 @@ class Idea(SQLModel, table=True):
     equity_prompt: str = Field(default="", sa_column_kwargs={"server_default": ""})
     # "Try this in my team": the shared idea from the learning library this one spreads.
     spread_from: uuid.UUID | None = Field(default=None, foreign_key="idea.id", index=True)
+    # Set by the server from the submitter's account when a partner organisation's user sent it
+    # (joint improvement, SPEC §2): never taken from the client, so not in IdeaIn or its fingerprint.
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
 
 
 class IdeaAim(SQLModel, table=True):
@@ -131,6 +134,8 @@ class IdeaRead(BaseModel):
     first_response_at: datetime | None
     equity_prompt: str = ""
     spread_from: uuid.UUID | None = None
+    # The partner organisation whose user submitted it (joint improvement); None for staff.
+    partner_id: int | None = None
     flags: list[str] = []
 
 

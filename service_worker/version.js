@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-3';
+  var VERSION = '2026.12.06-4';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '0a4cc5b9676c694c';
+  var SHELL_DIGEST = '9e7d084f99b1b73c';
 
   var CACHE_PREFIX = 'frontline-';
 

@@ -34,6 +34,7 @@ DEMO_PASSWORDS = {
     "staff@demo.nhs.uk": "staff-demo-pass",
     "manager@demo.nhs.uk": "manager-demo-pass",
     "admin@demo.nhs.uk": "admin-demo-pass",
+    "partner@demo.nhs.uk": "partner-demo-pass",
 }
 
 
@@ -193,6 +194,12 @@ def manager(app: Any) -> Client:
 @pytest.fixture
 def admin(app: Any) -> Client:
     return Client(app).sign_in("admin@demo.nhs.uk")
+
+
+@pytest.fixture
+def partner(app: Any) -> Client:
+    """The demo partner organisation's user (Riverside General Hospital)."""
+    return Client(app).sign_in("partner@demo.nhs.uk")
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -122,6 +122,7 @@ def _new_user_page(
             "form": form,
             **error_context(errors or []),
             "teams": service.team_choices(session),
+            "partners": service.partner_choices(session),
             "roles": list(Role),
         },
         status_code=422 if errors else 200,
@@ -143,13 +144,27 @@ def create_user(
     role: Text = "",
     team_id: Text = "",
     password: Password = "",
+    partner_id: Text = "",
 ) -> Response:
     try:
         user = service.create_account(
-            session, admin, name=name, email=email, role=role, team_id=team_id, password=password
+            session,
+            admin,
+            name=name,
+            email=email,
+            role=role,
+            team_id=team_id,
+            password=password,
+            partner_id=partner_id,
         )
     except Invalid as exc:
-        form = {"name": name, "email": email or "", "role": role, "team_id": team_id}
+        form = {
+            "name": name,
+            "email": email or "",
+            "role": role,
+            "team_id": team_id,
+            "partner_id": partner_id,
+        }
         return _new_user_page(request, session, form, exc.errors)
     return _done("/admin/users", "user_created", user.id)
 

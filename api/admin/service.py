@@ -33,7 +33,8 @@ from schemas.ideas import IdeaAim
 logger = logging.getLogger("frontline.admin")
 
 USERS_PER_PAGE = 100
-ACCOUNT_FIELDS = ("name", "email", "role", "team_id", "password")
+NOT_ACROSS_THE_WALL = "A partner organisation's user cannot become staff, nor staff a partner's user: add a new account"
+ACCOUNT_FIELDS = ("name", "email", "role", "partner_id", "team_id", "password")
 EMAIL_TAKEN = "An account with this email already exists"
 NEED_AN_ADMIN = (
     "Frontline needs at least one active admin. Make someone else an admin before you change this."
@@ -183,6 +184,14 @@ def team_choices(session: Session, keep: int | None = None) -> list[dict[str, An
     return [{"id": t.id, "name": t.name, "active": t.active} for t in teams]
 
 
+def partner_choices(session: Session) -> list[dict[str, Any]]:
+    """Active partner organisations (sites under their organisation's name) for a partner user."""
+    rows = session.execute(
+        select(Partner).where(col(Partner.active).is_(True)).order_by(Partner.name)
+    ).scalars()
+    return [{"id": p.id, "name": p.name} for p in rows]
+
+
 def _parse_role(raw: str) -> tuple[Role | None, FieldError | None]:
     if raw in Role.__members__:
         return Role(raw), None
@@ -213,7 +222,15 @@ def _in_form_order(errors: list[FieldError], fields: tuple[str, ...]) -> list[Fi
 
 
 def create_account(
-    session: Session, actor: User, *, name: str, email: str, role: str, team_id: str, password: str
+    session: Session,
+    actor: User,
+    *,
+    name: str,
+    email: str,
+    role: str,
+    team_id: str,
+    password: str,
+    partner_id: str = "",
 ) -> User:
     """A new account with the password the admin typed (the same rules as sign-up). Every problem
     is reported at once, in the order of the form."""
@@ -233,6 +250,9 @@ def create_account(
                 role=parsed_role or Role.reporter,
                 team_id=parsed_team,
                 for_someone_else=True,
+                partner_id=int(partner_id)
+                if partner_id.strip().isdecimal() and int(partner_id) <= MAX_ID
+                else None,
             )
             if errors:
                 raise Invalid(errors)
@@ -296,6 +316,10 @@ def update_account(
         and not _other_active_admin_exists(session, user)
     ):
         errors.append(FieldError(field="role", message=NEED_AN_ADMIN))
+    if parsed_role is not None and (parsed_role is Role.partner) != (user.role == Role.partner):
+        # A partner organisation's user and a member of staff are different people with different
+        # walls (SPEC §2): one account never turns into the other.
+        errors.append(FieldError(field="role", message=NOT_ACROSS_THE_WALL))
     if errors:
         raise Invalid(_in_form_order(errors, ACCOUNT_FIELDS))
     assert parsed_role is not None

@@ -74,6 +74,10 @@ def push_message(
         if action == Action.comment:
             return messages.idea_commented(record_id)
         return None
+    if action == Action.acknowledge:
+        return messages.handover_partner_acknowledged(record_id)
+    if action == Action.partner_response:
+        return messages.handover_partner_responded(record_id)
     if action == Action.transition and to_status:
         return messages.handover_status_changed(record_id, HandoverStatus(to_status))
     if action == Action.comment:
@@ -90,6 +94,10 @@ def notification_text(kind: RecordKind, action: Action, to_status: str | None) -
         return f"{subject} is now: {label(to_status)}"
     if action is Action.comment:
         return f"{subject} has a new comment from a reviewer"
+    if action is Action.acknowledge:
+        return f"{subject} was read by the partner organisation"
+    if action is Action.partner_response:
+        return f"{subject} has a response from the partner organisation"
     return f"{subject} was updated"
 
 

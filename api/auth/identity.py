@@ -1,5 +1,11 @@
 """Who is asking: the session behind the cookie, the CSRF check of every unsafe request, and the
-shorthand dependencies routes use (CurrentUser, ManagerUser, AdminUser)."""
+shorthand dependencies routes use.
+
+The role model (SPEC §2): the trust's staff are ranked (reporter < manager < admin), each rank doing
+all the one below can. A partner organisation's user is not staff and has no rank: `CurrentUser`
+(and every `require_role`) refuses them with 403, so a staff route, including one added later,
+excludes partners by default. The few routes a partner may use say so with `SignedInUser` (anyone
+signed in) or `PartnerUser` (partners only); tests/api/test_partner_walls.py sweeps every route."""
 
 from __future__ import annotations
 
@@ -17,7 +23,22 @@ from api.security.sessions import find_session, session_token
 from schemas.accounts import User
 from schemas.enums import Role
 
+# Staff ranks only: Role.partner is deliberately absent (see the module docstring).
 ROLE_RANK = {Role.reporter: 0, Role.manager: 1, Role.admin: 2}
+STAFF_ROLES = frozenset(ROLE_RANK)
+
+
+def is_staff(user: User) -> bool:
+    return user.role in STAFF_ROLES
+
+
+def is_partner(user: User) -> bool:
+    return user.role == Role.partner
+
+
+def is_manager(user: User) -> bool:
+    """A manager or an admin: sees every record, not only their own."""
+    return is_staff(user) and ROLE_RANK[Role(user.role)] >= ROLE_RANK[Role.manager]
 
 
 @dataclass
@@ -91,7 +112,8 @@ IdentityDep = Annotated[Identity, Depends(identify)]
 
 # The role checks are async on purpose: they only read what identify found, and FastAPI runs a
 # plain `def` dependency on the thread pool, a hand-over that cost more than the check itself.
-async def current_user(identity: IdentityDep) -> User:
+async def signed_in_user(identity: IdentityDep) -> User:
+    """Anyone signed in, a partner organisation's user included."""
     if identity.user is None:
         raise NotSignedIn()
     if identity.user.must_change_password:
@@ -105,6 +127,20 @@ def ranks_at_least(user: User, minimum: Role) -> bool:
     return ROLE_RANK.get(Role(user.role), -1) >= ROLE_RANK[minimum]
 
 
+async def current_user(user: Annotated[User, Depends(signed_in_user)]) -> User:
+    """A signed-in member of the trust's staff; a partner organisation's user gets 403."""
+    if not is_staff(user):
+        raise Forbidden()
+    return user
+
+
+async def partner_user(user: Annotated[User, Depends(signed_in_user)]) -> User:
+    """A partner organisation's user (tied to one organisation); staff get 403."""
+    if not is_partner(user) or user.partner_id is None:
+        raise Forbidden()
+    return user
+
+
 def require_role(minimum: Role) -> Any:
     async def check(user: Annotated[User, Depends(current_user)]) -> User:
         if not ranks_at_least(user, minimum):
@@ -114,10 +150,12 @@ def require_role(minimum: Role) -> Any:
     return check
 
 
+SignedInUser = Annotated[User, Depends(signed_in_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
 # Any member of the trust's staff (reporter and up): a role ranked below reporter, or left out of
 # ROLE_RANK, is refused here.
 StaffUser = Annotated[User, Depends(require_role(Role.reporter))]
+PartnerUser = Annotated[User, Depends(partner_user)]
 ManagerUser = Annotated[User, Depends(require_role(Role.manager))]
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 
@@ -131,7 +169,8 @@ def page_context(request: Request) -> dict[str, Any]:
     return {
         "current_user": user,
         "csrf_token": identity.csrf_token,
-        "is_manager": bool(user and ROLE_RANK[Role(user.role)] >= ROLE_RANK[Role.manager]),
+        "is_manager": bool(user and is_manager(user)),
+        "is_partner": bool(user and is_partner(user)),
         "is_admin": bool(user and Role(user.role) is Role.admin),
         # The trust's own staff (not a partner organisation's users): the improvement-system pages.
         "is_staff": bool(user and ranks_at_least(user, Role.reporter)),

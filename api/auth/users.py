@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from api.errors import Invalid
 from api.security.passwords import hash_password, password_problem
-from schemas.accounts import Team, User
+from schemas.accounts import Partner, Team, User
 from schemas.enums import Role
 from schemas.field_errors import FieldError, nhs_number_problems
 from schemas.free_text import is_blank
@@ -97,9 +97,11 @@ def create_user(
     password: str,
     role: Role,
     team_id: int | None,
+    partner_id: int | None = None,
     for_someone_else: bool = False,
 ) -> User:
-    """Checks every field and refuses with field errors; the email is unique, case-insensitively."""
+    """Checks every field and refuses with field errors; the email is unique, case-insensitively.
+    A partner organisation's user needs their organisation; staff have none (SPEC §2)."""
     errors = account_problems(
         session,
         email=email,
@@ -108,6 +110,7 @@ def create_user(
         team_id=team_id,
         for_someone_else=for_someone_else,
     )
+    errors += partner_link_problems(session, role, partner_id)
     if errors:
         raise Invalid(errors)
     user = User(
@@ -116,7 +119,23 @@ def create_user(
         password_hash=hash_password(password),
         role=role,
         team_id=team_id,
+        partner_id=partner_id if role is Role.partner else None,
     )
     session.add(user)
     session.flush()
     return user
+
+
+def partner_link_problems(session: Session, role: Role, partner_id: int | None) -> list[FieldError]:
+    """The one rule tying a role to a partner organisation: a partner user names an active one."""
+    if role is not Role.partner:
+        return []
+    partner = session.get(Partner, partner_id) if partner_id else None
+    if partner is None or not partner.active:
+        return [
+            FieldError(
+                field="partner_id",
+                message="Select the partner organisation this person works for",
+            )
+        ]
+    return []

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
 from api.audit.service import events_of
-from api.auth.identity import CurrentUser, ManagerUser
+from api.auth.identity import CurrentUser, ManagerUser, SignedInUser, is_manager, is_partner
 from api.concurrency import parse_if_match, set_etag
 from api.db import SessionDep
 from api.errors import error_responses
@@ -24,13 +24,14 @@ from api.handovers.service import (
     list_handovers,
 )
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from api.partnership.service import PartnerFilters, get_partner_note, list_partner_notes
 from api.reference.service import reference_data
 from api.sync.guard import limit_writes
 from api.sync.http import RECORD_RESPONSES, record_response
 from api.sync.ingest import submit_one
 from api.templating import render
 from schemas.audit import CommentIn, EventRead, RecordKind
-from schemas.enums import Category, HandoverStatus, Harm, Role
+from schemas.enums import Category, HandoverStatus, Harm
 from schemas.free_text import MAX_RECORD_ID, no_nul
 from schemas.handovers import (
     HandoverPage,
@@ -38,6 +39,8 @@ from schemas.handovers import (
     HandoverRead,
     HandoverSubmission,
     HandoverTransitionIn,
+    PartnerNotePage,
+    PartnerNoteRead,
 )
 from schemas.timestamps import LONDON
 
@@ -82,22 +85,40 @@ def handover_filters(
 HandoverFiltersDep = Annotated[HandoverFilters, Depends(handover_filters)]
 
 
-@api_router.get("", response_model=HandoverPage, responses=error_responses(403))
+@api_router.get("", response_model=HandoverPage | PartnerNotePage, responses=error_responses(403))
 def handovers_list(
-    user: ManagerUser,
+    user: SignedInUser,
     session: SessionDep,
     filters: HandoverFiltersDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-) -> HandoverPage:
+) -> HandoverPage | PartnerNotePage:
+    """Managers: every note. A partner organisation's user: only the notes about their own
+    organisation that were raised with it or shared as thanks, anonymised (`PartnerNoteRead`);
+    `partner_id` then picks one of its sites. Reporters: 403."""
+    if is_partner(user):
+        own_filters = PartnerFilters(
+            site_id=filters.partner_id,
+            category=filters.category,
+            date_from=filters.date_from,
+            date_to=filters.date_to,
+        )
+        notes, next_cursor = list_partner_notes(session, user, own_filters, cursor, limit)
+        return PartnerNotePage(items=notes, next_cursor=next_cursor)
     items, next_cursor = list_handovers(session, user, filters, cursor, limit)
     return HandoverPage(items=items, next_cursor=next_cursor)
 
 
-@api_router.get("/{note_id}", response_model=HandoverRead, responses=error_responses(404))
+@api_router.get(
+    "/{note_id}", response_model=HandoverRead | PartnerNoteRead, responses=error_responses(404)
+)
 def handover_detail(
-    note_id: uuid.UUID, user: CurrentUser, session: SessionDep, response: Response
-) -> HandoverRead:
+    note_id: uuid.UUID, user: SignedInUser, session: SessionDep, response: Response
+) -> HandoverRead | PartnerNoteRead:
+    """A reporter: their own note. A partner's user: a note about their organisation shared with
+    it, anonymised; any other note is 404, as if it did not exist."""
+    if is_partner(user):
+        return get_partner_note(session, user, note_id)
     note = get_handover_for(session, user, note_id)
     set_etag(response, note.version)
     return note
@@ -106,9 +127,7 @@ def handover_detail(
 @api_router.get("/{note_id}/events", response_model=list[EventRead], responses=error_responses(404))
 def handover_events(note_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[EventRead]:
     note = get_handover_for(session, user, note_id)
-    return events_of(
-        session, RecordKind.handover, note.id, submitter_view=user.role == Role.reporter
-    )
+    return events_of(session, RecordKind.handover, note.id, submitter_view=not is_manager(user))
 
 
 @api_router.post(

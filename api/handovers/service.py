@@ -10,13 +10,14 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlmodel import Session
 
+from api.auth.identity import is_manager
 from api.auth.users import user_names
 from api.errors import Forbidden, NotFound
 from api.filtering import like_pattern, london_day_range
-from api.handovers.response_wait import LONDON, response_overdue
+from api.handovers.response_wait import LONDON, response_due, response_overdue
 from api.pagination import page_after, split_page
 from schemas.accounts import Partner, User
-from schemas.enums import HARM_NEEDING_FORMAL_REPORT, HandoverStatus, Role
+from schemas.enums import HARM_NEEDING_FORMAL_REPORT, HandoverStatus
 from schemas.handovers import Handover, HandoverCategory, HandoverRead
 from schemas.timestamps import utcnow
 
@@ -25,12 +26,14 @@ def to_read(note: Handover, names: dict[int, str]) -> HandoverRead:
     return HandoverRead(
         **note.model_dump(exclude={"content_hash"}),
         reporter_name=names.get(note.reported_by, ""),
+        response_due=response_due(note.raised_at) if note.raised_at else None,
+        response_overdue=response_overdue(note.raised_at, note.partner_response_at, utcnow()),
     )
 
 
 def get_handover_for(session: Session, viewer: User, note_id: uuid.UUID) -> HandoverRead:
     note = session.get(Handover, note_id)
-    if note is None or (viewer.role == Role.reporter and note.reported_by != viewer.id):
+    if note is None or (not is_manager(viewer) and note.reported_by != viewer.id):
         raise NotFound("No handover note has this id.")
     return to_read(note, user_names(session, {note.reported_by}))
 
@@ -68,7 +71,7 @@ class HandoverFilters:
 def list_handovers(
     session: Session, viewer: User, filters: HandoverFilters, cursor: str | None, limit: int
 ) -> tuple[list[HandoverRead], str | None]:
-    if viewer.role == Role.reporter:
+    if not is_manager(viewer):
         raise Forbidden()
     statement = filtered_handovers(filters)
     rows = list(session.execute(page_after(statement, Handover, cursor, limit)).scalars())

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from api.audit.service import record_event
+from api.auth.identity import is_manager
 from api.errors import Conflict, Invalid, NotFound
 from api.ideas.workflow import (
     NEEDS_EQUITY_PAUSE,
@@ -21,7 +22,7 @@ from api.ideas.workflow import (
 from api.record_updates import check_version, compare_and_set
 from schemas.accounts import User
 from schemas.audit import Action, RecordKind
-from schemas.enums import IdeaStatus, Role
+from schemas.enums import IdeaStatus
 from schemas.field_errors import FieldError, nhs_number_problems
 from schemas.free_text import is_blank
 from schemas.ideas import Idea
@@ -38,7 +39,7 @@ def _load(session: Session, idea_id: uuid.UUID) -> Idea:
 
 
 def _first_response(session: Session, idea: Idea, actor: User) -> None:
-    if idea.first_response_at is None and actor.role != Role.reporter:
+    if idea.first_response_at is None and is_manager(actor):
         session.execute(
             update(Idea)
             .where(Idea.id == idea.id, Idea.first_response_at.is_(None))  # type: ignore[arg-type,union-attr]
@@ -160,7 +161,7 @@ def update_idea(
     check_version(idea, expected_version, NOUN)
     if "owner_id" in changes and changes["owner_id"] is not None:
         owner = session.get(User, changes["owner_id"])
-        if owner is None or not owner.active or owner.role == Role.reporter:
+        if owner is None or not owner.active or not is_manager(owner):
             raise Invalid(
                 [FieldError(field="owner_id", message="Choose an active manager as owner")]
             )

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, update
 from sqlmodel import Session
 
 from api.reference.service import known_ids
 from api.sync.kinds import RecordKind
-from schemas.accounts import Aim, Team
-from schemas.enums import IdeaStatus
+from schemas.accounts import Aim, Team, User
+from schemas.enums import IdeaStatus, Role
 from schemas.field_errors import FieldError
 from schemas.ideas import Idea, IdeaAim, IdeaIn, IdeaWaste
 
@@ -94,6 +94,18 @@ def _check_references(session: Session, records: list[BaseModel]) -> list[list[F
     return problems
 
 
+def _mark_partner_idea(session: Session, record_id: Any, data: BaseModel, user_id: int) -> None:
+    """An idea from a partner organisation's user joins the queue marked with that organisation.
+    The user was loaded by this request's session, so looking them up costs no query for staff."""
+    user = session.get(User, user_id)
+    if user is not None and user.role == Role.partner and user.partner_id is not None:
+        session.execute(
+            update(IDEA_TABLE)
+            .where(IDEA_TABLE.c.id == record_id)
+            .values(partner_id=user.partner_id)
+        )
+
+
 IDEA_KIND = RecordKind(
     name="idea",
     model=IdeaIn,
@@ -102,4 +114,5 @@ IDEA_KIND = RecordKind(
     link_rows=_links,
     check_references=_check_references,
     to_row=_row,
+    after_create=_mark_partner_idea,
 )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
 from api.audit.service import events_of
-from api.auth.identity import CurrentUser, ManagerUser
+from api.auth.identity import ManagerUser, SignedInUser, is_manager
 from api.concurrency import parse_if_match, set_etag
 from api.db import SessionDep
 from api.errors import error_responses
@@ -24,7 +24,7 @@ from api.sync.http import RECORD_RESPONSES, record_response
 from api.sync.ingest import submit_one
 from api.templating import render
 from schemas.audit import CommentIn, EventRead, RecordKind
-from schemas.enums import IdeaStatus, Role, Waste
+from schemas.enums import IdeaStatus, Waste
 from schemas.free_text import MAX_RECORD_ID, no_nul
 from schemas.ideas import IdeaPage, IdeaPatch, IdeaRead, IdeaSubmission, IdeaTransitionIn
 
@@ -38,7 +38,7 @@ page_router = APIRouter(tags=["pages"], include_in_schema=False)
     response_model=IdeaRead,
     responses={**RECORD_RESPONSES, **error_responses(403, 413, 429)},
 )
-def create_idea(body: IdeaSubmission, user: CurrentUser, session: SessionDep) -> Response:
+def create_idea(body: IdeaSubmission, user: SignedInUser, session: SessionDep) -> Response:
     limit_writes(user)
     data = body.model_dump(mode="json", exclude={"id"})
     result = submit_one(session, user.id, "idea", body.id, data)  # type: ignore[arg-type]
@@ -91,7 +91,7 @@ def ideas_list(
 
 @api_router.get("/{idea_id}", response_model=IdeaRead, responses=error_responses(404))
 def idea_detail(
-    idea_id: uuid.UUID, user: CurrentUser, session: SessionDep, response: Response
+    idea_id: uuid.UUID, user: SignedInUser, session: SessionDep, response: Response
 ) -> IdeaRead:
     idea = get_idea_for(session, user, idea_id)
     set_etag(response, idea.version)
@@ -99,10 +99,10 @@ def idea_detail(
 
 
 @api_router.get("/{idea_id}/events", response_model=list[EventRead], responses=error_responses(404))
-def idea_events(idea_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[EventRead]:
+def idea_events(idea_id: uuid.UUID, user: SignedInUser, session: SessionDep) -> list[EventRead]:
     """The audit trail; a submitter sees the comments and moves on their own idea, not internal notes."""
     idea = get_idea_for(session, user, idea_id)
-    own_view = user.role == Role.reporter
+    own_view = not is_manager(user)
     return events_of(session, RecordKind.idea, idea.id, submitter_view=own_view)
 
 
@@ -196,7 +196,7 @@ def idea_form_page(
 
 
 @page_router.get("/ideas/new")
-def new_idea_page(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+def new_idea_page(request: Request, user: SignedInUser, session: SessionDep) -> Response:
     # The id for the no-JavaScript path; with JavaScript the page makes its own (SPEC O9).
     form = {
         "id": str(uuid.uuid4()),
@@ -211,6 +211,6 @@ def new_idea_page(request: Request, user: CurrentUser, session: SessionDep) -> R
 
 @page_router.post("/ideas")
 def submit_idea_form(
-    request: Request, user: CurrentUser, session: SessionDep, form: FormDep
+    request: Request, user: SignedInUser, session: SessionDep, form: FormDep
 ) -> Response:
     return submit_form(request, session, user, form, "idea", idea_form_page)

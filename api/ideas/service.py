@@ -10,13 +10,14 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlmodel import Session
 
+from api.auth.identity import is_manager
 from api.auth.users import user_names
 from api.errors import Forbidden, NotFound
 from api.filtering import london_day_range
 from api.ideas.search import matching
 from api.pagination import Sort, page_after, split_page
 from schemas.accounts import User
-from schemas.enums import IdeaStatus, Role
+from schemas.enums import IdeaStatus
 from schemas.ideas import Idea, IdeaAim, IdeaRead, IdeaWaste
 from schemas.timestamps import utcnow
 
@@ -40,8 +41,8 @@ def get_idea_for(session: Session, viewer: User, idea_id: uuid.UUID) -> IdeaRead
     idea = session.get(Idea, idea_id)
     if idea is None:
         raise NotFound("No idea has this id.")
-    if viewer.role == Role.reporter and idea.submitted_by != viewer.id:
-        # Reporters see only their own; say "not found" so ids of others' ideas are not confirmed.
+    if not is_manager(viewer) and idea.submitted_by != viewer.id:
+        # Reporters (and partners' users) see only their own; say "not found" so ids of others' ideas are not confirmed.
         raise NotFound("No idea has this id.")
     return to_read(idea, viewer, user_names(session, {idea.submitted_by}))
 
@@ -113,7 +114,7 @@ def list_ideas(
     limit: int,
     sort: Sort = Sort.newest,
 ) -> tuple[list[IdeaRead], str | None]:
-    if viewer.role == Role.reporter:
+    if not is_manager(viewer):
         raise Forbidden()
     now = utcnow()
     statement = filtered_ideas(session, filters, now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,11 +18,13 @@ from sqlmodel import Session
 from api.errors import NotFound
 from api.filtering import london_day_range
 from api.measures.series import partner_scope
+from api.triage import query_params as qp
 from schemas.accounts import Partner
 from schemas.enums import Category, GoodPractice, JourneyType, NoteType, label
+from schemas.field_errors import FieldError
 from schemas.free_text import MAX_RECORD_ID
 from schemas.handovers import Handover
-from schemas.timestamps import london_time
+from schemas.timestamps import LONDON, london_time, utcnow
 
 MAX_NARRATIVES = 200
 
@@ -175,3 +177,22 @@ def _for_partner(note: Any) -> PackNote:
         status=note.status,
         partner_response=note.partner_response,
     )
+
+
+PACK_WEEKS = 26
+
+
+def pack_period(params: Any) -> tuple[date, date, list[FieldError]]:
+    """The period of a review pack (the trust's and a partner's own): the dates asked for, or the
+    last 26 weeks; a date out of range or a start after the end is named and the default used."""
+    today = utcnow().astimezone(LONDON).date()
+    asked_from, asked_to, errors = qp.days(params)
+    date_to = asked_to or today
+    date_from = asked_from or date_to - timedelta(weeks=PACK_WEEKS) + timedelta(days=1)
+    if date_from > date_to:
+        if not errors:
+            errors = [
+                FieldError(field="from", message="The start date must be on or before the end date")
+            ]
+        date_from, date_to = date_to - timedelta(weeks=PACK_WEEKS) + timedelta(days=1), date_to
+    return date_from, date_to, errors

@@ -4,7 +4,7 @@ and the partnership review pack `/partners/{id}`."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -18,7 +18,7 @@ from api.errors import Invalid, error_responses
 from api.filtering import FilterDay
 from api.forms import FormDep, error_context
 from api.measures.equity import equity_counts
-from api.measures.partner_pack import build_pack
+from api.measures.partner_pack import build_pack, pack_period
 from api.measures.series import MEASURES, Filters, Measure
 from api.measures.service import chart, chart_words, resolve_range
 from api.measures.settings import add_event, add_pdsa, pdsa_choices, remove_event, save_setting
@@ -29,7 +29,6 @@ from api.triage.service import select_items
 from schemas.field_errors import FieldError, field_errors
 from schemas.free_text import MAX_RECORD_ID
 from schemas.measures import ChartEventIn, ChartPdsaIn, ChartSettingIn
-from schemas.timestamps import LONDON, utcnow
 
 api_router = APIRouter(prefix="/api/v1/measures", tags=["measures"])
 page_router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -265,17 +264,7 @@ def partner_pack(
     partner_id: int, request: Request, user: ManagerUser, session: SessionDep
 ) -> Response:
     """The review pack for one partner: counts, delays, the trend, anonymised notes; printable."""
-    params = request.query_params
-    today = utcnow().astimezone(LONDON).date()
-    asked_from, asked_to, errors = qp.days(params)
-    date_to = asked_to or today
-    date_from = asked_from or date_to - timedelta(weeks=26) + timedelta(days=1)
-    if date_from > date_to:
-        if not errors:
-            errors = [
-                FieldError(field="from", message="The start date must be on or before the end date")
-            ]
-        date_from, date_to = date_to - timedelta(weeks=26) + timedelta(days=1), date_to
+    date_from, date_to, errors = pack_period(request.query_params)
     pack = build_pack(session, partner_id, date_from, date_to)
     trend = chart(
         session,

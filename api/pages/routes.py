@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from api.auth.identity import ROLE_RANK, CurrentUser, IdentityDep
+from api.auth.identity import ROLE_RANK, IdentityDep, SignedInUser, is_partner
 from api.db import SessionDep
 from api.handovers.service import get_handover_for
 from api.ideas.service import get_idea_for
@@ -32,6 +32,9 @@ def home(request: Request, identity: IdentityDep, session: SessionDep) -> Respon
         return RedirectResponse("/login", status_code=303)
     if identity.user.must_change_password:
         return RedirectResponse("/account/new-password", status_code=303)
+    if is_partner(identity.user):
+        # A partner organisation's user starts at the notes about their organisation.
+        return RedirectResponse("/partner", status_code=303)
     is_manager = ROLE_RANK.get(Role(identity.user.role), 0) >= ROLE_RANK[Role.manager]
     today = todays_desk(session) if is_manager else None
     return render(request, "home.html", {"today": today, "now": utcnow()})
@@ -42,7 +45,7 @@ def submitted(
     request: Request,
     kind: Literal["idea", "handover"],
     record_id: uuid.UUID,
-    user: CurrentUser,
+    user: SignedInUser,
     session: SessionDep,
     again: bool = False,
 ) -> Response:
@@ -60,7 +63,7 @@ def submitted(
 
 
 @router.get("/mine")
-def mine(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+def mine(request: Request, user: SignedInUser, session: SessionDep) -> Response:
     submissions = my_submissions(session, user)
     partner_names = dict(session.execute(select(Partner.id, Partner.name)).all())  # type: ignore[arg-type]
     return render(
@@ -78,7 +81,7 @@ def mine(request: Request, user: CurrentUser, session: SessionDep) -> Response:
 
 
 @router.get("/outbox")
-def outbox(request: Request, user: CurrentUser) -> Response:
+def outbox(request: Request, user: SignedInUser) -> Response:
     return render(request, "outbox.html", {})
 
 
@@ -89,7 +92,7 @@ def offline(request: Request) -> Response:
 
 
 @router.post("/mine/notifications/read")
-def mark_notifications_read(user: CurrentUser, session: SessionDep) -> Response:
+def mark_notifications_read(user: SignedInUser, session: SessionDep) -> Response:
     """A POST, not a side effect of viewing: a GET never changes anything."""
     notifications_for(session, user, mark_read=True)
     return RedirectResponse("/mine", status_code=303)

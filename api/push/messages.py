@@ -92,6 +92,16 @@ _SUMMARY_WORDS: dict[str, tuple[str, str, str]] = {
         "comments on your handover notes",
         "/mine",
     ),
+    "The partner has answered": (
+        "answer from a partner to your handover notes",
+        "answers from partners to your handover notes",
+        "/mine",
+    ),
+    "A partner has answered": (
+        "answer from a partner organisation",
+        "answers from partner organisations",
+        "/handovers",
+    ),
 }
 
 
@@ -113,4 +123,34 @@ def summary(counts: dict[str, int]) -> PushMessage:
         body="; ".join(parts),
         url=urls.pop() if len(urls) == 1 else "/",
         tag="summary",
+    )
+
+
+def handover_partner_acknowledged(handover_id: uuid.UUID) -> PushMessage:
+    """For the crew member: the partner organisation has read the note."""
+    return PushMessage(
+        title="Update on your handover note",
+        body="The partner organisation has read your handover note",
+        url=f"/mine#handover-{handover_id}",
+        tag=f"handover-{handover_id}",
+    )
+
+
+def handover_partner_responded(handover_id: uuid.UUID) -> PushMessage:
+    """For the crew member: the partner's answer is under My submissions (not in the message)."""
+    return PushMessage(
+        title="The partner has answered",
+        body="The partner organisation has responded to your handover note",
+        url=f"/mine#handover-{handover_id}",
+        tag=f"handover-{handover_id}",
+    )
+
+
+def handover_partner_answered_for_managers(handover_id: uuid.UUID) -> PushMessage:
+    """For the trust's managers: read the answer on the note's page."""
+    return PushMessage(
+        title="A partner has answered",
+        body="A partner organisation has responded to a handover note",
+        url=f"/handovers/{handover_id}",
+        tag=f"handover-{handover_id}-partner",
     )

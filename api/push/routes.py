@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from api.auth.identity import CurrentUser
+from api.auth.identity import SignedInUser
 from api.db import SessionDep
 from api.errors import error_responses
 from api.push import service
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/push", tags=["push"])
 
 
 @router.get("/vapid-public-key", response_model=VapidPublicKey)
-def vapid_public_key(user: CurrentUser) -> VapidPublicKey:
+def vapid_public_key(user: SignedInUser) -> VapidPublicKey:
     """The applicationServerKey for PushManager.subscribe() (base64url, uncompressed P-256)."""
     return VapidPublicKey(public_key=vapid_keys().public_key)
 
@@ -40,7 +40,7 @@ def vapid_public_key(user: CurrentUser) -> VapidPublicKey:
 )
 def subscribe(
     body: PushSubscriptionIn,
-    user: CurrentUser,
+    user: SignedInUser,
     session: SessionDep,
     response: Response,
     user_agent: Annotated[str, Header(include_in_schema=False)] = "",
@@ -60,7 +60,7 @@ def subscribe(
     response_class=Response,
     responses=error_responses(403, 413),
 )
-def unsubscribe(body: PushSubscriptionRemove, user: CurrentUser, session: SessionDep) -> Response:
+def unsubscribe(body: PushSubscriptionRemove, user: SignedInUser, session: SessionDep) -> Response:
     """Turn notifications off for this browser (only the caller's own; 204 either way)."""
     service.unsubscribe(session, user.id, body.endpoint)  # type: ignore[arg-type]
     return Response(status_code=204)

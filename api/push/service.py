@@ -117,7 +117,7 @@ def notify_role(
     """The same for every active user with at least this role (Role.manager: managers and admins),
     except `exclude_user_id` (the person who caused it)."""
     message = PushMessage(title=title, body=body, url=url, tag=tag)
-    roles = [role for role in Role if ROLE_RANK[role] >= ROLE_RANK[role_minimum]]
+    roles = [role for role in ROLE_RANK if ROLE_RANK[role] >= ROLE_RANK[role_minimum]]
     ids = repository.subscription_ids_of_roles(session, roles, exclude_user_id)
     return _queue(session, ids, message)
 

@@ -95,6 +95,11 @@ def _describe(event: AuditEvent) -> str:
         return f"{moved} {event.note}" if event.note else moved
     if event.action == Action.comment:
         return f"Comment: {event.note}"
+    # The partner organisation's own answer to the crew member's note (SPEC §4).
+    if event.action == Action.acknowledge:
+        return "The partner organisation has read this note."
+    if event.action == Action.partner_response:
+        return f"The partner organisation responded: {event.note}"
     return ""
 
 

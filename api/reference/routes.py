@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from api.auth.identity import CurrentUser, IdentityDep
+from api.auth.identity import IdentityDep, SignedInUser, is_partner
 from api.db import SessionDep, get_engine
+from api.partnership.service import organisation_ids
 from api.reference.mine import MySubmissions, my_submissions, notifications_for
 from api.reference.service import reference_data
 from schemas.audit import NotificationRead
@@ -21,9 +22,14 @@ public_router = APIRouter()
 
 
 @router.get("/api/v1/reference")
-def reference(user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+def reference(user: SignedInUser, session: SessionDep) -> dict[str, Any]:
     """What the forms need, also offline: teams, partners, aims and the enums of SPEC §3."""
-    return reference_data(session)
+    data = reference_data(session)
+    if is_partner(user) and user.partner_id is not None:
+        # A partner organisation's user is shown no other partner organisation (SPEC §2).
+        own = set(organisation_ids(session, user.partner_id))
+        data = {**data, "partners": [p for p in data["partners"] if p["id"] in own]}
+    return data
 
 
 class Me(BaseModel):
@@ -36,7 +42,7 @@ class Me(BaseModel):
 
 
 @router.get("/api/v1/me", response_model=Me)
-def me(identity: IdentityDep, user: CurrentUser) -> Me:
+def me(identity: IdentityDep, user: SignedInUser) -> Me:
     """Who is signed in, with a fresh CSRF token for the service worker to send with."""
     return Me(
         id=user.id,
@@ -49,12 +55,12 @@ def me(identity: IdentityDep, user: CurrentUser) -> Me:
 
 
 @router.get("/api/v1/me/submissions", response_model=MySubmissions)
-def me_submissions(user: CurrentUser, session: SessionDep) -> MySubmissions:
+def me_submissions(user: SignedInUser, session: SessionDep) -> MySubmissions:
     return my_submissions(session, user)
 
 
 @router.get("/api/v1/me/notifications", response_model=list[NotificationRead])
-def me_notifications(user: CurrentUser, session: SessionDep) -> list[NotificationRead]:
+def me_notifications(user: SignedInUser, session: SessionDep) -> list[NotificationRead]:
     """The latest updates about the caller's own submissions (reading them does not mark them read)."""
     return notifications_for(session, user, mark_read=False)
 

@@ -59,8 +59,14 @@ def _insert(session: Session, table: Table) -> Any:
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
-def ingest(session: Session, user_id: int, items: list[Submitted]) -> list[ItemResult]:
-    """Outcomes in request order. Nothing about one item can stop another from being stored."""
+def ingest(
+    session: Session,
+    user_id: int,
+    items: list[Submitted],
+    allowed_kinds: frozenset[str] | None = None,
+) -> list[ItemResult]:
+    """Outcomes in request order. Nothing about one item can stop another from being stored.
+    `allowed_kinds`: what this user may send (a partner organisation's user: ideas only); None: any."""
     results: list[ItemResult | None] = [None] * len(items)
     valid: list[_Valid] = []
 
@@ -72,6 +78,14 @@ def ingest(session: Session, user_id: int, items: list[Submitted]) -> list[ItemR
                 item.kind,
                 Outcome.rejected,
                 [FieldError(field="kind", message="kind must be idea or handover")],
+            )
+            continue
+        if allowed_kinds is not None and kind.name not in allowed_kinds:
+            results[position] = ItemResult(
+                str(item.id),
+                kind.name,
+                Outcome.rejected,
+                [FieldError(field="kind", message=f"Your account cannot send a {kind.name}")],
             )
             continue
         try:
@@ -237,7 +251,11 @@ def _store(
 
 
 def submit_one(
-    session: Session, user_id: int, kind: str, record_id: uuid.UUID, data: Any
+    session: Session,
+    user_id: int,
+    kind: str,
+    record_id: uuid.UUID,
+    data: Any,
 ) -> ItemResult:
     """One record through the same path as a batch, so the outcome rule is the same everywhere."""
     return ingest(session, user_id, [Submitted(kind=kind, id=str(record_id), data=data)])[0]

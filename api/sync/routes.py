@@ -8,12 +8,14 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth.identity import CurrentUser
+from api.auth.identity import SignedInUser, is_staff
 from api.db import SessionDep
 from api.errors import error_responses
 from api.sync.guard import limit_writes
 from api.sync.ingest import Submitted, ingest
 from schemas.field_errors import FieldError
+
+PARTNER_KINDS = frozenset({"idea"})
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
 
@@ -46,7 +48,7 @@ class SyncResponse(BaseModel):
 
 
 @router.post("/sync", response_model=SyncResponse, responses=error_responses(403, 413, 429))
-def sync(body: SyncRequest, user: CurrentUser, session: SessionDep) -> JSONResponse:
+def sync(body: SyncRequest, user: SignedInUser, session: SessionDep) -> JSONResponse:
     """Each item is judged on its own; outcomes come back in request order. `created` and
     `duplicate` are acknowledgements (the phone may delete its copy); `rejected` carries field errors;
     `conflict` means the id already belongs to different content."""
@@ -55,6 +57,8 @@ def sync(body: SyncRequest, user: CurrentUser, session: SessionDep) -> JSONRespo
         session,
         user.id,  # type: ignore[arg-type]
         [Submitted(kind=i.kind, id=i.id, data=i.data) for i in body.items],
+        # A partner organisation's user submits ideas, never handover notes (SPEC §2).
+        allowed_kinds=None if is_staff(user) else PARTNER_KINDS,
     )
     # The answer is SyncResponse (the schema above and tests/api/test_sync.py hold it to that);
     # written as plain dicts because building and re-validating 100 models per batch cost more

@@ -141,7 +141,8 @@ def test_the_admin_home_links_every_list_with_its_counts(admin: Client) -> None:
     for href in ("/admin/users", "/admin/teams", "/admin/partners", "/admin/aims"):
         assert f'href="{href}"' in page.text
     words = text_of(page.text)
-    assert "4 active, 0 deactivated, 1 admin" in words
+    # Four staff and the demo partner organisation's user.
+    assert "5 active, 0 deactivated, 1 admin" in words
     assert f"{count(Partner)} active, 0 deactivated" in words
 
 
@@ -194,7 +195,10 @@ def test_bad_account_input_names_every_field_and_adds_no_one(admin: Client) -> N
 def test_a_deactivated_team_is_not_offered_for_a_new_account(admin: Client) -> None:
     team = first_id(Team)
     admin.form(f"/admin/teams/{team}/deactivate", {}, page=f"/admin/teams/{team}")
-    assert f'value="{team}"' not in admin.get("/admin/users/new").text
+    page = admin.get("/admin/users/new").text
+    # The team menu only (the partner organisation menu has ids of its own).
+    team_menu = page.split('id="team_id"', 1)[1].split("</select>", 1)[0]
+    assert f'value="{team}"' not in team_menu
     response = admin.form("/admin/users/new", new_user_form(team_id=str(team)))
     assert response.status_code == 422
     assert 'href="#team_id"' in response.text
@@ -371,7 +375,8 @@ def test_the_user_list_filters_by_text_role_and_status(admin: Client) -> None:
     post_action(admin, f"/admin/users/{crew_id}/deactivate", f"/admin/users/{crew_id}")
 
     everyone = main_text(admin.get("/admin/users").text)
-    assert "4 users" in everyone
+    # Four staff and the demo partner organisation's user.
+    assert "5 users" in everyone
     assert "Casey Crew" in everyone and "Deactivated" in everyone
 
     by_text = main_text(admin.get("/admin/users", params={"q": "MORGAN"}).text)
@@ -383,10 +388,10 @@ def test_the_user_list_filters_by_text_role_and_status(admin: Client) -> None:
     deactivated = main_text(admin.get("/admin/users", params={"status": "deactivated"}).text)
     assert "1 user" in deactivated and "Casey Crew" in deactivated
     active = main_text(admin.get("/admin/users", params={"status": "active"}).text)
-    assert "3 users" in active and "Casey Crew" not in active
+    assert "4 users" in active and "Casey Crew" not in active
     # A % or _ is taken literally, and an unknown filter value means "any".
     assert "0 users" in main_text(admin.get("/admin/users", params={"q": "%"}).text)
-    assert "4 users" in main_text(admin.get("/admin/users", params={"role": "boss"}).text)
+    assert "5 users" in main_text(admin.get("/admin/users", params={"role": "boss"}).text)
 
 
 def test_more_than_a_hundred_users_are_shown_a_hundred_at_a_time(admin: Client) -> None:

@@ -57,6 +57,7 @@ USERS = {
     "staff": ("staff@demo.nhs.uk", "staff-demo-pass"),
     "manager": ("manager@demo.nhs.uk", "manager-demo-pass"),
     "admin": ("admin@demo.nhs.uk", "admin-demo-pass"),
+    "partner": ("partner@demo.nhs.uk", "partner-demo-pass"),
 }
 
 RUN_AXE = """async (tags) => {
@@ -622,6 +623,18 @@ CASES = [
         label="/readiness (errors)",
     ),
     Case("manager", "/readiness?team_id={team_id}", label="/readiness (a manager)"),
+    # A partner organisation's user (the notes about them: tests/browser/test_partner_journey.py)
+    Case("partner", "/partner"),
+    Case(
+        "partner",
+        "/partner?category=infection_control&from=2001-01-01",
+        label="/partner (no results)",
+        shows="No notes match these filters.",
+    ),
+    Case("partner", "/partner/pack"),
+    Case("partner", "/ideas/new"),
+    Case("partner", "/mine"),
+    Case("partner", "/handovers/new", status=403, label="403"),
 ]
 
 
@@ -1082,3 +1095,62 @@ def test_no_serious_axe_finding_when_choosing_a_password_at_first_sign_in(
         assert_no_serious_violations(page, "/account/new-password (errors)")
     finally:
         context.close()
+
+
+def partner_note_errors(page: Any) -> None:
+    """The partner's response form sent empty: the server's error summary."""
+    with page.expect_navigation():
+        page.click("form[action$='/response'] button[type=submit]")
+    assert page.locator(".nhsuk-error-summary").is_visible()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_no_serious_axe_finding_on_a_partners_notes(
+    viewport: dict[str, int],
+    pages: Callable[[str, dict[str, int]], Any],
+    live_server: LiveServer,
+) -> None:
+    """/partner with a raised concern and a thanks in it, a note, and its response form's errors."""
+    crew = live_server.api(*USERS["crew"])
+    manager = live_server.api(*USERS["manager"])
+    try:
+        partners = crew.get("/api/v1/reference").json()["partners"]
+        riverside = next(p["id"] for p in partners if p["name"] == "Riverside General Hospital")
+        now = datetime.now(UTC)
+        ids = []
+        for extra in (
+            {"categories": ["handover_delay"], "harm": "none"},
+            {"note_type": "good_practice", "good_practice": ["patient_ready"], "categories": []},
+        ):
+            note_id = str(uuid.uuid4())
+            api_call(
+                crew,
+                "POST",
+                "/api/v1/handovers",
+                json={
+                    "id": note_id,
+                    "occurred_at": (now - timedelta(hours=2)).isoformat(),
+                    "partner_id": riverside,
+                    "narrative": unique("Accessibility check partner note"),
+                    **extra,
+                },
+            )
+            ids.append(note_id)
+        for to in ("reviewed", "raised_with_partner"):
+            api_call(manager, "POST", f"/api/v1/handovers/{ids[0]}/transitions", json={"to": to})
+    finally:
+        crew.close()
+        manager.close()
+    page = pages("partner", viewport)
+    for path, action in (
+        ("/partner", None),
+        (f"/partner/notes/{ids[0]}", None),
+        (f"/partner/notes/{ids[1]}", None),
+        (f"/partner/notes/{ids[0]}", partner_note_errors),
+    ):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response is not None and response.status == 200, path
+        wait_until(page, BASE_READY)
+        if action is not None:
+            action(page)
+        assert_no_serious_violations(page, f"partner:{path}")
