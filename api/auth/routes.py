@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from api.auth.identity import CurrentUser, IdentityDep
+from api.auth.identity import IdentityDep, SignedInUser
 from api.auth.service import (
     SIGN_IN_FAILED,
     authenticate,
@@ -32,7 +32,7 @@ from api.security.sessions import (
     start_session,
 )
 from api.templating import render
-from schemas.accounts import Team
+from schemas.accounts import Team, User
 from schemas.field_errors import FieldError
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -250,7 +250,7 @@ def signup_confirm(
 def _account_page(
     request: Request,
     session: SessionDep,
-    user: CurrentUser,
+    user: User,
     status_code: int = 200,
     **extra: object,
 ) -> Response:
@@ -268,7 +268,7 @@ def _account_page(
 
 @router.get("/account")
 def account_page(
-    request: Request, session: SessionDep, user: CurrentUser, changed: str = ""
+    request: Request, session: SessionDep, user: SignedInUser, changed: str = ""
 ) -> Response:
     """Every signed-in person's own account: who they are, and changing their password."""
     return _account_page(request, session, user, changed=changed == "1")
@@ -279,7 +279,7 @@ def account_password(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: CurrentUser,
+    user: SignedInUser,
     current_password: Annotated[str, Form(max_length=1024)] = "",
     new_password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:

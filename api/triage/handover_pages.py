@@ -25,7 +25,6 @@ from api.handovers.flows import (
     respond_many,
     update_handover,
 )
-from api.handovers.response_wait import response_due, response_overdue
 from api.handovers.service import (
     ATTENTION_LABELS,
     Attention,
@@ -44,7 +43,7 @@ from schemas.audit import RecordKind
 from schemas.enums import Category, HandoverStatus, Harm
 from schemas.field_errors import FieldError, field_errors
 from schemas.handovers import Handover, HandoverPatch
-from schemas.timestamps import london_time, utcnow
+from schemas.timestamps import london_time
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -117,9 +116,6 @@ def _list_page(
         "filter_query": query,
         "applied": applied,
         "names": names_by_id(session),
-        "overdue": {
-            n.id for n in items if response_overdue(n.raised_at, n.partner_response_at, utcnow())
-        },
         "outcome": outcome,
         "form": form or {},
         **error_context(errors or []),
@@ -252,8 +248,6 @@ def _note_page(
         "note": note,
         "events": events_of(session, RecordKind.handover, note.id, submitter_view=False),
         "moves": allowed_moves(HandoverStatus(note.status)),
-        "response_due": response_due(note.raised_at) if note.raised_at else None,
-        "response_overdue": response_overdue(note.raised_at, note.partner_response_at, utcnow()),
         "names": names_by_id(session),
         "form": form or {},
         **error_context(errors or []),

@@ -51,6 +51,11 @@ PARTNER_MAY: dict[tuple[str, str], set[int]] = {
     ("GET", "/api/v1/push/vapid-public-key"): {200},
     ("POST", "/api/v1/push/subscriptions"): {422},
     ("DELETE", "/api/v1/push/subscriptions"): {422},
+    # Their own account: change the password, like anyone signed in.
+    ("GET", "/account"): {200},
+    ("POST", "/account/password"): {422},
+    ("GET", "/account/new-password"): {303},  # nothing to choose: back home
+    ("POST", "/account/new-password"): {303},
 }
 # Outside the role walls for everyone (sign-in, health, the app shell, the API description for
 # any signed-in user): any answer but a server error.
@@ -67,6 +72,11 @@ PUBLIC = {
     ("GET", "/manifest.webmanifest"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
+    ("GET", "/signup/confirm"),
+    ("POST", "/signup/confirm"),
+    ("GET", "/login/nhsmail"),
+    ("GET", "/login/nhsmail/callback"),
+    ("GET", "/metrics"),  # operators' token or addresses, not a role
 }
 CREW_NAME = "Casey Crew"
 VEHICLE = "PTS12"
