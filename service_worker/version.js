@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.11.24-8';
+  var VERSION = '2026.12.06-1';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '9fe4cd1f14a00d66';
+  var SHELL_DIGEST = 'd51227fe6801c1f6';
 
   var CACHE_PREFIX = 'frontline-';
 
