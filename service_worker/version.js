@@ -22,7 +22,7 @@
   var VERSION = '2026.12.06-1';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = 'd51227fe6801c1f6';
+  var SHELL_DIGEST = 'eab995527f1e5705';
 
   var CACHE_PREFIX = 'frontline-';
 

@@ -158,7 +158,7 @@
     var summary = errorSummary(shown, function (field) {
       return field ? '#' + field : '#' + (form.id || 'maincontent');
     });
-    var heading = column.querySelector('h1:not(.nhsuk-panel__title)');
+    var heading = column.querySelector('h1');
     column.insertBefore(summary, heading && heading.parentNode === column ? heading : column.firstChild);
     if (!/^Error: /.test(document.title)) document.title = 'Error: ' + document.title;
     announce(summary);

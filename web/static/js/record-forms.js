@@ -132,9 +132,7 @@
     var busy = false;
     var lastSavedId = null;
     var notice = null;
-    var heading = Array.prototype.find.call(column.querySelectorAll('h1'), function (h) {
-      return !h.closest('[data-saved-panel]');
-    });
+    var heading = column.querySelector('h1');
     var logAnother = column.querySelector('[data-log-another]');
 
     /** The data-remember fields, filled from what this user last sent, where still empty. */
@@ -300,10 +298,9 @@
       showDiscard(false);
     }
 
-    /** The form (and its heading and notices) out of sight while the saved/sent state shows. */
+    /** The form (and its notices) out of sight while the saved/sent state shows. */
     function showForm(show) {
       form.hidden = !show;
-      if (heading) heading.hidden = !show;
       column.querySelectorAll('.app-form-notice, .nhsuk-inset-text').forEach(function (node) {
         if (!node.closest('[data-saved-panel]')) node.hidden = !show;
       });
@@ -437,7 +434,7 @@
         refreshTimes();
         if (heading) {
           heading.setAttribute('tabindex', '-1');
-          heading.focus();
+          heading.focus({ preventScroll: true });
         }
         window.scrollTo(0, 0);
       });
