@@ -27,6 +27,7 @@ class Action(StrEnum):
     comment = "comment"
     update = "update"  # owner, impact, effort; review note, partner response
     equity_pause = "equity_pause"
+    reply = "reply"  # the submitter answering a reviewer's comment on their own record (SPEC §4)
 
 
 class AuditEvent(SQLModel, table=True):

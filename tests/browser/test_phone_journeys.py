@@ -102,7 +102,10 @@ def test_a_fresh_phone_opens_every_page_with_no_signal_and_is_never_asked_to_sig
             assert response is not None and response.ok, path
             assert page.text_content("main h1").strip() == heading, path
             outbox_ready(page)
-            wait_until(page, "document.querySelector('[data-sync-status]').textContent.includes('No signal')")
+            wait_until(
+                page,
+                "document.querySelector('[data-sync-status]').textContent.includes('No signal')",
+            )
             assert "Sign in" not in status_text(page), path
 
         # A note saved in the basement, then "See what is waiting on this phone".
@@ -258,7 +261,9 @@ def test_signing_out_with_no_signal_forgets_the_user_at_once_and_ends_the_sessio
         page.click(SUBMIT)
         wait_until(page, "!document.querySelector('[data-saved-panel]').hidden")
         wait_count(page, 1)
-        assert page.evaluate(f"localStorage.getItem('frontline.remember.' + {js(user_id)}) !== null")
+        assert page.evaluate(
+            f"localStorage.getItem('frontline.remember.' + {js(user_id)}) !== null"
+        )
 
         # The header's "Sign out": with an item waiting it opens /logout (kept on the phone) to
         # offer the choice; the item is kept.
@@ -274,10 +279,14 @@ def test_signing_out_with_no_signal_forgets_the_user_at_once_and_ends_the_sessio
         assert page.text_content("main h1").strip() == "Sign in to Frontline"
         assert page.evaluate("document.querySelector('meta[name=frontline-user]') === null")
         outbox_ready(page)
-        assert page.evaluate(
-            f"caches.open({js(PAGES_CACHE)}).then(c => c.keys()).then(k => k.length)"
-        ) == 0
-        assert page.evaluate(f"caches.open({js(DATA_CACHE)}).then(c => c.keys()).then(k => k.length)") == 0
+        assert (
+            page.evaluate(f"caches.open({js(PAGES_CACHE)}).then(c => c.keys()).then(k => k.length)")
+            == 0
+        )
+        assert (
+            page.evaluate(f"caches.open({js(DATA_CACHE)}).then(c => c.keys()).then(k => k.length)")
+            == 0
+        )
         assert [i["id"] for i in phone_items(page, user_id)] == [record_id]
         assert page.evaluate(f"localStorage.getItem('frontline.remember.' + {js(user_id)})") is None
         assert page.evaluate(
