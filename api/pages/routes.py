@@ -117,7 +117,8 @@ def _record_page(
             "kind": kind,
             "record": record,
             "reference": reference_of(record_id),
-            "name": record_names(session, {record_id}).get(str(record_id), ""),
+            # The reference shows once, above the heading.
+            "name": record_names(session, {record_id}).get(str(record_id), "").rsplit(" (", 1)[0],
             "details": record_details(session, kind, record),
             "feedback": feedback,
             "can_reply": can_reply(feedback),
