@@ -316,3 +316,90 @@ def test_signing_out_with_no_signal_forgets_the_user_at_once_and_ends_the_sessio
     outbox_ready(page)
     assert wait_sent(page, record_id)["outcome"] == "created"
     assert_one_handover_on_server(live_server, narrative, record_id)
+
+
+LAYOUT_SHIFT = """() => new Promise(resolve => {
+  let total = 0;
+  new PerformanceObserver(list => {
+    for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+  }).observe({type: 'layout-shift', buffered: true});
+  setTimeout(() => resolve(total), 1500);
+})"""
+
+
+@pytest.mark.parametrize("how", NO_SIGNAL)
+def test_my_submissions_menus_a_record_in_full_a_reply_and_the_copy_with_no_signal(
+    context: Any, page: Any, live_server: LiveServer, how: str
+) -> None:
+    crew = live_server.api(*CREW)
+    manager = live_server.api("manager@demo.nhs.uk", "manager-demo-pass")
+    try:
+        partner = crew.get("/api/v1/reference").json()["partners"][0]["id"]
+        narrative = unique("Mine page handover")
+        note_id = str(uuid.uuid4())
+        body = {
+            "id": note_id,
+            "occurred_at": "2026-11-20T09:15:00+00:00",
+            "partner_id": partner,
+            "categories": ["missing_paperwork"],
+            "narrative": narrative,
+        }
+        token = crew.get("/api/v1/me").json()["csrf_token"]
+        assert (
+            crew.post("/api/v1/handovers", json=body, headers={"X-CSRF-Token": token}).status_code
+            == 201
+        )
+        m_token = manager.get("/api/v1/me").json()["csrf_token"]
+        commented = manager.post(
+            f"/api/v1/handovers/{note_id}/comments",
+            json={"body": "Which ward was it?"},
+            headers={"X-CSRF-Token": m_token},
+        )
+        assert commented.status_code in (200, 201)
+    finally:
+        crew.close()
+        manager.close()
+
+    fresh_phone_on_home_page(page, live_server)
+    page.click("main a[href='/mine']")
+    page.wait_for_url(f"{live_server.url}/mine")
+    assert page.evaluate(LAYOUT_SHIFT) < 0.1, "layout shift on /mine"
+    # The update names its record.
+    assert f"({note_id[:8].upper()})" in page.text_content(".app-updates")
+
+    page.select_option("#kind", "handover")
+    page.select_option("#status", "new")
+    page.click(".app-mine-filters button[type=submit]")
+    page.wait_for_url("**/mine?kind=handover&status=new")
+    kinds = page.evaluate(
+        "Array.from(document.querySelectorAll('.app-record')).map(r => r.id.split('-')[0])"
+    )
+    assert kinds and set(kinds) == {"handover"}
+
+    page.click(f"#handover-{note_id} h2 a")
+    page.wait_for_url(f"{live_server.url}/mine/handovers/{note_id}")
+    assert narrative in page.text_content("main")
+    assert "Comment: Which ward was it?" in page.text_content("#history ~ ul")
+    page.fill("#body", "Ward 7, bay 2.")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/mine/handovers/{note_id}#history")
+    assert "Your reply: Ward 7, bay 2." in page.text_content("main")
+
+    # Back to /mine with signal (its copy is refreshed), then with none: the copy opens and says so.
+    page.goto(f"{live_server.url}/mine")
+    outbox_ready(page)
+    wait_until(
+        page,
+        f"""caches.open({js(PAGES_CACHE)}).then(c => c.match(location.origin + '/mine'))
+            .then(r => r ? r.text() : '').then(t => t.includes({js(note_id[:8].upper())}))""",
+    )
+    with no_signal(how, context, live_server):
+        page.goto(f"{live_server.url}/mine")
+        outbox_ready(page)
+        assert page.evaluate("document.documentElement.hasAttribute('data-offline-copy')")
+        assert note_id[:8].upper() in page.text_content(f"#handover-{note_id}")
+        wait_until(
+            page,
+            "document.querySelector('[data-mine-updated]').textContent.includes('You are offline')",
+        )
+        assert "Sign in" not in status_text(page)
