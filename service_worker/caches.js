@@ -28,6 +28,8 @@
   /** The only API data kept on the phone (O8). */
   var CACHED_API = Object.freeze(['/api/v1/reference', '/api/v1/me/submissions']);
   var OFFLINE_URL = '/offline';
+  /** App pages whose query string changes what they show (filters, pages): only the bare path is kept. */
+  var QUERY_SHAPES_PAGE = Object.freeze(['/mine']);
   /**
    * The sign-in page, precached without cookies (it names no one): what a sign-out made with no
    * signal shows (O12). Its CSRF token is stale; sign-in.js fetches a fresh one before posting.
@@ -329,6 +331,9 @@
             });
         },
         store: function (response) {
+          // /mine?kind=…&page=2 is not /mine: a filtered or later page must not become the copy
+          // the phone shows offline. (A form's ?fix=… renders the same form, so it may.)
+          if (o.url.search && QUERY_SHAPES_PAGE.indexOf(o.url.pathname) >= 0) return Promise.resolve();
           return stampedCopy(response, new Date(now()).toISOString()).then(function (copy) {
             return cachesImpl.open(Version.PAGES_CACHE).then(function (cache) {
               return cache.put(key, copy);

@@ -19,7 +19,7 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-1';
+  var VERSION = '2026.12.06-2';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
   var SHELL_DIGEST = 'eab995527f1e5705';

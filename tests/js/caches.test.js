@@ -403,3 +403,18 @@ describe('the sign-in page with no signal (O12)', () => {
     assert.equal(Caches.routeFor(url, { method: 'GET', mode: 'cors' }, ORIGIN), null);
   });
 });
+
+describe('a filtered or later page of /mine', () => {
+  it('is answered from the network but never becomes the copy shown offline', async () => {
+    const storage = new FakeCacheStorage();
+    const mine = { url: ORIGIN + '/mine?kind=idea&page=2', method: 'GET', mode: 'navigate' };
+    const { answer, settled } = respond(storage, mine, async () => basic('<html>ideas, page 2</html>'));
+    assert.equal(await (await answer).text(), '<html>ideas, page 2</html>');
+    await settled();
+    assert.equal(await (await storage.open(Version.PAGES_CACHE)).match(ORIGIN + '/mine'), undefined);
+    const plain = respond(storage, navigation('/mine'), async () => basic('<html>all</html>'));
+    await (await plain.answer).text();
+    await plain.settled();
+    assert.ok(await (await storage.open(Version.PAGES_CACHE)).match(ORIGIN + '/mine'));
+  });
+});
