@@ -152,7 +152,9 @@ def test_a_fresh_phone_opens_every_page_with_no_signal_and_is_never_asked_to_sig
 
     page.goto(f"{live_server.url}/outbox")
     outbox_ready(page)
-    assert wait_sent(page, record_id)["outcome"] == "created"
+    # "duplicate" when a try that reached the server as signal came back lost its answer (O3):
+    # either way it is on the server exactly once.
+    assert wait_sent(page, record_id)["outcome"] in {"created", "duplicate"}
     assert_one_handover_on_server(live_server, narrative, record_id)
 
 
