@@ -20,6 +20,13 @@ from schemas.field_errors import FieldError
 LIST_FIELDS = frozenset({"wastes", "aims", "benefits", "categories", "good_practice"})
 BOOL_FIELDS = frozenset({"show_name"})
 NOT_DATA = frozenset({"csrf_token", "id"})
+# The handover form shows the concern and the good-practice questions together when JavaScript is
+# off (a radio, once ticked, cannot be unticked): what does not apply to the chosen note type is
+# not data. The JSON API stays strict. Twin: web/static/js/form-payload.js NOT_FOR_NOTE_TYPE.
+NOT_FOR_NOTE_TYPE = {
+    "concern": ("good_practice",),
+    "good_practice": ("categories", "harm", "delay_minutes"),
+}
 
 
 def form_to_data(form: FormData) -> dict[str, Any]:
@@ -34,6 +41,8 @@ def form_to_data(form: FormData) -> dict[str, Any]:
             data[key] = [v for v in values if v != ""]
         elif values and values[-1].strip() != "":
             data[key] = values[-1] if key not in BOOL_FIELDS else values[-1] == "true"
+    for field in NOT_FOR_NOTE_TYPE.get(str(data.get("note_type", "")), ()):
+        data.pop(field, None)
     return data
 
 

@@ -30,6 +30,7 @@ class Action(StrEnum):
     # A partner organisation's user read a note raised with them, or answered it (SPEC §4).
     acknowledge = "acknowledge"
     partner_response = "partner_response"
+    reply = "reply"  # the submitter answering a reviewer's comment on their own record (SPEC §4)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -4,8 +4,10 @@
  *   shell  (FrontlineVersion.SHELL_CACHE, per version) — CSS, scripts, icons, vendor files and
  *          the anonymous /offline page, precached at install; served cache-first. Static files
  *          outside the shell are not cached at all (so never stale).
- *   pages  (PAGES_CACHE) — the last good copy of /, /ideas/new, /handovers/new, /outbox and /mine;
- *          network-first with a short timeout, so a basement opens the app at once.
+ *   pages  (PAGES_CACHE) — the last good copy of /, /ideas/new, /handovers/new, /outbox, /mine and
+ *          /logout; network-first with a short timeout, so a basement opens the app at once.
+ *          Stored for the signed-in user right after sign-in and on every online visit
+ *          (storeUserCopies), not only once each page has been visited (O7).
  *   data   (DATA_CACHE) — /api/v1/reference and /api/v1/me/submissions; network-first.
  *
  * Nothing else is cached: no other API data, no manager page, no POST (O8). Pages and data are
@@ -22,10 +24,19 @@
     (typeof require === 'function' ? require('./version.js') : null);
 
   /** Pages that open with no network (O7). Exactly these paths; the query string is ignored. */
-  var APP_PAGES = Object.freeze(['/', '/ideas/new', '/handovers/new', '/outbox', '/mine']);
+  var APP_PAGES = Object.freeze(['/', '/ideas/new', '/handovers/new', '/outbox', '/mine', '/logout']);
   /** The only API data kept on the phone (O8). */
   var CACHED_API = Object.freeze(['/api/v1/reference', '/api/v1/me/submissions']);
   var OFFLINE_URL = '/offline';
+  /** App pages whose query string changes what they show (filters, pages): only the bare path is kept. */
+  var QUERY_SHAPES_PAGE = Object.freeze(['/mine']);
+  /**
+   * The sign-in page, precached without cookies (it names no one): what a sign-out made with no
+   * signal shows (O12). Its CSRF token is stale; sign-in.js fetches a fresh one before posting.
+   */
+  var SIGN_IN_URL = '/login';
+  /** Fetched without cookies at install: anonymous pages. */
+  var ANONYMOUS_URLS = Object.freeze([OFFLINE_URL, SIGN_IN_URL]);
   /** How long a navigation waits for the network before showing the stored copy. */
   var PAGE_TIMEOUT_MS = 3000;
   var STORED_AT_HEADER = 'X-Frontline-Stored-At';
@@ -36,6 +47,7 @@
    */
   var PRECACHE_URLS = Object.freeze([
     OFFLINE_URL,
+    SIGN_IN_URL,
     '/manifest.webmanifest',
     '/static/css/app.css',
     '/static/js/app.js',
@@ -52,6 +64,8 @@
     '/static/js/install-hint.js',
     '/static/js/mine-offline.js',
     '/static/js/push-optin.js',
+    '/static/js/sign-in.js',
+    '/static/js/handover-form.js',
     '/sw/version.js',
     '/sw/backoff.js',
     '/sw/outbox.js',
@@ -79,18 +93,19 @@
    * @param {URL} url
    * @param {{method: string, mode?: string}} request
    * @param {string} origin this site's origin
-   * @returns {'app-page' | 'page' | 'api-cached' | 'static' | null}
+   * @returns {'app-page' | 'sign-in' | 'page' | 'api-cached' | 'static' | null}
    */
   function routeFor(url, request, origin) {
     if (request.method !== 'GET' || url.origin !== origin) return null;
     var path = url.pathname;
     if (request.mode === 'navigate') {
+      if (path === SIGN_IN_URL) return 'sign-in';
       return APP_PAGES.indexOf(path) >= 0 ? 'app-page' : 'page';
     }
     if (CACHED_API.indexOf(path) >= 0) return 'api-cached';
     // Only the shell is served from the cache: it is versioned, so it is never stale. Any other
     // file (a manager page's stylesheet, say) goes to the network as if there were no worker.
-    if (PRECACHE_URLS.indexOf(path) >= 0 && path !== OFFLINE_URL) return 'static';
+    if (PRECACHE_URLS.indexOf(path) >= 0 && ANONYMOUS_URLS.indexOf(path) < 0) return 'static';
     return null;
   }
 
@@ -271,6 +286,23 @@
   }
 
   /**
+   * The anonymous sign-in page from the shell, marked as a copy; else the offline page.
+   *
+   * @param {CacheStorage} cachesImpl
+   * @returns {Promise<Response>}
+   */
+  function signInCopy(cachesImpl) {
+    return cachesImpl
+      .open(Version.SHELL_CACHE)
+      .then(function (cache) {
+        return cache.match(SIGN_IN_URL);
+      })
+      .then(function (hit) {
+        return hit ? markedResponse(hit) : offlinePage(cachesImpl);
+      });
+  }
+
+  /**
    * Answers one request according to routeFor. Returns null to let the browser handle it.
    *
    * @param {{request: Request, url: URL, route: string, caches: CacheStorage,
@@ -299,6 +331,9 @@
             });
         },
         store: function (response) {
+          // /mine?kind=…&page=2 is not /mine: a filtered or later page must not become the copy
+          // the phone shows offline. (A form's ?fix=… renders the same form, so it may.)
+          if (o.url.search && QUERY_SHAPES_PAGE.indexOf(o.url.pathname) >= 0) return Promise.resolve();
           return stampedCopy(response, new Date(now()).toISOString()).then(function (copy) {
             return cachesImpl.open(Version.PAGES_CACHE).then(function (cache) {
               return cache.put(key, copy);
@@ -315,6 +350,11 @@
     if (o.route === 'page') {
       return o.fetch(o.request).catch(function () {
         return offlinePage(cachesImpl);
+      });
+    }
+    if (o.route === 'sign-in') {
+      return o.fetch(o.request).catch(function () {
+        return signInCopy(cachesImpl);
       });
     }
     if (o.route === 'api-cached') {
@@ -372,7 +412,10 @@
     return cachesImpl.open(Version.SHELL_CACHE).then(function (cache) {
       return Promise.all(
         PRECACHE_URLS.map(function (url) {
-          var init = { cache: 'reload', credentials: url === OFFLINE_URL ? 'omit' : 'same-origin' };
+          var init = {
+            cache: 'reload',
+            credentials: ANONYMOUS_URLS.indexOf(url) >= 0 ? 'omit' : 'same-origin',
+          };
           return fetchImpl(url, init).then(function (response) {
             if (!isStorable(response)) throw new Error('Precache failed for ' + url + ': ' + response.status);
             return cache.put(url, response);
@@ -380,6 +423,62 @@
         })
       );
     });
+  }
+
+  /** Every copy kept for the signed-in user: the app pages and the API data (O7). */
+  var USER_COPY_URLS = Object.freeze(APP_PAGES.concat(CACHED_API));
+
+  /**
+   * Stores the signed-in user's copies of every app page and their API data at once, so the app
+   * opens with no network from the first sign-in, not only once each page has been visited (O7).
+   * Each is fetched with the session cookie; only a plain 200 is kept (a redirect to the sign-in
+   * page, a 401 or an error stores nothing and leaves an older copy alone). `stillCurrent` is asked
+   * before each write, so a sign-out that cleared the caches meanwhile is not undone.
+   *
+   * @param {{caches: CacheStorage, fetch: typeof fetch, origin: string, now?: () => number,
+   *   stillCurrent?: () => boolean}} o
+   * @returns {Promise<{stored: string[], failed: string[]}>}
+   */
+  function storeUserCopies(o) {
+    var now = o.now || Date.now;
+    var stillCurrent = o.stillCurrent || function () {
+      return true;
+    };
+    var stored = [];
+    var failed = [];
+    return Promise.all(
+      USER_COPY_URLS.map(function (path) {
+        var cacheName = APP_PAGES.indexOf(path) >= 0 ? Version.PAGES_CACHE : Version.DATA_CACHE;
+        return o
+          .fetch(path, { credentials: 'same-origin', cache: 'no-store', redirect: 'follow' })
+          .then(function (response) {
+            if (!isStorable(response) || !stillCurrent()) {
+              failed.push(path);
+              return null;
+            }
+            return stampedCopy(response, new Date(now()).toISOString()).then(function (copy) {
+              if (!stillCurrent()) {
+                failed.push(path);
+                return null;
+              }
+              return cachesImpl(o, cacheName).then(function (cache) {
+                stored.push(path);
+                return cache.put(o.origin + path, copy);
+              });
+            });
+          })
+          .catch(function () {
+            failed.push(path);
+          });
+      })
+    ).then(function () {
+      return { stored: stored, failed: failed };
+    });
+  }
+
+  /** @param {{caches: CacheStorage}} o @param {string} name */
+  function cachesImpl(o, name) {
+    return o.caches.open(name);
   }
 
   /**
@@ -418,6 +517,9 @@
     APP_PAGES: APP_PAGES,
     CACHED_API: CACHED_API,
     OFFLINE_URL: OFFLINE_URL,
+    SIGN_IN_URL: SIGN_IN_URL,
+    USER_COPY_URLS: USER_COPY_URLS,
+    storeUserCopies: storeUserCopies,
     PAGE_TIMEOUT_MS: PAGE_TIMEOUT_MS,
     PRECACHE_URLS: PRECACHE_URLS,
     STORED_AT_HEADER: STORED_AT_HEADER,

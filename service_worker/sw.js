@@ -28,6 +28,56 @@ importScripts(
 
 var SYNC_TAG = 'frontline-outbox';
 var CHANNEL_NAME = 'frontline-outbox';
+/** Bumped at every sign-out, so copies still being fetched for the old user are not stored. */
+var userGeneration = 0;
+/** When the user's copies were last stored, so every page load does not fetch them all again. */
+var copiesStoredAt = 0;
+var COPIES_FRESH_MS = 60 * 1000;
+
+/**
+ * Stores the signed-in user's page copies and API data (O7): after sign-in (forced by the page),
+ * on online visits (at most once a minute) and when a new version takes over.
+ *
+ * @param {boolean} force
+ */
+function storeUserCopies(force) {
+  if (!force && Date.now() - copiesStoredAt < COPIES_FRESH_MS) {
+    return Promise.resolve({ stored: [], failed: [], skipped: true });
+  }
+  var generation = userGeneration;
+  return FrontlineCaches.storeUserCopies({
+    caches: self.caches,
+    fetch: self.fetch.bind(self),
+    origin: self.location.origin,
+    stillCurrent: function () {
+      return generation === userGeneration;
+    },
+  }).then(function (result) {
+    if (result.stored.length) copiesStoredAt = Date.now();
+    return result;
+  });
+}
+
+/**
+ * A sign-out made with no signal is told to the server before any navigation goes out (O12).
+ * Resolves to what happened: 'none', 'ended' or 'unreachable'.
+ */
+function endPendingSignOut() {
+  return Promise.resolve()
+    .then(function () {
+      return FrontlineOutbox.openOutbox({ idb: idb, indexedDB: self.indexedDB });
+    })
+    .then(function (store) {
+      return FrontlineSync.endPendingSignOut(store, self.fetch.bind(self), { timeoutMs: 5000 }).finally(
+        function () {
+          store.close();
+        }
+      );
+    })
+    .catch(function () {
+      return 'none';
+    });
+}
 
 self.addEventListener('install', function (event) {
   event.waitUntil(FrontlineCaches.precache(self.caches, self.fetch.bind(self)));
@@ -35,9 +85,15 @@ self.addEventListener('install', function (event) {
 
 self.addEventListener('activate', function (event) {
   event.waitUntil(
-    FrontlineCaches.deleteOldCaches(self.caches).then(function () {
-      return self.clients.claim();
-    })
+    FrontlineCaches.deleteOldCaches(self.caches)
+      .then(function () {
+        return self.clients.claim();
+      })
+      .then(function () {
+        // A new version refreshes the copies too. Signed out, every fetch is answered with the
+        // sign-in page or a 401, and nothing is stored.
+        return storeUserCopies(true).catch(function () {});
+      })
   );
 });
 
@@ -46,15 +102,38 @@ self.addEventListener('fetch', function (event) {
   var url = new URL(request.url);
   var route = FrontlineCaches.routeFor(url, request, self.location.origin);
   if (!route) return;
-  var answer = FrontlineCaches.respond({
-    request: request,
-    url: url,
-    route: route,
-    caches: self.caches,
-    fetch: self.fetch.bind(self),
-    waitUntil: event.waitUntil.bind(event),
-  });
-  if (answer) event.respondWith(answer);
+  function answer() {
+    return FrontlineCaches.respond({
+      request: request,
+      url: url,
+      route: route,
+      caches: self.caches,
+      fetch: self.fetch.bind(self),
+      waitUntil: event.waitUntil.bind(event),
+    });
+  }
+  if (request.mode === 'navigate') {
+    // O12: a sign-out made with no signal reaches the server before this navigation does; while
+    // it cannot, the phone shows the sign-in page rather than the signed-out user's pages.
+    event.respondWith(
+      endPendingSignOut().then(function (outcome) {
+        if (outcome !== 'unreachable' || route === 'sign-in') return answer();
+        return FrontlineCaches.respond({
+          request: request,
+          url: new URL(FrontlineCaches.SIGN_IN_URL, self.location.origin),
+          route: 'sign-in',
+          caches: self.caches,
+          fetch: function () {
+            return Promise.reject(new Error('signed out with no signal'));
+          },
+          waitUntil: event.waitUntil.bind(event),
+        });
+      })
+    );
+    return;
+  }
+  var response = answer();
+  if (response) event.respondWith(response);
 });
 
 /** @returns {BroadcastChannel | null} */
@@ -128,7 +207,15 @@ self.addEventListener('message', function (event) {
     event.waitUntil(self.clients.claim());
   } else if (data.type === 'DRAIN') {
     event.waitUntil(drainFromWorker(Boolean(data.force)));
+  } else if (data.type === 'STORE_USER_COPIES') {
+    event.waitUntil(
+      storeUserCopies(Boolean(data.force)).then(function (result) {
+        if (event.ports && event.ports[0]) event.ports[0].postMessage({ type: 'STORED', result: result });
+      })
+    );
   } else if (data.type === 'CLEAR_USER_CACHES') {
+    userGeneration += 1;
+    copiesStoredAt = 0;
     event.waitUntil(
       FrontlineCaches.clearUserCaches(self.caches).then(function () {
         if (event.ports && event.ports[0]) event.ports[0].postMessage({ type: 'CLEARED' });

@@ -26,6 +26,9 @@
   var LOCK_NAME = 'frontline-outbox';
   var SYNC_URL = '/api/v1/sync';
   var ME_URL = '/api/v1/me';
+  var LOGOUT_URL = '/logout';
+  /** The meta key of a sign-out made with no signal, still to be told to the server (O12). */
+  var PENDING_SIGN_OUT = 'pending-sign-out';
   /** SPEC §6: at most 100 items per request. */
   var MAX_BATCH_ITEMS = 100;
   /** The server refuses bodies over 1 MiB (413); stay well under it. */
@@ -45,6 +48,7 @@
       'It will be sent automatically.',
     noResult: 'Not sent yet: Frontline did not confirm this item. It will be sent automatically.',
     signIn: 'Waiting for you to sign in again.',
+    signingOut: 'Not sent yet: a sign-out made with no signal must reach Frontline first.',
     rejected: 'Frontline could not accept this. Check the answers marked, then send it again.',
     conflict:
       'Frontline already has a different record with this reference. Send this one as a new ' +
@@ -184,6 +188,8 @@
     } catch (error) {
       return {
         type: 'unreachable',
+        // No answer at all (no network, the server down, a timeout): what a person calls no signal.
+        noSignal: true,
         message: error && error.name === 'TimeoutError' ? MESSAGES.timeout : MESSAGES.offline,
       };
     }
@@ -344,6 +350,56 @@
    *   userId: (string | null), acknowledged: number, attention: number, retrying: number,
    *   message?: string}>}
    */
+  /**
+   * A sign-out made with no signal (O12): the phone forgot the user at once; the server session
+   * ends here, on the first chance, before anything else is sent for anyone. The POST carries the
+   * CSRF token of the session that was signed out, so it can only end that session: if someone
+   * has signed in since, their token differs, the server refuses it (403) and their session stays.
+   *
+   * Our server answers a sign-out with a redirect to /login (an opaque redirect here) and a token
+   * of another session with 403: both settle it. Anything else (no network, a timeout, a 5xx, a
+   * Wi-Fi sign-in page answering 200) is tried again later.
+   *
+   * @param {*} store
+   * @param {typeof fetch} fetchImpl
+   * @param {{timeoutMs?: number, setTimeout?: Function, clearTimeout?: Function}} [timing]
+   * @returns {Promise<'none' | 'ended' | 'unreachable'>}
+   */
+  async function endPendingSignOut(store, fetchImpl, timing) {
+    var pending = await store.getMeta(PENDING_SIGN_OUT);
+    if (!pending) return 'none';
+    var t = {
+      timeoutMs: (timing && timing.timeoutMs) || REQUEST_TIMEOUT_MS,
+      setTimeout: (timing && timing.setTimeout) || setTimeout,
+      clearTimeout: (timing && timing.clearTimeout) || clearTimeout,
+    };
+    var token = String(pending.csrfToken || '');
+    var response;
+    try {
+      response = await fetchWithTimeout(
+        fetchImpl,
+        LOGOUT_URL,
+        {
+          method: 'POST',
+          credentials: 'same-origin',
+          redirect: 'manual',
+          cache: 'no-store',
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            'X-CSRF-Token': token,
+          },
+          body: 'csrf_token=' + encodeURIComponent(token),
+        },
+        t
+      );
+    } catch (error) {
+      return 'unreachable';
+    }
+    if (!isRedirect(response) && response.status !== 403) return 'unreachable';
+    await store.deleteMeta(PENDING_SIGN_OUT);
+    return 'ended';
+  }
+
   async function drain(o) {
     var now = o.now || Date.now;
     var random = o.random || Math.random;
@@ -361,6 +417,16 @@
     var staleMs = o.lock && o.lock.exclusive ? 0 : STALE_SENDING_MS;
     var summary = { status: 'idle', userId: null, acknowledged: 0, attention: 0, retrying: 0 };
 
+    // O12: a sign-out made with no signal reaches the server before anything else is sent.
+    var signOut = await endPendingSignOut(store, o.fetch, timing);
+    summary.signOut = signOut;
+    if (signOut === 'unreachable') {
+      summary.status = 'retry';
+      summary.noSignal = true;
+      summary.message = MESSAGES.signingOut;
+      return summary;
+    }
+
     // Nothing due for anyone (or for this page's user), nothing a dead sender left behind: no
     // need to ask the network anything.
     var hint = o.onlyUser === undefined ? null : o.onlyUser;
@@ -375,6 +441,7 @@
     }
     if (me.type !== 'user') {
       summary.status = 'retry';
+      summary.noSignal = Boolean(me.noSignal);
       summary.message = me.message;
       return summary;
     }
@@ -425,6 +492,7 @@
       } catch (error) {
         verdict = {
           type: 'retry',
+          noSignal: true,
           message: error && error.name === 'TimeoutError' ? MESSAGES.timeout : MESSAGES.offline,
           retryAfter: null,
         };
@@ -445,6 +513,7 @@
       if (verdict.type === 'retry' || (verdict.type === 'too-large' && outcome.retrying)) {
         // The server, or the way to it, is failing: leave the later batches untouched.
         summary.status = 'retry';
+        summary.noSignal = Boolean(verdict.noSignal);
         summary.message = verdict.type === 'retry' ? verdict.message : MESSAGES.server;
         return summary;
       }
@@ -548,6 +617,9 @@
     LOCK_NAME: LOCK_NAME,
     SYNC_URL: SYNC_URL,
     ME_URL: ME_URL,
+    LOGOUT_URL: LOGOUT_URL,
+    PENDING_SIGN_OUT: PENDING_SIGN_OUT,
+    endPendingSignOut: endPendingSignOut,
     MAX_BATCH_ITEMS: MAX_BATCH_ITEMS,
     MAX_BATCH_BYTES: MAX_BATCH_BYTES,
     REQUEST_TIMEOUT_MS: REQUEST_TIMEOUT_MS,

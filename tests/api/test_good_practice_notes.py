@@ -105,3 +105,58 @@ def test_the_reference_lists_offer_note_types_and_what_went_well(crew: Any) -> N
     reference = crew.get("/api/v1/reference").json()
     assert [o["value"] for o in reference["note_types"]] == ["concern", "good_practice"]
     assert "kind_and_respectful" in [o["value"] for o in reference["good_practice"]]
+
+
+def test_a_good_practice_note_from_the_form_without_javascript(crew: Any) -> None:
+    """Without JavaScript both parts of the form are on the page and a harm radio, once ticked,
+    cannot be unticked: what does not apply to the chosen note type is left out, not refused."""
+    from tests.api.test_pages import handover_form, hidden_id
+
+    page = crew.get("/handovers/new")
+    assert 'name="note_type"' in page.text and 'name="good_practice"' in page.text
+    assert "More detail (optional)" in page.text
+    record_id = hidden_id(page.text)
+    form = handover_form(
+        record_id,
+        note_type="good_practice",
+        good_practice=["patient_ready", "quick_handover"],
+        harm="moderate",
+        delay_minutes="20",
+        narrative="Ward 7 had everything ready. Thank you.",
+    )
+    response = crew.form("/handovers", form, page="/handovers/new")
+    assert response.status_code == 303, response.text
+    confirmation = crew.get(response.headers["location"]).text
+    assert "Good practice note sent" in confirmation
+    assert "shared with the partner organisation as thanks" in confirmation
+    assert "patient safety incident" not in confirmation
+    with open_session(write=False) as session:
+        note = session.get(Handover, uuid.UUID(record_id))
+        assert note is not None
+        assert note.note_type == "good_practice"
+        assert note.good_practice == ["patient_ready", "quick_handover"]
+        assert note.categories == [] and note.harm is None and note.delay_minutes is None
+
+
+def test_a_good_practice_form_with_nothing_that_went_well_is_refused_with_the_field_named(
+    crew: Any,
+) -> None:
+    from tests.api.test_pages import handover_form, hidden_id
+
+    record_id = hidden_id(crew.get("/handovers/new").text)
+    form = handover_form(record_id, note_type="good_practice")
+    response = crew.form("/handovers", form, page="/handovers/new")
+    assert response.status_code == 422
+    assert "Select at least one thing that went well" in response.text
+    assert count_notes() == 0
+
+
+def test_a_concern_from_the_form_leaves_out_what_went_well(crew: Any) -> None:
+    from tests.api.test_pages import handover_form, hidden_id
+
+    record_id = hidden_id(crew.get("/handovers/new").text)
+    form = handover_form(record_id, note_type="concern", good_practice=["patient_ready"])
+    assert crew.form("/handovers", form, page="/handovers/new").status_code == 303
+    with open_session(write=False) as session:
+        note = session.get(Handover, uuid.UUID(record_id))
+        assert note is not None and note.good_practice == [] and note.note_type == "concern"

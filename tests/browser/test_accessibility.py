@@ -413,6 +413,22 @@ def wrong_password(page: Any) -> None:
     assert page.locator(".nhsuk-error-summary").is_visible()
 
 
+def good_practice_chosen(page: Any) -> None:
+    """The handover form as a good-practice note: what went well, no harm question."""
+    page.check("#note_type-2")
+    assert page.is_visible("text=What went well?")
+
+
+def saved_then_sent(page: Any) -> None:
+    """A note submitted with JavaScript: "Saved on this phone", then "Sent" with its reference."""
+    page.check("#note_type")  # a concern, whatever a draft from an earlier case put back
+    page.select_option("#partner_id", index=1)
+    page.check("#categories")
+    page.fill("#narrative", "Waited in the corridor for a nurse to take handover.")
+    page.click("form[data-record-form] button[type=submit]")
+    wait_until(page, "!document.querySelector('[data-saved-sent]').hidden")
+
+
 @dataclass(frozen=True)
 class Case:
     role: str
@@ -457,6 +473,16 @@ CASES = [
         label="/submitted/handover (moderate harm)",
     ),
     Case("crew", "/mine"),
+    Case("crew", "/mine?kind=handover&status=new", label="/mine (filtered)"),
+    Case("crew", "/mine?kind=nope", status=422, label="/mine (errors)", shows="There is a problem"),
+    Case("crew", "/mine/handovers/{handover_id}", label="/mine/handovers/{id}"),
+    Case(
+        "crew",
+        "/handovers/new",
+        action=good_practice_chosen,
+        label="/handovers/new (good practice)",
+    ),
+    Case("crew", "/handovers/new", action=saved_then_sent, label="/handovers/new (sent)"),
     Case(
         "crew",
         "/outbox",
@@ -482,6 +508,7 @@ CASES = [
     Case("crew", "/no-such-page", status=404, label="404"),
     Case("staff", "/submitted/idea/{idea_id}", label="/submitted/idea"),
     Case("staff", "/mine"),
+    Case("staff", "/mine/ideas/{idea_id}", label="/mine/ideas/{id}"),
     # A manager
     Case("manager", "/", shows="What needs you today"),
     Case("manager", "/triage"),
@@ -596,7 +623,7 @@ CASES = [
     Case("admin", "/admin/aims"),
     Case("admin", "/admin/aims/new"),
     Case("admin", "/admin/aims/{aim_id}", label="/admin/aims/{id}"),
-    Case("admin", "/mine", label="/mine (empty)", shows="You have not submitted any ideas yet."),
+    Case("admin", "/mine", label="/mine (empty)", shows="You have not submitted anything yet."),
     # The improvement system (docs/improvement-system.md)
     Case("crew", "/huddle", label="/huddle (read only)"),
     Case("manager", "/huddle?team_id={team_id}", label="/huddle"),

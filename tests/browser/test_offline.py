@@ -322,7 +322,7 @@ def test_server_down_the_item_stays_queued_and_is_sent_once_after_send_now(
         wait_count(page, 1)
 
         # /outbox: the server is unreachable, so this is the worker's copy; the item waits, and
-        # "Send now" says it will keep trying.
+        # "Send now" says there is no signal and it will be sent when there is (O7).
         page.goto(f"{live_server.url}/outbox")
         outbox_ready(page)
         assert page.get_attribute("html", "data-offline-copy") is not None
@@ -335,7 +335,7 @@ def test_server_down_the_item_stays_queued_and_is_sent_once_after_send_now(
         wait_until(
             page,
             "document.querySelector('[data-sync-status]').textContent"
-            ".includes('Not sent yet. Frontline will keep trying.')",
+            ".includes('No signal — 1 item safe on this phone.')",
         )
         assert page.evaluate("FrontlineOutboxClient.lastResult.status") == "retry"
         assert [i["id"] for i in phone_items(page)] == [record_id]

@@ -86,7 +86,7 @@ describe('which requests the worker answers', () => {
     ['GET', 'navigate', '/triage', 'page'],
     ['GET', 'navigate', '/handovers', 'page'],
     ['GET', 'navigate', '/measures', 'page'],
-    ['GET', 'navigate', '/login', 'page'],
+    ['GET', 'navigate', '/login', 'sign-in'],
     ['GET', 'cors', '/api/v1/reference', 'api-cached'],
     ['GET', 'cors', '/api/v1/me/submissions', 'api-cached'],
     ['GET', 'cors', '/api/v1/me', null],
@@ -259,7 +259,7 @@ describe('cache housekeeping', () => {
     });
     assert.equal(seen.length, Caches.PRECACHE_URLS.length);
     assert.ok(seen.every(([, init]) => init.cache === 'reload'));
-    assert.deepEqual(seen.filter(([, init]) => init.credentials === 'omit').map(([u]) => u), ['/offline']);
+    assert.deepEqual(seen.filter(([, init]) => init.credentials === 'omit').map(([u]) => u), ['/offline', '/login']);
     await assert.rejects(Caches.precache(new FakeCacheStorage(), async () => basic('', { status: 404 })));
   });
 });
@@ -272,9 +272,9 @@ describe('the precache list', () => {
         ? path.join(ROOT, 'service_worker', url.slice(4))
         : path.join(ROOT, 'web', url);
 
-  it('names only files that exist (the offline page is a route)', () => {
+  it('names only files that exist (the offline and sign-in pages are routes)', () => {
     for (const url of Caches.PRECACHE_URLS) {
-      if (url === '/offline') continue;
+      if (url === '/offline' || url === '/login') continue;
       assert.ok(fs.existsSync(fileFor(url)), url);
       assert.ok(!url.endsWith('.map'), url);
     }
@@ -283,7 +283,7 @@ describe('the precache list', () => {
   it('holds every script, stylesheet and icon the offline pages load', () => {
     // The templates of the pages that open offline, and everything they extend, include or import.
     const TEMPLATES = path.join(ROOT, 'web', 'templates');
-    const pending = ['base.html', 'home.html', 'handovers/new.html', 'ideas/new.html', 'outbox.html', 'mine.html', 'offline.html'];
+    const pending = ['base.html', 'home.html', 'handovers/new.html', 'ideas/new.html', 'outbox.html', 'mine.html', 'offline.html', 'login.html', 'logout.html'];
     const seen = new Set();
     const used = new Set();
     while (pending.length) {
@@ -301,5 +301,120 @@ describe('the precache list', () => {
     assert.ok(seen.has('_field_errors.html'), 'includes and imports are followed');
     assert.ok(used.size > 10);
     for (const url of used) assert.ok(Caches.PRECACHE_URLS.includes(url), `${url} is loaded by an offline page but not precached`);
+  });
+});
+
+describe('the signed-in user\'s copies, stored right after sign-in (O7)', () => {
+  it('stores every app page and the cached API data in one go, stamped and keyed by path', async () => {
+    const storage = new FakeCacheStorage();
+    const asked = [];
+    const result = await Caches.storeUserCopies({
+      caches: storage,
+      origin: ORIGIN,
+      now: () => Date.parse('2026-11-24T09:30:00Z'),
+      fetch: async (url, init) => {
+        asked.push([url, init]);
+        return basic(`<html>${url}</html>`);
+      },
+    });
+    assert.deepEqual(asked.map(([u]) => u).sort(), [...Caches.USER_COPY_URLS].sort());
+    assert.ok(asked.every(([, init]) => init.credentials === 'same-origin' && init.cache === 'no-store'));
+    assert.deepEqual(result.failed, []);
+    const pages = await storage.open(Version.PAGES_CACHE);
+    for (const page of ['/', '/ideas/new', '/handovers/new', '/outbox', '/mine', '/logout']) {
+      const hit = await pages.match(ORIGIN + page);
+      assert.ok(hit, page);
+      assert.equal(hit.headers.get(Caches.STORED_AT_HEADER), '2026-11-24T09:30:00.000Z');
+    }
+    const data = await storage.open(Version.DATA_CACHE);
+    assert.ok(await data.match(ORIGIN + '/api/v1/reference'));
+    assert.ok(await data.match(ORIGIN + '/api/v1/me/submissions'));
+    // Served offline afterwards as a marked copy, without the page ever having been visited.
+    const { answer } = respond(storage, navigation('/outbox'), async () => {
+      throw new TypeError('offline');
+    });
+    const html = await (await answer).text();
+    assert.match(html, /data-offline-copy="2026-11-24T09:30:00.000Z"/);
+  });
+
+  it('stores nothing that was redirected, refused or failed, and keeps the older copy', async () => {
+    const storage = new FakeCacheStorage();
+    await (await storage.open(Version.PAGES_CACHE)).put(ORIGIN + '/mine', basic('<html>older</html>'));
+    const result = await Caches.storeUserCopies({
+      caches: storage,
+      origin: ORIGIN,
+      fetch: async (url) => {
+        if (url === '/mine') return basic('<html>login</html>', { redirected: true });
+        if (url === '/outbox') throw new TypeError('offline');
+        if (url.startsWith('/api/')) return basic('{}', { status: 401 });
+        return basic('<html>ok</html>', { status: 500 });
+      },
+    });
+    assert.deepEqual(result.stored, []);
+    assert.equal(result.failed.length, Caches.USER_COPY_URLS.length);
+    const older = await (await storage.open(Version.PAGES_CACHE)).match(ORIGIN + '/mine');
+    assert.equal(await older.text(), '<html>older</html>');
+    assert.equal(await (await storage.open(Version.DATA_CACHE)).match(ORIGIN + '/api/v1/reference'), undefined);
+  });
+
+  it('writes nothing once a sign-out cleared the caches meanwhile', async () => {
+    const storage = new FakeCacheStorage();
+    let current = true;
+    const result = await Caches.storeUserCopies({
+      caches: storage,
+      origin: ORIGIN,
+      stillCurrent: () => current,
+      fetch: async (url) => {
+        current = false; // the user signed out while the answers were on their way
+        return basic(`<html>${url}</html>`);
+      },
+    });
+    assert.deepEqual(result.stored, []);
+    assert.equal(await (await storage.open(Version.PAGES_CACHE)).match(ORIGIN + '/'), undefined);
+  });
+
+  it('never stores a manager page or other API data', () => {
+    for (const url of Caches.USER_COPY_URLS) {
+      assert.ok(!/^\/(triage|handovers$|measures|admin|api\/v1\/(ideas|handovers))/.test(url), url);
+    }
+  });
+});
+
+describe('the sign-in page with no signal (O12)', () => {
+  it('is answered from the network when there is signal', async () => {
+    const storage = new FakeCacheStorage();
+    await (await storage.open(Version.SHELL_CACHE)).put('/login', basic('<html><h1>Sign in</h1></html>'));
+    const { answer } = respond(storage, navigation('/login'), async () => basic('<html>live sign-in</html>'));
+    assert.equal(await (await answer).text(), '<html>live sign-in</html>');
+  });
+
+  it('is the anonymous shell copy, marked as a copy, when there is none', async () => {
+    const storage = new FakeCacheStorage();
+    await (await storage.open(Version.SHELL_CACHE)).put('/login', basic('<html><h1>Sign in</h1></html>'));
+    const { answer } = respond(storage, navigation('/login'), async () => {
+      throw new TypeError('offline');
+    });
+    const html = await (await answer).text();
+    assert.match(html, /^<html data-offline-copy=""><h1>Sign in<\/h1>/);
+  });
+
+  it('is never served from the shell to a script that fetches it', () => {
+    const url = new URL(ORIGIN + '/login');
+    assert.equal(Caches.routeFor(url, { method: 'GET', mode: 'cors' }, ORIGIN), null);
+  });
+});
+
+describe('a filtered or later page of /mine', () => {
+  it('is answered from the network but never becomes the copy shown offline', async () => {
+    const storage = new FakeCacheStorage();
+    const mine = { url: ORIGIN + '/mine?kind=idea&page=2', method: 'GET', mode: 'navigate' };
+    const { answer, settled } = respond(storage, mine, async () => basic('<html>ideas, page 2</html>'));
+    assert.equal(await (await answer).text(), '<html>ideas, page 2</html>');
+    await settled();
+    assert.equal(await (await storage.open(Version.PAGES_CACHE)).match(ORIGIN + '/mine'), undefined);
+    const plain = respond(storage, navigation('/mine'), async () => basic('<html>all</html>'));
+    await (await plain.answer).text();
+    await plain.settled();
+    assert.ok(await (await storage.open(Version.PAGES_CACHE)).match(ORIGIN + '/mine'));
   });
 });

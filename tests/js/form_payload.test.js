@@ -168,8 +168,8 @@ describe('the offline checks', () => {
       { field: 'team_id', message: 'Select your team' },
     ]);
     assert.deepEqual(check('handover', [['categories', '']]), [
-      { field: 'occurred_at', message: 'Enter when it happened' },
       { field: 'partner_id', message: 'Select the partner organisation' },
+      { field: 'occurred_at', message: 'Enter when it happened' },
       { field: 'categories', message: 'Select at least one thing that went wrong' },
       { field: 'narrative', message: 'Describe what happened' },
     ]);
@@ -228,6 +228,56 @@ describe('the offline checks', () => {
 
   it('lists the free-text fields the guard covers', () => {
     assert.deepEqual(P.freeTextFields('idea'), ['title', 'problem', 'proposal', 'equity_prompt']);
-    assert.deepEqual(P.freeTextFields('handover'), ['location_detail', 'narrative', 'immediate_action', 'vehicle']);
+    assert.deepEqual(P.freeTextFields('handover'), ['narrative', 'vehicle', 'location_detail', 'immediate_action']);
+  });
+});
+
+describe('a good-practice note from the same form (SPEC §3.2)', () => {
+  const build = (entries) => P.buildPayload('handover', entries, { nowMs: NOW, offsetMinutes: BST });
+  const check = (entries) => P.validate('handover', build(entries), { nowMs: NOW, pidGuard: guard });
+  const goodPractice = (extra = []) => [
+    ['csrf_token', 'token'],
+    ['id', 'x'],
+    ['note_type', 'good_practice'],
+    ['partner_id', '3'],
+    ['occurred_at', '2026-07-01T09:15'],
+    ['categories', 'handover_delay'],
+    ['delay_minutes', '20'],
+    ['harm', 'moderate'],
+    ['good_practice', 'patient_ready'],
+    ['good_practice', 'clear_communication'],
+    ['narrative', 'Ward had everything ready; thank you.'],
+    ['vehicle', 'PTS 12'],
+    ...extra,
+  ];
+
+  it('sends what went well and leaves out what applies only to a concern (hidden on the page)', () => {
+    const data = build(goodPractice());
+    assert.deepEqual(data.good_practice, ['patient_ready', 'clear_communication']);
+    assert.equal(data.note_type, 'good_practice');
+    assert.ok(!('categories' in data) && !('harm' in data) && !('delay_minutes' in data), JSON.stringify(data));
+    assert.deepEqual(check(goodPractice()), []);
+  });
+
+  it('needs at least one thing that went well, and no category', () => {
+    const entries = goodPractice().filter(([name]) => name !== 'good_practice');
+    assert.deepEqual(check(entries), [{ field: 'good_practice', message: 'Select at least one thing that went well' }]);
+  });
+
+  it('a concern leaves out what went well and still needs what went wrong', () => {
+    const concern = goodPractice().map(([n, v]) => (n === 'note_type' ? [n, 'concern'] : [n, v]));
+    const data = build(concern);
+    assert.ok(!('good_practice' in data));
+    assert.deepEqual(data.categories, ['handover_delay']);
+    assert.equal(data.harm, 'moderate');
+    const none = concern.filter(([name]) => name !== 'categories');
+    assert.deepEqual(check(none), [{ field: 'categories', message: 'Select at least one thing that went wrong' }]);
+  });
+
+  it('a form without note_type (an older queued item) is a concern', () => {
+    assert.deepEqual(check(handoverEntries()), []);
+    assert.deepEqual(check(handoverEntries().filter(([n]) => n !== 'categories')), [
+      { field: 'categories', message: 'Select at least one thing that went wrong' },
+    ]);
   });
 });

@@ -129,6 +129,25 @@ describe('sw.js', () => {
     assert.ok(page.seen.responded);
   });
 
+  it('stores the user\'s page copies and data when a page asks after sign-in (O7), not after sign-out', async () => {
+    const { listeners, scope } = loadWorker();
+    const asked = [];
+    scope.fetch = async (url, init) => {
+      asked.push([url, init.credentials]);
+      return new Response('<html></html>');
+    };
+    const replies = [];
+    const message = event({ data: { type: 'STORE_USER_COPIES', force: true }, ports: [{ postMessage: (m) => replies.push(m) }] });
+    listeners.message(message);
+    await Promise.all(message.seen.waited);
+    assert.deepEqual(
+      asked.map(([u]) => u).sort(),
+      ['/', '/api/v1/me/submissions', '/api/v1/reference', '/handovers/new', '/ideas/new', '/logout', '/mine', '/outbox']
+    );
+    assert.ok(asked.every(([, credentials]) => credentials === 'same-origin'));
+    assert.equal(replies[0].type, 'STORED');
+  });
+
   it('at sign-out clears the page copies and data, and says so', async () => {
     const { listeners, calls } = loadWorker();
     const replies = [];

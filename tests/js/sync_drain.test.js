@@ -372,3 +372,63 @@ describe('one sender at a time', () => {
     }
   });
 });
+
+describe('a sign-out made with no signal (O12)', () => {
+  const { endPendingSignOut, PENDING_SIGN_OUT } = require('../../service_worker/sync.js');
+
+  it('ends the server session before anything else is sent, once signal returns', async () => {
+    const { store, server, run, add } = await world();
+    await add('kept');
+    await store.setMeta(PENDING_SIGN_OUT, { csrfToken: 'csrf-1', at: 'x' });
+    server.logoutPlan = ['network'];
+    const offline = await run({ force: true });
+    assert.equal(offline.status, 'retry');
+    assert.equal(offline.noSignal, true);
+    assert.deepEqual(server.requests.map((r) => r.path), ['/logout'], 'nothing else was tried');
+    assert.ok(await store.getMeta(PENDING_SIGN_OUT), 'still pending');
+
+    const back = await run({ force: true });
+    assert.equal(back.signOut, 'ended');
+    assert.equal(server.session, null, 'the session is over');
+    const paths = server.requests.map((r) => r.path);
+    assert.deepEqual(paths.slice(0, 3), ['/logout', '/logout', '/api/v1/me']);
+    assert.equal(back.status, 'signed-out', 'the kept item waits for its user to sign in again');
+    assert.equal(server.syncRequests().length, 0);
+    assert.equal(await store.getMeta(PENDING_SIGN_OUT), undefined);
+    assert.equal((await store.getItem('kept')).state, 'waiting');
+  });
+
+  it('cannot end the session of someone who signed in since: their token differs', async () => {
+    const { store, server } = await world();
+    await store.setMeta(PENDING_SIGN_OUT, { csrfToken: 'csrf-1', at: 'x' });
+    server.signIn(2);
+    assert.equal(await endPendingSignOut(store, server.fetch), 'ended');
+    assert.deepEqual(server.session, { userId: '2', csrf: 'csrf-2' });
+    assert.equal(await store.getMeta(PENDING_SIGN_OUT), undefined);
+  });
+
+  it('keeps it pending when a Wi-Fi sign-in page answers instead of Frontline', async () => {
+    const { store, server } = await world();
+    await store.setMeta(PENDING_SIGN_OUT, { csrfToken: 'csrf-1', at: 'x' });
+    server.logoutPlan = ['html'];
+    assert.equal(await endPendingSignOut(store, server.fetch), 'unreachable');
+    assert.ok(await store.getMeta(PENDING_SIGN_OUT));
+    assert.equal(await endPendingSignOut(store, server.fetch), 'ended');
+  });
+
+  it('asks nothing of the network when there is none pending', async () => {
+    const { store, server } = await world();
+    assert.equal(await endPendingSignOut(store, server.fetch), 'none');
+    assert.equal(server.requests.length, 0);
+  });
+
+  it('says "no signal" when the server cannot be reached at all', async () => {
+    const { server, run, add } = await world();
+    await add('a');
+    server.mePlan = ['network'];
+    const result = await run();
+    assert.equal(result.noSignal, true);
+    server.mePlan = ['500'];
+    assert.ok(!(await run({ force: true })).noSignal, 'a 5xx is an answer: not "no signal"');
+  });
+});

@@ -21,7 +21,7 @@ function shellFiles() {
     if (url === '/sw/version.js') continue; // holds the digest itself
     // The offline page is rendered from templates that others change often; a stale copy of it
     // is harmless, and the next version bump refreshes it.
-    if (url === '/offline') continue;
+    if (url === '/offline' || url === '/login') continue;
     if (url === '/manifest.webmanifest') {
       files.push([url, path.join(ROOT, 'web', 'static', 'manifest.webmanifest')]);
     } else if (url.startsWith('/sw/')) {

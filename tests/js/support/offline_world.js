@@ -113,7 +113,21 @@ class FakeServer {
     const path = String(url);
     if (path === '/api/v1/me') return this.me(init);
     if (path === '/api/v1/sync') return this.sync(init);
+    if (path === '/logout') return this.logout(init);
     throw new Error('unexpected fetch ' + path);
+  }
+
+  /** POST /logout: ends the session whose CSRF token it carries; another token is refused. */
+  async logout(init) {
+    this.requests.push({ path: '/logout', init, csrf: (init.headers || {})['X-CSRF-Token'] });
+    const step = (this.logoutPlan || []).shift();
+    await this.tick();
+    if (step === 'network') throw networkError();
+    if (step === 'html') return reply({ status: 200, headers: { 'content-type': 'text/html' }, body: '<html>Wi-Fi sign in</html>' });
+    const token = (init.headers || {})['X-CSRF-Token'];
+    if (!this.session || this.session.csrf !== token) return jsonReply(403, { detail: 'CSRF' });
+    this.session = null;
+    return reply({ status: 0, type: 'opaqueredirect' });
   }
 
   async me(init) {

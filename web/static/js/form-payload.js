@@ -2,7 +2,7 @@
  * From a record form to the JSON the server takes, and the checks that can be made offline.
  *
  * The payload is built exactly as the server reads a form post (api/forms.py form_to_data):
- * csrf_token and id are not data; a list field (aims, wastes, benefits, categories) is every
+ * csrf_token and id are not data; a list field (aims, wastes, benefits, categories, good_practice) is every
  * non-empty value of its name, present only if the name was posted; show_name is true for "true";
  * any other field is its last value, left out when blank. Two additions for the sync path:
  * occurred_at (a datetime-local value, wall-clock time on the phone) becomes ISO 8601 with the
@@ -39,7 +39,9 @@
     partner_id: 'Partner organisation',
     location_detail: 'Where exactly',
     journey_type: 'Journey type',
+    note_type: 'Type of note',
     categories: 'What went wrong',
+    good_practice: 'What went well',
     delay_minutes: 'Delay in minutes',
     harm: 'Harm',
     narrative: 'What happened',
@@ -57,6 +59,7 @@
     occurred_at: 'Enter when it happened',
     partner_id: 'Select the partner organisation',
     categories: 'Select at least one thing that went wrong',
+    good_practice: 'Select at least one thing that went well',
     narrative: 'Describe what happened',
   });
 
@@ -75,20 +78,32 @@
       { name: 'spread_from', type: 'choice' },
     ],
     handover: [
-      { name: 'occurred_at', type: 'datetime', required: true },
+      { name: 'note_type', type: 'choice' },
       { name: 'partner_id', type: 'choice', required: true },
-      { name: 'location_detail', type: 'text', max: 200, pid: true },
-      { name: 'journey_type', type: 'choice' },
-      { name: 'categories', type: 'list', required: true },
+      { name: 'occurred_at', type: 'datetime', required: true },
+      // Required for its own note type only (requiredFor): a concern names what went wrong, a
+      // good-practice note what went well (SPEC §3.2).
+      { name: 'categories', type: 'list', requiredFor: 'concern' },
       { name: 'delay_minutes', type: 'int', min: 0, max: 1440 },
       { name: 'harm', type: 'choice' },
+      { name: 'good_practice', type: 'list', requiredFor: 'good_practice' },
       { name: 'narrative', type: 'text', required: true, max: 4000, pid: true },
-      { name: 'immediate_action', type: 'text', max: 2000, pid: true },
       { name: 'vehicle', type: 'text', max: 20, pid: true },
+      { name: 'location_detail', type: 'text', max: 200, pid: true },
+      { name: 'journey_type', type: 'choice' },
+      { name: 'immediate_action', type: 'text', max: 2000, pid: true },
     ],
   });
 
-  var LIST_FIELDS = ['wastes', 'aims', 'benefits', 'categories'];
+  var LIST_FIELDS = ['wastes', 'aims', 'benefits', 'categories', 'good_practice'];
+  /**
+   * What does not apply to a note type is not data: the form keeps both parts on the page (hidden
+   * with JavaScript), and a radio once ticked cannot be unticked. Twin of api/forms.py.
+   */
+  var NOT_FOR_NOTE_TYPE = Object.freeze({
+    concern: ['good_practice'],
+    good_practice: ['categories', 'harm', 'delay_minutes'],
+  });
   var BOOL_FIELDS = ['show_name'];
   var NOT_DATA = ['csrf_token', 'id'];
   /** SPEC §3.2: occurred_at may be at most 5 minutes ahead (clock drift). */
@@ -213,6 +228,9 @@
         data[key] = BOOL_FIELDS.indexOf(key) >= 0 ? last === 'true' : last;
       }
     });
+    (NOT_FOR_NOTE_TYPE[String(data.note_type)] || []).forEach(function (key) {
+      delete data[key];
+    });
     return data;
   }
 
@@ -273,7 +291,9 @@
   function validate(kind, data, options) {
     /** @type {FieldError[]} */
     var errors = [];
+    var noteType = data.note_type === undefined ? 'concern' : String(data.note_type);
     (FIELDS[kind] || []).forEach(function (rule) {
+      if (rule.requiredFor) rule = Object.assign({}, rule, { required: rule.requiredFor === noteType });
       var message = checkField(rule, data[rule.name], options);
       if (message) errors.push({ field: rule.name, message: message });
     });
@@ -332,6 +352,7 @@
   var api = {
     LABELS: LABELS,
     FIELDS: FIELDS,
+    NOT_FOR_NOTE_TYPE: NOT_FOR_NOTE_TYPE,
     FUTURE_TOLERANCE_MS: FUTURE_TOLERANCE_MS,
     entriesToData: entriesToData,
     buildPayload: buildPayload,

@@ -38,12 +38,19 @@
 
   var pageUser = meta('frontline-user') || null;
   var offlineCopy = document.documentElement.hasAttribute('data-offline-copy');
+  /** The worker's anonymous "You are offline" page, shown in place of a page it has no copy of. */
+  var offlineFallback = Boolean(document.querySelector('[data-offline-fallback]'));
   var channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL_NAME) : null;
 
   var state = {
     /** @type {*} */ store: null,
     /** whose items this page counts: the signed-in user, else the last one (see above) */
     countUser: /** @type {string | null} */ (pageUser),
+    /**
+     * Whose items this page may send: the signed-in user; on the offline page, the user still
+     * signed in on this phone (the page itself names no one). Never anyone who signed out.
+     */
+    sendUser: /** @type {string | null} */ (pageUser),
     counts: { total: 0, waiting: 0, sending: 0, attention: 0 },
     /** @type {{done: number, total: number, sending: number} | null} */ progress: null,
     /** @type {* | null} */ lastResult: null,
@@ -69,7 +76,7 @@
     document.querySelectorAll('[data-outbox-pronoun]').forEach(function (node) {
       node.textContent = plural(total, 'it', 'them');
     });
-    var canSend = Boolean(pageUser) && state.counts.waiting + state.counts.sending > 0;
+    var canSend = Boolean(state.sendUser) && state.counts.waiting + state.counts.sending > 0;
     document.querySelectorAll('[data-send-now]').forEach(function (node) {
       node.hidden = !canSend;
       node.disabled = Boolean(state.running);
@@ -86,7 +93,20 @@
       parts.push('Sending ' + upTo + ' of ' + state.progress.total);
       return parts;
     }
-    if (counts.total > 0 && (!pageUser || (result && result.status === 'signed-out'))) {
+    if (noSignal()) {
+      // O7: offline, a signed-in user is told their items are safe, never asked to sign in.
+      parts.push(
+        'No signal' +
+          (counts.total > 0
+            ? ' — ' + counts.total + ' ' + plural(counts.total, 'item', 'items') + ' safe on this phone.'
+            : '.')
+      );
+      if (state.triedToSend && counts.total > 0) {
+        parts.push('Not sent: ' + plural(counts.total, 'it', 'they') + ' will be sent when there is signal.');
+      }
+      return parts;
+    }
+    if (counts.total > 0 && (!state.sendUser || (result && result.status === 'signed-out'))) {
       parts.push(
         C.el('a', { href: '/login?next=/outbox', class: 'app-phone-status__action' },
           'Sign in to send ' + counts.total + ' ' + plural(counts.total, 'item', 'items'))
@@ -105,6 +125,17 @@
       parts.push('All sent');
     }
     return parts;
+  }
+
+  /**
+   * The last try got no answer at all (no network, the server unreachable), or this page is a
+   * copy the worker served because the network did not answer.
+   */
+  function noSignal() {
+    if (!state.sendUser) return false;
+    var result = state.lastResult;
+    if (result) return Boolean(result.noSignal) && result.status === 'retry';
+    return offlineCopy || offlineFallback;
   }
 
   function renderStatus() {
@@ -171,7 +202,8 @@
    * @returns {Promise<*>}
    */
   function drainNow(force) {
-    if (!state.store || !pageUser) return Promise.resolve(null);
+    if (!state.store || !state.sendUser) return Promise.resolve(null);
+    if (force) state.triedToSend = true;
     if (state.running) {
       if (force) state.forceAgain = true;
       return state.running;
@@ -183,7 +215,7 @@
           store: store,
           fetch: window.fetch.bind(window),
           force: force,
-          onlyUser: pageUser,
+          onlyUser: state.sendUser,
           renew: renew,
           lock: lock,
           onProgress: function (progress) {
@@ -199,6 +231,12 @@
         state.progress = null;
         if (result && result.status !== 'busy' && (result.status !== 'idle' || force)) {
           state.lastResult = result;
+        }
+        if (result && !result.noSignal) state.triedToSend = false;
+        if (result && result.signOut === 'ended' && pageUser) {
+          // O12: this page belongs to a session that was signed out with no signal and has now
+          // been ended; it must not stay on screen.
+          window.location.replace('/login');
         }
         broadcast({ type: 'drained', result: result });
         return result;
@@ -225,9 +263,9 @@
 
   /** The next timed try: when the earliest backoff ends, but at most PERIOD_MS away. */
   function schedule() {
-    if (!state.store || !pageUser) return;
+    if (!state.store || !state.sendUser) return;
     clearTimeout(state.timer);
-    state.store.listItems(pageUser).then(function (items) {
+    state.store.listItems(state.sendUser).then(function (items) {
       var now = Date.now();
       var wait = PERIOD_MS;
       items.forEach(function (item) {
@@ -296,15 +334,34 @@
    * signing out), drop them, so the next offline visit cannot show the other user's pages.
    */
   function forgetOtherUsersCopies() {
-    if (!pageUser || offlineCopy) return Promise.resolve();
+    if (!pageUser || offlineCopy) return Promise.resolve(false);
     return state.store.getMeta('last-user').then(function (last) {
       var jobs = [];
       if (last !== undefined && last !== pageUser && window.caches) {
         jobs.push(caches.delete(Version.PAGES_CACHE), caches.delete(Version.DATA_CACHE));
       }
       if (last !== pageUser) jobs.push(state.store.setMeta('last-user', pageUser));
-      return Promise.all(jobs);
+      return Promise.all(jobs).then(function () {
+        return last !== pageUser;
+      });
     });
+  }
+
+  /**
+   * O7: asks the worker to store this user's copies of every app page and their data, so the app
+   * opens with no signal from the first sign-in. `force` right after a sign-in (a new user on
+   * this page); otherwise the worker does it at most once a minute. Not from a copy: no signal.
+   *
+   * @param {boolean} force
+   */
+  function storeCopies(force) {
+    if (!pageUser || offlineCopy || !('serviceWorker' in navigator)) return;
+    navigator.serviceWorker.ready
+      .then(function (registration) {
+        var worker = navigator.serviceWorker.controller || registration.active;
+        if (worker) worker.postMessage({ type: 'STORE_USER_COPIES', force: force });
+      })
+      .catch(function () {});
   }
 
   /* Start ---------------------------------------------------------------------------------- */
@@ -315,12 +372,21 @@
       .then(function (store) {
         state.store = store;
         return forgetOtherUsersCopies()
-          .then(function () {
+          .then(function (newUser) {
+            storeCopies(Boolean(newUser));
             if (pageUser) return;
-            // A sign-in page: count the last user's items, unless they signed out.
+            // A sign-in page: count the last user's items, unless they signed out. The offline
+            // page stands in for a signed-in user's page: it may send for them.
             return store.getMeta('last-user').then(function (last) {
               state.countUser = last === undefined ? null : String(last);
+              if (offlineFallback) state.sendUser = state.countUser;
             });
+          })
+          .then(function () {
+            if (state.sendUser) return;
+            // No one to send for (the sign-in page): still end a sign-out made with no signal
+            // as soon as the server answers (O12).
+            return Sync.endPendingSignOut(store, window.fetch.bind(window)).catch(function () {});
           })
           .then(function () {
             return { store: store, userId: pageUser, offlineCopy: offlineCopy };
@@ -353,6 +419,10 @@
   });
 
   window.addEventListener('online', function () {
+    storeCopies(false);
+    if (state.store && !state.sendUser) {
+      Sync.endPendingSignOut(state.store, window.fetch.bind(window)).catch(function () {});
+    }
     drainNow(false);
   });
   document.addEventListener('visibilitychange', function () {
@@ -369,14 +439,16 @@
   if (channel) {
     channel.addEventListener('message', function (event) {
       var data = event.data || {};
-      if (data.type === 'progress' && data.progress && data.progress.userId === pageUser) {
+      if (data.type === 'progress' && data.progress && data.progress.userId === state.sendUser) {
         state.progress = data.progress.sending ? data.progress : null;
       } else if (data.type === 'drained') {
         state.progress = null;
         var result = data.result;
         // A signed-out answer names no user (the server would not say who): it is about this
         // browser's session, which every tab shares, so every page must ask to sign in.
-        var mine = result && (result.userId === pageUser || (result.status === 'signed-out' && !result.userId));
+        var mine =
+          result &&
+          (result.userId === state.sendUser || (!result.userId && (result.status === 'signed-out' || result.noSignal)));
         if (mine && result.status !== 'idle' && result.status !== 'busy') {
           state.lastResult = result;
         }

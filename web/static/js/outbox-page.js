@@ -130,6 +130,25 @@
       .join('|');
   }
 
+  /** The latest receipts listed; the rest are counted (all are in /mine). */
+  var RECEIPTS_SHOWN = 10;
+
+  /**
+   * One sent item: what it was, its reference (as the confirmation showed it), when it was sent,
+   * and where to read it.
+   *
+   * @param {{id: string, kind: string, sentAt: string}} receipt
+   */
+  function receiptRow(receipt) {
+    var reference = String(receipt.id).slice(0, 8).toUpperCase();
+    var what = receipt.kind === 'idea' ? 'Idea' : 'Handover note';
+    return C.el('li', { 'data-receipt': receipt.id }, [
+      C.el('a', { href: '/mine#' + receipt.kind + '-' + receipt.id }, what + ' ' + reference),
+      ' sent ',
+      C.time(receipt.sentAt),
+    ]);
+  }
+
   function render() {
     if (!outbox) return Promise.resolve();
     return Promise.all([outbox.store.listItems(outbox.userId), outbox.store.listReceipts(outbox.userId)]).then(function (found) {
@@ -142,10 +161,13 @@
         receiptsLine.hidden = receipts.length === 0;
         receiptsLine.textContent = '';
         if (receipts.length) {
-          receiptsLine.appendChild(document.createTextNode(
-            'Sent from this phone: ' + receipts.length + ' ' + (receipts.length === 1 ? 'item' : 'items') + ', the latest '));
-          receiptsLine.appendChild(C.time(receipts[0].sentAt));
-          receiptsLine.appendChild(document.createTextNode('.'));
+          receiptsLine.appendChild(C.el('h2', { class: 'nhsuk-heading-s' }, 'Sent from this phone'));
+          receiptsLine.appendChild(C.el('ul', { class: 'nhsuk-list app-receipt-list' },
+            receipts.slice(0, RECEIPTS_SHOWN).map(receiptRow)));
+          if (receipts.length > RECEIPTS_SHOWN) {
+            receiptsLine.appendChild(C.el('p', { class: 'nhsuk-body-s' },
+              'And ' + (receipts.length - RECEIPTS_SHOWN) + ' more. All are in My submissions.'));
+          }
         }
       }
       var sig = signature(items);

@@ -12,6 +12,12 @@
  *   safe on the phone; the form is reset with a new id, and a send is started.
  * - ?fix=<item id> (from /outbox): the form opens with a queued item's data and the server's
  *   messages; sending it replaces that item.
+ * - After a submission, one state at a time in place of the form: "Saved on this phone", then,
+ *   once the server has acknowledged it, "Sent" with its reference (the first 8 characters of the
+ *   id, as the no-JavaScript confirmation shows), and "Log another" to open the form again.
+ * - Fields marked data-remember (the handover form's partner and call sign) are remembered per
+ *   user on this phone (localStorage "frontline.remember.<user id>", removed at sign-out) and
+ *   filled into a fresh form.
  *
  * Without the outbox (no IndexedDB), the form posts to the server as it does with JavaScript off.
  */
@@ -25,6 +31,7 @@
   var client = window.FrontlineOutboxClient;
 
   var DRAFT_DELAY_MS = 600;
+  var REMEMBER_PREFIX = 'frontline.remember.';
   var NOT_VALUES = ['csrf_token', 'id'];
   var FORMAL_REPORT_HARMS = ['moderate', 'severe', 'death'];
 
@@ -77,6 +84,34 @@
     });
   }
 
+  /** @returns {Object<string, Object<string, string>>} kind -> field -> value */
+  function remembered() {
+    try {
+      return JSON.parse(window.localStorage.getItem(REMEMBER_PREFIX + userId) || '{}') || {};
+    } catch (error) {
+      return {}; // storage disabled or unreadable: nothing remembered
+    }
+  }
+
+  /**
+   * @param {string} kind
+   * @param {Object<string, string>} values
+   */
+  function remember(kind, values) {
+    try {
+      var all = remembered();
+      all[kind] = values;
+      window.localStorage.setItem(REMEMBER_PREFIX + userId, JSON.stringify(all));
+    } catch (error) {
+      /* storage full or disabled: the next form is simply not pre-filled */
+    }
+  }
+
+  /** The reference a person reads: as the no-JavaScript confirmation shows it. @param {string} id */
+  function referenceOf(id) {
+    return String(id).slice(0, 8).toUpperCase();
+  }
+
   /**
    * @param {HTMLFormElement} form
    * @param {{store: *, userId: string} | null} outbox
@@ -97,6 +132,42 @@
     var busy = false;
     var lastSavedId = null;
     var notice = null;
+    var heading = column.querySelector('h1');
+    var logAnother = column.querySelector('[data-log-another]');
+
+    /** The data-remember fields, filled from what this user last sent, where still empty. */
+    function fillRemembered() {
+      var values = remembered()[kind] || {};
+      form.querySelectorAll('[data-remember]').forEach(function (control) {
+        var value = values[control.name];
+        if (!control.value && typeof value === 'string') {
+          control.value = value;
+          // A remembered partner that is no longer offered leaves the select empty.
+          if (control.value !== value) control.value = '';
+        }
+      });
+    }
+
+    /** @param {Object<string, *>} data */
+    function rememberSent(data) {
+      var values = {};
+      form.querySelectorAll('[data-remember]').forEach(function (control) {
+        var value = data[control.name];
+        if (typeof value === 'string' && value !== '') values[control.name] = value;
+      });
+      remember(kind, values);
+    }
+
+    function filled() {
+      document.dispatchEvent(new CustomEvent('frontline:form-filled', { detail: { kind: kind } }));
+    }
+
+    /** A field error inside a closed "More detail" must not be out of sight. */
+    function openDetailsWithErrors() {
+      form.querySelectorAll('details').forEach(function (details) {
+        if (details.querySelector('.nhsuk-form-group--error')) details.open = true;
+      });
+    }
 
     function freshId() {
       idInput.value = Outbox.newRecordId();
@@ -168,6 +239,7 @@
       return store.getDraft(userId, kind).then(function (draft) {
         if (draft && draft.values) {
           fillForm(form, draft.values);
+          filled();
           if (draft.recordId) idInput.value = draft.recordId;
           showDiscard(true);
           showNotice([
@@ -199,11 +271,15 @@
         }
         fixing = item;
         fillForm(form, P.dataToValues(item.data));
+        filled();
         showNotice([
           C.el('p', {}, 'You are correcting an item from your outbox. When you send it, it replaces the one that needs your attention.'),
           item.lastError ? C.el('p', {}, item.lastError) : null,
         ]);
-        if (item.errors && item.errors.length) C.showErrors(form, item.errors);
+        if (item.errors && item.errors.length) {
+          C.showErrors(form, item.errors);
+          openDetailsWithErrors();
+        }
       });
     }
 
@@ -222,15 +298,26 @@
       form.reset();
       freshId();
       refreshTimes();
+      fillRemembered();
+      filled();
       defaults = collectValues(form);
       C.clearErrors(form, column);
       showDiscard(false);
+    }
+
+    /** The form (and its notices) out of sight while the saved/sent state shows. */
+    function showForm(show) {
+      form.hidden = !show;
+      column.querySelectorAll('.app-form-notice, .nhsuk-inset-text').forEach(function (node) {
+        if (!node.closest('[data-saved-panel]')) node.hidden = !show;
+      });
     }
 
     /** @param {Object<string, *>} data */
     function showSaved(data, id) {
       lastSavedId = id;
       if (!savedPanel) return;
+      showForm(false);
       savedPanel.hidden = false;
       savedPanel.querySelectorAll('[data-saved-waiting]').forEach(function (n) {
         n.hidden = false;
@@ -238,6 +325,11 @@
       savedPanel.querySelectorAll('[data-saved-sent]').forEach(function (n) {
         n.hidden = true;
       });
+      savedPanel.querySelectorAll('[data-saved-reference]').forEach(function (n) {
+        n.textContent = referenceOf(id);
+      });
+      var thanks = savedPanel.querySelector('[data-saved-thanks]');
+      if (thanks) thanks.hidden = data.note_type !== 'good_practice';
       var formal = savedPanel.querySelector('[data-saved-formal-report]');
       if (formal) formal.hidden = FORMAL_REPORT_HARMS.indexOf(data.harm) < 0;
       // From the top, so the header's count ("1 item waiting on this phone") shows with it.
@@ -247,6 +339,7 @@
 
     function hideSaved() {
       if (savedPanel) savedPanel.hidden = true;
+      showForm(true);
     }
 
     /** Once the item is acknowledged, the panel says so. */
@@ -261,6 +354,8 @@
         savedPanel.querySelectorAll('[data-saved-sent]').forEach(function (n) {
           n.hidden = false;
         });
+        // Moves focus to the new state so a screen reader hears "Sent".
+        savedPanel.focus({ preventScroll: true });
       });
     }
 
@@ -286,6 +381,7 @@
           if (errors.length) {
             hideSaved();
             C.showErrors(form, errors);
+            openDetailsWithErrors();
             return saveDraft();
           }
           var input = { id: idInput.value, kind: kind, userId: userId, data: data };
@@ -296,6 +392,7 @@
             var wasFixing = Boolean(fixing);
             if (wasFixing) leaveFix();
             hideNotice();
+            rememberSent(data);
             resetForm();
             showSaved(data, item.id);
             return (wasFixing ? Promise.resolve() : store.deleteDraft(userId, kind)).then(function () {
@@ -324,6 +421,8 @@
 
     freshId(); // O9: before anything else, never the id of a page copy
     refreshTimes();
+    if (!fixId && !form.querySelector('.nhsuk-form-group--error')) fillRemembered();
+    filled();
     defaults = collectValues(form);
     form.addEventListener('submit', onSubmit);
     form.addEventListener('input', scheduleDraft);
@@ -335,6 +434,18 @@
         discardDraft();
       }
     });
+    if (logAnother) {
+      logAnother.addEventListener('click', function () {
+        lastSavedId = null;
+        hideSaved();
+        refreshTimes();
+        if (heading) {
+          heading.setAttribute('tabindex', '-1');
+          heading.focus({ preventScroll: true });
+        }
+        window.scrollTo(0, 0);
+      });
+    }
     window.addEventListener('pagehide', function () {
       if (draftTimer) saveDraft();
     });

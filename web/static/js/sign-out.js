@@ -1,5 +1,5 @@
 /**
- * Signing out on a shared phone (SPEC §5 O8).
+ * Signing out on a shared phone (SPEC §5 O8, O12), with or without signal.
  *
  * On /logout ([data-sign-out-form]): if this user has items waiting, a ticked checkbox offers to
  * keep them ("…and send them when I sign in again"); unticked, the user confirms and they are
@@ -9,6 +9,12 @@
  *
  * The header's "Sign out" button: with items waiting it opens /logout to offer that choice;
  * without, it does the same clean-up and signs out.
+ *
+ * The phone forgets the user first, then the server is told: a "pending sign-out" (with this
+ * session's CSRF token) is written to IndexedDB and sent at once; with no signal it stays and is
+ * sent before anything else when signal returns (FrontlineSync.endPendingSignOut, run by every
+ * drain and before every navigation by the worker). Either way the sign-in page is shown at once
+ * (the worker keeps an anonymous copy of it).
  */
 (function () {
   'use strict';
@@ -46,16 +52,59 @@
     if (window.caches && Version) {
       jobs.push(caches.delete(Version.PAGES_CACHE), caches.delete(Version.DATA_CACHE));
     }
-    // A shared phone: the next person must not get this person's notifications.
-    if (window.FrontlinePushOptin) jobs.push(window.FrontlinePushOptin.forget());
+    // A shared phone: the next person must not get this person's notifications. Bounded: with no
+    // signal the push service may never answer, and signing out must not wait for it.
+    if (window.FrontlinePushOptin) jobs.push(within(3000, window.FrontlinePushOptin.forget()));
+    // The form's remembered partner and call sign (handover-form.js) are this user's too.
+    try {
+      window.localStorage.removeItem('frontline.remember.' + userId);
+    } catch (error) {
+      /* storage disabled: nothing was remembered */
+    }
     return Promise.all(jobs).then(function () {
       client.broadcast({ type: 'changed' });
     });
   }
 
-  /** @param {HTMLFormElement} form */
+  /**
+   * @param {number} ms
+   * @param {Promise<*>} promise
+   */
+  function within(ms, promise) {
+    return Promise.race([
+      promise,
+      new Promise(function (resolve) {
+        setTimeout(resolve, ms);
+      }),
+    ]);
+  }
+
+  /** Without the outbox (no IndexedDB): the plain form post. @param {HTMLFormElement} form */
   function submit(form) {
     HTMLFormElement.prototype.submit.call(form);
+  }
+
+  /**
+   * The phone has forgotten the user: now tell the server, or leave it pending for when there is
+   * signal (O12), and show the sign-in page either way.
+   *
+   * @param {*} store
+   * @param {HTMLFormElement} form
+   */
+  function endSession(store, form) {
+    var field = form.querySelector('input[name="csrf_token"]');
+    var token = field ? field.value : '';
+    return store
+      .setMeta(window.FrontlineSync.PENDING_SIGN_OUT, { csrfToken: token, at: new Date().toISOString() })
+      .then(function () {
+        return window.FrontlineSync.endPendingSignOut(store, window.fetch.bind(window), { timeoutMs: 5000 });
+      })
+      .catch(function (error) {
+        console.error('Frontline: telling the server about the sign-out failed', error);
+      })
+      .then(function () {
+        window.location.replace('/login');
+      });
   }
 
   document.addEventListener('submit', function (event) {
@@ -86,11 +135,11 @@
           }
           return forgetUser(ready.store, keep).then(
             function () {
-              submit(form);
+              return endSession(ready.store, form);
             },
             function (error) {
               console.error('Frontline: clearing this phone at sign-out failed', error);
-              submit(form);
+              return endSession(ready.store, form);
             }
           );
         });
