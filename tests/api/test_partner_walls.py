@@ -51,6 +51,10 @@ PARTNER_MAY: dict[tuple[str, str], set[int]] = {
     ("GET", "/api/v1/push/vapid-public-key"): {200},
     ("POST", "/api/v1/push/subscriptions"): {422},
     ("DELETE", "/api/v1/push/subscriptions"): {422},
+    # Their own submissions in full, and a reply to a reviewer (someone else's record: 404).
+    ("GET", "/mine/ideas/{record_id}"): {404},
+    ("GET", "/mine/handovers/{record_id}"): {404},
+    ("POST", "/mine/{kinds}/{record_id}/replies"): {422},  # path words the sweep cannot fill
     # Their own account: change the password, like anyone signed in.
     ("GET", "/account"): {200},
     ("POST", "/account/password"): {422},
