@@ -26,6 +26,8 @@ from api.security.passwords import hash_password
 from api.sync import guard
 from tests.support.mailbox import Mailbox
 
+pytest_plugins = ["tests.support.chromium"]
+
 # Hashing is deliberately slow; the demo users are re-created before every test, so remember them.
 api.auth.users.hash_password = functools.lru_cache(maxsize=64)(hash_password)  # type: ignore[assignment]
 

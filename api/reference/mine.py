@@ -101,29 +101,34 @@ def _audit_feedback(session: Session, own: OwnRecords) -> FeedbackRows:
             yield str(event.record_id), Feedback(at=event.at, text=text, source=source)
 
 
-def _partner_feedback(session: Session, own: OwnRecords) -> FeedbackRows:
-    """The partner organisation's response to a note (SPEC §4), whether its own user gave it at
-    /partner or a manager recorded it from a meeting: read from the note, so it shows once."""
+def _note_feedback(session: Session, own: OwnRecords) -> FeedbackRows:
+    """What is kept on the note itself: the manager's review note, and the partner organisation's
+    response (SPEC §4) whether its own user gave it at /partner or a manager recorded it from a
+    meeting. Read from the note, so each shows once, as it stands now."""
     ids = own.get(RecordKind.handover, [])
     if not ids:
         return
     notes = session.execute(
         select(Handover).where(
             Handover.id.in_(ids),  # type: ignore[attr-defined]
-            Handover.partner_response != "",
+            or_(Handover.partner_response != "", Handover.review_note != ""),
         )
     ).scalars()
     for note in notes:
-        at = note.partner_response_at or note.updated_at
-        text = f"The partner organisation responded: {note.partner_response}"
-        yield str(note.id), Feedback(at=at, text=text, source="partner")
+        if note.review_note:
+            text = f"Review note: {note.review_note}"
+            yield str(note.id), Feedback(at=note.updated_at, text=text)
+        if note.partner_response:
+            at = note.partner_response_at or note.updated_at
+            text = f"The partner organisation responded: {note.partner_response}"
+            yield str(note.id), Feedback(at=at, text=text, source="partner")
 
 
 # Where feedback on a record comes from: each source gives (record id, entry) rows; the list a
 # submitter reads is all of them merged by time. Another kind of feedback is one more source.
 FEEDBACK_SOURCES: list[Callable[[Session, OwnRecords], FeedbackRows]] = [
     _audit_feedback,
-    _partner_feedback,
+    _note_feedback,
 ]
 
 

@@ -3,18 +3,15 @@ and Debian's Chromium driven by Playwright at a phone-sized viewport."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.chromium import CHROMIUM
 from tests.support.live_server import LiveServer
 
-CHROMIUM = os.environ.get("FRONTLINE_CHROMIUM", "/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -46,17 +43,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, mailbox: Any) -> Itera
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.skip(
-            f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; CI installs it)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

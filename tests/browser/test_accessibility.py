@@ -955,19 +955,15 @@ def test_a_handover_note_by_keyboard_alone_reaches_the_server_once(
     # field's max bounds it to four digits). Headless Chromium orders them as en-US (month first,
     # 12-hour clock) whatever the locale, so the day equals the month and "A" sets AM where there
     # is such a part: the same keys then give the same time in either order.
-    keys.tab_to("#occurred_at")
-    page.keyboard.type(when.strftime("%d%m%Y%H%M") + "A")
-    assert page.input_value("#occurred_at") == when.strftime("%Y-%m-%dT%H:%M")
+    # The form's order since issue #11: what most notes need first, the rest under "More detail
+    # (optional)", a details element opened with Enter on its summary.
     keys.tab_to("#partner_id")
     page.keyboard.press("ArrowDown")  # the first organisation after "Select an organisation"
     partner_id = page.input_value("#partner_id")
     assert partner_id
-    keys.tab_to("#location_detail")
-    page.keyboard.type("ED ambulance bay")
-    keys.tab_to("input[name=journey_type]")
-    page.keyboard.press("ArrowDown")  # arrows move within a radio group and choose
-    journey = page.evaluate("document.querySelector('input[name=journey_type]:checked').value")
-    assert journey == "discharge"
+    keys.tab_to("#occurred_at")
+    page.keyboard.type(when.strftime("%d%m%Y%H%M") + "A")
+    assert page.input_value("#occurred_at") == when.strftime("%Y-%m-%dT%H:%M")
     keys.tab_to("#categories")
     page.keyboard.press("Space")
     keys.tab_to("#delay_minutes")
@@ -976,6 +972,14 @@ def test_a_handover_note_by_keyboard_alone_reaches_the_server_once(
     page.keyboard.press("Space")
     keys.tab_to("#narrative")
     page.keyboard.type(narrative)
+    keys.tab_to("[data-more-detail] summary")
+    page.keyboard.press("Enter")
+    keys.tab_to("#location_detail")
+    page.keyboard.type("ED ambulance bay")
+    keys.tab_to("input[name=journey_type]")
+    page.keyboard.press("ArrowDown")  # arrows move within a radio group and choose
+    journey = page.evaluate("document.querySelector('input[name=journey_type]:checked').value")
+    assert journey == "discharge"
     record_id = submit_and_wait_until_sent(page, keys)
     keys.assert_focus_always_visible()
 

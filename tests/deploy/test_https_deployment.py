@@ -249,27 +249,23 @@ def deployment(database_url: str, tmp_path: Path) -> Iterator[Deployment]:
 
 
 @pytest.fixture
-def phone() -> Iterator[tuple[Any, Any]]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # The certificate is self-signed: Chromium is told to accept it, so the origin counts as
-        # secure (a service worker registers) as it would with the trust's real certificate.
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=[*LAUNCH_ARGS, "--ignore-certificate-errors"]
-        )
-        context = browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield context, page
-        finally:
-            context.close()
-            browser.close()
+def phone(playwright_driver: Any) -> Iterator[tuple[Any, Any]]:
+    # The certificate is self-signed: Chromium is told to accept it, so the origin counts as
+    # secure (a service worker registers) as it would with the trust's real certificate. A browser
+    # of its own (the flag is per launch), from the suite's one Playwright driver.
+    browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, args=[*LAUNCH_ARGS, "--ignore-certificate-errors"]
+    )
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield context, page
+    finally:
+        context.close()
+        browser.close()
 
 
 def scrape(app: LiveServer) -> str:

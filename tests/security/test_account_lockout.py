@@ -72,7 +72,7 @@ def age_failures(seconds: float) -> None:
 def test_failures_from_many_addresses_do_not_lock_the_owner_out(
     configure: Callable[..., Any],
 ) -> None:
-    app = configure(trusted_proxy_count=1)
+    app = configure(trusted_proxy_count=1, forwarded_allow_ips="testclient")
     owner = browser_at(app, "198.51.100.7")
     assert attempt(owner, CREW, DEMO_PASSWORDS[CREW]).status_code == 303
     settings = get_settings()
@@ -98,7 +98,9 @@ def test_failures_from_many_addresses_do_not_lock_the_owner_out(
 def test_an_unrecognised_browser_waits_longer_after_each_failure(
     configure: Callable[..., Any],
 ) -> None:
-    app = configure(trusted_proxy_count=1, login_max_failures_per_account=3)
+    app = configure(
+        trusted_proxy_count=1, forwarded_allow_ips="testclient", login_max_failures_per_account=3
+    )
     for n in range(3):
         assert attempt(browser_at(app, f"203.0.113.{n + 1}"), CREW, WRONG).status_code == 422
     waits = []
@@ -119,7 +121,9 @@ def test_an_unrecognised_browser_waits_longer_after_each_failure(
 def test_a_forged_or_borrowed_device_cookie_does_not_skip_the_wait(
     configure: Callable[..., Any],
 ) -> None:
-    app = configure(trusted_proxy_count=1, login_max_failures_per_account=2)
+    app = configure(
+        trusted_proxy_count=1, forwarded_allow_ips="testclient", login_max_failures_per_account=2
+    )
     staffs_browser = browser_at(app, "198.51.100.8")
     assert attempt(staffs_browser, STAFF, DEMO_PASSWORDS[STAFF]).status_code == 303
     for n in range(2):
@@ -134,7 +138,9 @@ def test_a_forged_or_borrowed_device_cookie_does_not_skip_the_wait(
 def test_the_addresses_of_one_ipv6_64_share_one_client_limit(
     configure: Callable[..., Any],
 ) -> None:
-    app = configure(trusted_proxy_count=1, login_max_failures_per_client=4)
+    app = configure(
+        trusted_proxy_count=1, forwarded_allow_ips="testclient", login_max_failures_per_client=4
+    )
     for n in range(4):
         sprayer = browser_at(app, f"2001:db8:1:2::{n + 1:x}")
         assert attempt(sprayer, f"guess{n}@demo.nhs.uk", WRONG).status_code == 422
@@ -148,7 +154,7 @@ def test_the_addresses_of_one_ipv6_64_share_one_client_limit(
 def test_hopping_addresses_in_one_64_does_not_reset_the_per_account_limit(
     configure: Callable[..., Any],
 ) -> None:
-    app = configure(trusted_proxy_count=1)
+    app = configure(trusted_proxy_count=1, forwarded_allow_ips="testclient")
     per_pair = get_settings().login_max_failures_per_account_client
     for n in range(per_pair):
         hopper = browser_at(app, f"2001:db8:aa:bb:{n:x}::1")
