@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -200,12 +200,26 @@ def _other_kind(session: Session, kind: RecordKind, ids: set[uuid.UUID]) -> set[
     return {row[0] for row in found}
 
 
+# PostgreSQL: new records update the per-day summaries (measure_day, pack_day) in triggers, and
+# two batches that touch the same summary rows in different orders deadlocked (the load and
+# two-server tests saw 503s). Batches that store records therefore take one transaction-level
+# advisory lock first, before any row lock: they write one after another, as SQLite's writers
+# already do, and cannot deadlock on the summaries. Replays that store nothing never take it.
+SUMMARY_LOCK = 0x46524F4E  # "FRON"
+
+
+def _take_the_summary_lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SUMMARY_LOCK})
+
+
 def _store(
     session: Session, kind: RecordKind, user_id: int, entries: list[_Valid]
 ) -> dict[uuid.UUID, _Valid]:
     """Inserts what is new, with its link rows; answers which entry each new id was stored from."""
     if not entries:
         return {}
+    _take_the_summary_lock(session)
     first: dict[uuid.UUID, _Valid] = {}
     for entry in entries:
         first.setdefault(entry.record_id, entry)
