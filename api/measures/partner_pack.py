@@ -6,13 +6,12 @@ own view can call it too."""
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from api.errors import NotFound
@@ -24,6 +23,7 @@ from schemas.enums import Category, GoodPractice, JourneyType, NoteType, label
 from schemas.field_errors import FieldError
 from schemas.free_text import MAX_RECORD_ID
 from schemas.handovers import Handover
+from schemas.measures import PackDay
 from schemas.timestamps import LONDON, london_time, utcnow
 
 MAX_NARRATIVES = 200
@@ -73,16 +73,49 @@ class PartnerPack:
     responses: list[PackNote] = field(default_factory=list)
 
 
-def percentile_90(values: list[int]) -> float:
-    """The nearest-rank 90th percentile: a delay that 9 in 10 waits did not exceed."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * 90 // 100))  # ceil(0.9 n)
-    return float(ordered[rank - 1])
+def _nth(histogram: list[tuple[int, int]], rank: int) -> int:
+    """The rank-th smallest (1-based) value of a (value, count) histogram sorted by value."""
+    seen = 0
+    for value, count in histogram:
+        seen += count
+        if seen >= rank:
+            return value
+    raise ValueError("rank beyond the histogram")
+
+
+def delay_figures(histogram: list[tuple[int, int]]) -> tuple[int, float, float, int] | None:
+    """(how many, median, nearest-rank 90th percentile, total) of the delays counted per minute:
+    the same figures as `statistics.median` and the nearest rank ceil(0.9 n) over the delays
+    themselves: the 90th percentile is a delay that 9 in 10 waits did not exceed."""
+    ordered = sorted((minutes, count) for minutes, count in histogram if count > 0)
+    n = sum(count for _, count in ordered)
+    if n == 0:
+        return None
+    middle = (n + 1) // 2
+    low = _nth(ordered, middle)
+    median = float(low) if n % 2 else (low + _nth(ordered, middle + 1)) / 2
+    p90 = float(_nth(ordered, max(1, -(-n * 90 // 100))))
+    return n, median, p90, sum(minutes * count for minutes, count in ordered)
+
+
+def _counts(session: Session, scope: list[int], date_from: date, date_to: date) -> Counter[Any]:
+    """The pack's counts of the period, (kind, item) -> n, from the per-day summary `pack_day`
+    (kept by triggers, migration 0014): a few thousand small rows however many notes there are."""
+    rows = session.execute(
+        select(PackDay.kind, PackDay.item, func.sum(PackDay.n))
+        .where(
+            PackDay.partner_id.in_(scope),  # type: ignore[attr-defined]
+            PackDay.day >= date_from,
+            PackDay.day <= date_to,
+        )
+        .group_by(PackDay.kind, PackDay.item)
+    )
+    return Counter({(kind, item): int(n) for kind, item, n in rows if n})
 
 
 def build_pack(session: Session, partner_id: int, date_from: date, date_to: date) -> PartnerPack:
-    """Figures from a narrow read of every note in the period (four small columns); the notes
-    themselves only for the 200 shown and those raised with the partner."""
+    """Figures from the per-day summary (never the notes); the notes themselves only for the 200
+    newest shown and the 200 newest raised with the partner (an indexed, limited read)."""
     partner = session.get(Partner, partner_id) if 0 < partner_id <= MAX_RECORD_ID else None
     if partner is None:
         raise NotFound("No partner organisation has this id.")
@@ -93,39 +126,34 @@ def build_pack(session: Session, partner_id: int, date_from: date, date_to: date
         Handover.occurred_at >= start,
         Handover.occurred_at < end,
     )
-    in_period = (*in_scope, Handover.note_type == NoteType.concern.value)
-    rows = session.execute(
-        select(
-            Handover.categories, Handover.journey_type, Handover.delay_minutes, Handover.harm
-        ).where(*in_period)
-    ).all()
-    pack = PartnerPack(partner=partner, date_from=date_from, date_to=date_to, total=len(rows))
-    pack.sites = [p for p in (session.get(Partner, i) for i in scope[1:]) if p is not None]
-    praise = session.execute(
-        select(Handover.good_practice).where(
-            *in_scope, Handover.note_type == NoteType.good_practice.value
-        )
-    ).all()
-    pack.good_practice_total = len(praise)
-    went_well = Counter(g for row in praise for g in row[0])
-    pack.by_good_practice = [
-        (g.value, went_well[g.value]) for g in GoodPractice if went_well[g.value]
-    ]
-    categories = Counter(c for row in rows for c in row[0])
-    pack.by_category = [(c.value, categories[c.value]) for c in Category if categories[c.value]]
-    journeys = Counter(row[1] or "not_recorded" for row in rows)
-    pack.by_journey = [(j.value, journeys[j.value]) for j in JourneyType if journeys[j.value]]
-    if journeys["not_recorded"]:
-        pack.by_journey.append(("not_recorded", journeys["not_recorded"]))
-    delays = [row[2] for row in rows if row[2] is not None]
-    pack.delays_recorded = len(delays)
-    if delays:
-        pack.delay_median = float(statistics.median(delays))
-        pack.delay_p90 = percentile_90(delays)
-        pack.delay_total = sum(delays)
-    pack.harm_moderate_or_worse = sum(
-        1 for row in rows if row[3] in {"moderate", "severe", "death"}
+    counts = _counts(session, scope, date_from, date_to)
+    pack = PartnerPack(
+        partner=partner,
+        date_from=date_from,
+        date_to=date_to,
+        total=counts[("note", NoteType.concern.value)],
+        good_practice_total=counts[("note", NoteType.good_practice.value)],
     )
+    pack.sites = [p for p in (session.get(Partner, i) for i in scope[1:]) if p is not None]
+    pack.by_good_practice = [
+        (g.value, counts[("good_practice", g.value)])
+        for g in GoodPractice
+        if counts[("good_practice", g.value)]
+    ]
+    pack.by_category = [
+        (c.value, counts[("category", c.value)]) for c in Category if counts[("category", c.value)]
+    ]
+    pack.by_journey = [
+        (j.value, counts[("journey", j.value)]) for j in JourneyType if counts[("journey", j.value)]
+    ]
+    if counts[("journey", "not_recorded")]:
+        pack.by_journey.append(("not_recorded", counts[("journey", "not_recorded")]))
+    delays = delay_figures(
+        [(int(item), n) for (kind, item), n in counts.items() if kind == "delay"]
+    )
+    if delays is not None:
+        pack.delays_recorded, pack.delay_median, pack.delay_p90, pack.delay_total = delays
+    pack.harm_moderate_or_worse = sum(counts[("harm", h)] for h in ("moderate", "severe", "death"))
     # Only the columns a partner may read, as plain rows: no ORM objects to build and track.
     newest = (
         select(*(getattr(Handover, c) for c in NOTE_COLUMNS))
