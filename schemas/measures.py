@@ -42,6 +42,8 @@ class PackDay(SQLModel, table=True):
     concerns; good_practice / the item; delay / the concern's delay minutes as text (a histogram)."""
 
     __tablename__ = "pack_day"
+    # SQLite: the rows stored in key order, so a partner's period is one contiguous read.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     partner_id: int = Field(primary_key=True)
     day: date = Field(primary_key=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -121,11 +121,6 @@ def build_pack(session: Session, partner_id: int, date_from: date, date_to: date
         raise NotFound("No partner organisation has this id.")
     start, end = london_day_range(date_from, date_to)
     scope = partner_scope(session, partner_id)
-    in_scope = (
-        Handover.partner_id.in_(scope),  # type: ignore[attr-defined]
-        Handover.occurred_at >= start,
-        Handover.occurred_at < end,
-    )
     counts = _counts(session, scope, date_from, date_to)
     pack = PartnerPack(
         partner=partner,
@@ -154,19 +149,45 @@ def build_pack(session: Session, partner_id: int, date_from: date, date_to: date
     if delays is not None:
         pack.delays_recorded, pack.delay_median, pack.delay_p90, pack.delay_total = delays
     pack.harm_moderate_or_worse = sum(counts[("harm", h)] for h in ("moderate", "severe", "death"))
-    # Only the columns a partner may read, as plain rows: no ORM objects to build and track.
-    newest = (
-        select(*(getattr(Handover, c) for c in NOTE_COLUMNS))
-        .where(*in_scope)
-        .order_by(Handover.occurred_at.desc())  # type: ignore[attr-defined]
-    )
-    pack.notes = [_for_partner(n) for n in session.execute(newest.limit(MAX_NARRATIVES))]
+    pack.notes = _newest(session, scope, start, end)
     pack.notes_truncated = pack.total + pack.good_practice_total > MAX_NARRATIVES
-    raised = newest.where(
-        Handover.status.in_(["raised_with_partner", "resolved"]) | (Handover.partner_response != "")  # type: ignore[attr-defined]
-    ).limit(MAX_NARRATIVES)
-    pack.responses = [_for_partner(n) for n in session.execute(raised)]
+    pack.responses = _newest(
+        session,
+        scope,
+        start,
+        end,
+        Handover.status.in_(["raised_with_partner", "resolved"])  # type: ignore[attr-defined]
+        | (Handover.partner_response != ""),
+    )
     return pack
+
+
+def _newest(
+    session: Session, scope: list[int], start: datetime, end: datetime, *where: Any
+) -> list[PackNote]:
+    """The newest MAX_NARRATIVES notes of the period, only the columns a partner may read, as plain
+    rows (no ORM objects to build and track). One query per partner in scope, each walking the
+    (partner_id, occurred_at) index backwards and stopping at the limit: one IN over an
+    organisation and its sites would read and sort every note of the period instead."""
+    columns = [getattr(Handover, c) for c in NOTE_COLUMNS]
+    rows = [
+        row
+        for partner_id in scope
+        for row in session.execute(
+            select(*columns)
+            .where(
+                Handover.partner_id == partner_id,
+                Handover.occurred_at >= start,
+                Handover.occurred_at < end,
+                *where,
+            )
+            .order_by(Handover.occurred_at.desc())  # type: ignore[attr-defined]
+            .limit(MAX_NARRATIVES)
+        )
+    ]
+    if len(scope) > 1:
+        rows.sort(key=lambda row: row.occurred_at, reverse=True)
+    return [_for_partner(row) for row in rows[:MAX_NARRATIVES]]
 
 
 NOTE_COLUMNS = (

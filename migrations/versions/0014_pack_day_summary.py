@@ -140,6 +140,8 @@ def upgrade() -> None:
         sa.Column("item", sa.String(length=40), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("partner_id", "day", "kind", "item"),
+        # SQLite: the rows stored in key order, so a partner's period is one contiguous read.
+        sqlite_with_rowid=False,
     )
     postgres = op.get_bind().dialect.name == "postgresql"
     for statement in (

@@ -10,13 +10,13 @@ import random
 import statistics
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
 
 from api.db import get_engine, open_session
-from api.measures.partner_pack import build_pack, delay_figures
+from api.measures.partner_pack import MAX_NARRATIVES, build_pack, delay_figures
 from api.measures.periods import london_day
 from schemas.accounts import Partner
 from schemas.enums import Category, GoodPractice, JourneyType
@@ -44,7 +44,15 @@ def _direct(scope: list[int], date_from: date, date_to: date) -> dict[str, Any]:
     by_journey = [(j.value, journeys[j.value]) for j in JourneyType if journeys[j.value]]
     if journeys["not_recorded"]:
         by_journey.append(("not_recorded", journeys["not_recorded"]))
+    newest = sorted(notes, key=lambda n: n.occurred_at, reverse=True)
+    raised = [
+        n for n in newest if n.status in {"raised_with_partner", "resolved"} or n.partner_response
+    ]
     return {
+        # The notes shown: the newest of the organisation and its sites together, then those
+        # raised with the partner.
+        "notes": [(n.occurred_at, n.narrative) for n in newest[:MAX_NARRATIVES]],
+        "responses": [(n.occurred_at, n.narrative) for n in raised[:MAX_NARRATIVES]],
         "total": len(concerns),
         "good_practice_total": len(praise),
         "by_category": [(c.value, categories[c.value]) for c in Category if categories[c.value]],
@@ -66,7 +74,10 @@ def _direct(scope: list[int], date_from: date, date_to: date) -> dict[str, Any]:
 def _pack(partner_id: int, date_from: date = FROM, date_to: date = TO) -> dict[str, Any]:
     with open_session(write=False) as session:
         pack = build_pack(session, partner_id, date_from, date_to)
-    return {key: getattr(pack, key) for key in _direct([partner_id], FROM, TO)}
+    figures = {key: getattr(pack, key) for key in _direct([partner_id], FROM, TO)}
+    for key in ("notes", "responses"):
+        figures[key] = [(n.occurred_at, n.narrative) for n in figures[key]]
+    return figures
 
 
 def _assert_packs_agree(organisation: int, site: int, other: int) -> None:
@@ -111,7 +122,10 @@ def test_the_pack_figures_equal_a_direct_computation_from_the_notes(
         sent.append(
             _send(
                 crew,
-                occurred_at=moments[number % len(moments)].isoformat(),
+                occurred_at=(
+                    moments[number % len(moments)] + timedelta(seconds=number)
+                ).isoformat(),
+                narrative=f"Note {number}: waited in the corridor.",
                 partner_id=(organisation, site_id, other)[number % 3],
                 categories=rng.sample([c.value for c in Category], k=rng.randint(1, 3)),
                 journey_type=rng.choice([None, *(j.value for j in JourneyType)]),
@@ -127,7 +141,7 @@ def test_the_pack_figures_equal_a_direct_computation_from_the_notes(
             good_practice=rng.sample([g.value for g in GoodPractice], k=2),
             harm=None,
             delay_minutes=None,
-            occurred_at=moments[i].isoformat(),
+            occurred_at=(moments[i] + timedelta(seconds=30 + i)).isoformat(),
             partner_id=(organisation, site_id)[i % 2],
         )
         for i in range(4)
