@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from api.errors import NotFound
@@ -22,7 +22,7 @@ from schemas.accounts import Partner
 from schemas.enums import Category, GoodPractice, JourneyType, NoteType, label
 from schemas.field_errors import FieldError
 from schemas.free_text import MAX_RECORD_ID
-from schemas.handovers import Handover
+from schemas.handovers import RAISED_WITH_PARTNER_SQL, Handover
 from schemas.measures import PackDay
 from schemas.timestamps import LONDON, london_time, utcnow
 
@@ -156,8 +156,7 @@ def build_pack(session: Session, partner_id: int, date_from: date, date_to: date
         scope,
         start,
         end,
-        Handover.status.in_(["raised_with_partner", "resolved"])  # type: ignore[attr-defined]
-        | (Handover.partner_response != ""),
+        text(RAISED_WITH_PARTNER_SQL),
     )
     return pack
 

@@ -143,6 +143,16 @@ def upgrade() -> None:
         # SQLite: the rows stored in key order, so a partner's period is one contiguous read.
         sqlite_with_rowid=False,
     )
+    # The pack's newest notes raised with the partner: a walk of this partial index stops at its
+    # limit however few of a partner's notes were raised (schemas.handovers.RAISED_WITH_PARTNER_SQL).
+    raised = "(status IN ('raised_with_partner', 'resolved') OR partner_response <> '')"
+    op.create_index(
+        "ix_handover_partner_raised",
+        "handover",
+        ["partner_id", "occurred_at"],
+        sqlite_where=sa.text(raised),
+        postgresql_where=sa.text(raised),
+    )
     postgres = op.get_bind().dialect.name == "postgresql"
     for statement in (
         _backfill(_pg_day, _pg_items) if postgres else _backfill(_sqlite_day, _sqlite_items)
@@ -159,4 +169,5 @@ def downgrade() -> None:
     else:
         for trigger in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS pack_day_handover_{trigger}")
+    op.drop_index("ix_handover_partner_raised", table_name="handover")
     op.drop_table("pack_day")

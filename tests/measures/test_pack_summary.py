@@ -187,6 +187,9 @@ def test_the_pack_figures_equal_a_direct_computation_from_the_notes(
     edit(sent[10], harm="severe", journey_type="transfer")
     edit(good[1], good_practice=["patient_ready"])
     edit(sent[11], location_detail="Resus", status="resolved")  # not counted: no change
+    # Answered by their partner: listed in that partner's pack only (sent[13] is `other`'s).
+    edit(sent[13], partner_response="We have added a second handover nurse.")
+    edit(sent[14], status="raised_with_partner")
     with open_session(write=True) as session:
         session.execute(delete(Handover).where(Handover.id == uuid.UUID(sent[12]["id"])))
         session.execute(delete(Handover).where(Handover.id == uuid.UUID(good[2]["id"])))
