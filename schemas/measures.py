@@ -35,6 +35,23 @@ class MeasureDay(SQLModel, table=True):
     total: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 
 
+class PackDay(SQLModel, table=True):
+    """The partner review pack's counts per partner and London day, kept by database triggers in
+    the same transaction as the note (migration 0014; docs/decisions/0008-measure-day-summary.md).
+    `kind` / `item`: note / the note type; category, journey (`not_recorded` for none) and harm of
+    concerns; good_practice / the item; delay / the concern's delay minutes as text (a histogram)."""
+
+    __tablename__ = "pack_day"
+    # SQLite: the rows stored in key order, so a partner's period is one contiguous read.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    partner_id: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    kind: str = Field(sa_column=Column(String(20), primary_key=True))
+    item: str = Field(sa_column=Column(String(40), primary_key=True))
+    n: int = 0
+
+
 class ChartSetting(SQLModel, table=True):
     """A manager's settings for one chart (a measure, for all partners or one): the baseline whose
     limits are fixed, and the target the assurance icon reads."""

@@ -6,13 +6,12 @@ own view can call it too."""
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from api.errors import NotFound
@@ -23,7 +22,8 @@ from schemas.accounts import Partner
 from schemas.enums import Category, GoodPractice, JourneyType, NoteType, label
 from schemas.field_errors import FieldError
 from schemas.free_text import MAX_RECORD_ID
-from schemas.handovers import Handover
+from schemas.handovers import RAISED_WITH_PARTNER_SQL, Handover
+from schemas.measures import PackDay
 from schemas.timestamps import LONDON, london_time, utcnow
 
 MAX_NARRATIVES = 200
@@ -73,72 +73,120 @@ class PartnerPack:
     responses: list[PackNote] = field(default_factory=list)
 
 
-def percentile_90(values: list[int]) -> float:
-    """The nearest-rank 90th percentile: a delay that 9 in 10 waits did not exceed."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * 90 // 100))  # ceil(0.9 n)
-    return float(ordered[rank - 1])
+def _nth(histogram: list[tuple[int, int]], rank: int) -> int:
+    """The rank-th smallest (1-based) value of a (value, count) histogram sorted by value."""
+    seen = 0
+    for value, count in histogram:
+        seen += count
+        if seen >= rank:
+            return value
+    raise ValueError("rank beyond the histogram")
+
+
+def delay_figures(histogram: list[tuple[int, int]]) -> tuple[int, float, float, int] | None:
+    """(how many, median, nearest-rank 90th percentile, total) of the delays counted per minute:
+    the same figures as `statistics.median` and the nearest rank ceil(0.9 n) over the delays
+    themselves: the 90th percentile is a delay that 9 in 10 waits did not exceed."""
+    ordered = sorted((minutes, count) for minutes, count in histogram if count > 0)
+    n = sum(count for _, count in ordered)
+    if n == 0:
+        return None
+    middle = (n + 1) // 2
+    low = _nth(ordered, middle)
+    median = float(low) if n % 2 else (low + _nth(ordered, middle + 1)) / 2
+    p90 = float(_nth(ordered, max(1, -(-n * 90 // 100))))
+    return n, median, p90, sum(minutes * count for minutes, count in ordered)
+
+
+def _counts(session: Session, scope: list[int], date_from: date, date_to: date) -> Counter[Any]:
+    """The pack's counts of the period, (kind, item) -> n, from the per-day summary `pack_day`
+    (kept by triggers, migration 0014): a few thousand small rows however many notes there are."""
+    rows = session.execute(
+        select(PackDay.kind, PackDay.item, func.sum(PackDay.n))
+        .where(
+            PackDay.partner_id.in_(scope),  # type: ignore[attr-defined]
+            PackDay.day >= date_from,
+            PackDay.day <= date_to,
+        )
+        .group_by(PackDay.kind, PackDay.item)
+    )
+    return Counter({(kind, item): int(n) for kind, item, n in rows if n})
 
 
 def build_pack(session: Session, partner_id: int, date_from: date, date_to: date) -> PartnerPack:
-    """Figures from a narrow read of every note in the period (four small columns); the notes
-    themselves only for the 200 shown and those raised with the partner."""
+    """Figures from the per-day summary (never the notes); the notes themselves only for the 200
+    newest shown and the 200 newest raised with the partner (an indexed, limited read)."""
     partner = session.get(Partner, partner_id) if 0 < partner_id <= MAX_RECORD_ID else None
     if partner is None:
         raise NotFound("No partner organisation has this id.")
     start, end = london_day_range(date_from, date_to)
     scope = partner_scope(session, partner_id)
-    in_scope = (
-        Handover.partner_id.in_(scope),  # type: ignore[attr-defined]
-        Handover.occurred_at >= start,
-        Handover.occurred_at < end,
+    counts = _counts(session, scope, date_from, date_to)
+    pack = PartnerPack(
+        partner=partner,
+        date_from=date_from,
+        date_to=date_to,
+        total=counts[("note", NoteType.concern.value)],
+        good_practice_total=counts[("note", NoteType.good_practice.value)],
     )
-    in_period = (*in_scope, Handover.note_type == NoteType.concern.value)
-    rows = session.execute(
-        select(
-            Handover.categories, Handover.journey_type, Handover.delay_minutes, Handover.harm
-        ).where(*in_period)
-    ).all()
-    pack = PartnerPack(partner=partner, date_from=date_from, date_to=date_to, total=len(rows))
     pack.sites = [p for p in (session.get(Partner, i) for i in scope[1:]) if p is not None]
-    praise = session.execute(
-        select(Handover.good_practice).where(
-            *in_scope, Handover.note_type == NoteType.good_practice.value
-        )
-    ).all()
-    pack.good_practice_total = len(praise)
-    went_well = Counter(g for row in praise for g in row[0])
     pack.by_good_practice = [
-        (g.value, went_well[g.value]) for g in GoodPractice if went_well[g.value]
+        (g.value, counts[("good_practice", g.value)])
+        for g in GoodPractice
+        if counts[("good_practice", g.value)]
     ]
-    categories = Counter(c for row in rows for c in row[0])
-    pack.by_category = [(c.value, categories[c.value]) for c in Category if categories[c.value]]
-    journeys = Counter(row[1] or "not_recorded" for row in rows)
-    pack.by_journey = [(j.value, journeys[j.value]) for j in JourneyType if journeys[j.value]]
-    if journeys["not_recorded"]:
-        pack.by_journey.append(("not_recorded", journeys["not_recorded"]))
-    delays = [row[2] for row in rows if row[2] is not None]
-    pack.delays_recorded = len(delays)
-    if delays:
-        pack.delay_median = float(statistics.median(delays))
-        pack.delay_p90 = percentile_90(delays)
-        pack.delay_total = sum(delays)
-    pack.harm_moderate_or_worse = sum(
-        1 for row in rows if row[3] in {"moderate", "severe", "death"}
+    pack.by_category = [
+        (c.value, counts[("category", c.value)]) for c in Category if counts[("category", c.value)]
+    ]
+    pack.by_journey = [
+        (j.value, counts[("journey", j.value)]) for j in JourneyType if counts[("journey", j.value)]
+    ]
+    if counts[("journey", "not_recorded")]:
+        pack.by_journey.append(("not_recorded", counts[("journey", "not_recorded")]))
+    delays = delay_figures(
+        [(int(item), n) for (kind, item), n in counts.items() if kind == "delay"]
     )
-    # Only the columns a partner may read, as plain rows: no ORM objects to build and track.
-    newest = (
-        select(*(getattr(Handover, c) for c in NOTE_COLUMNS))
-        .where(*in_scope)
-        .order_by(Handover.occurred_at.desc())  # type: ignore[attr-defined]
-    )
-    pack.notes = [_for_partner(n) for n in session.execute(newest.limit(MAX_NARRATIVES))]
+    if delays is not None:
+        pack.delays_recorded, pack.delay_median, pack.delay_p90, pack.delay_total = delays
+    pack.harm_moderate_or_worse = sum(counts[("harm", h)] for h in ("moderate", "severe", "death"))
+    pack.notes = _newest(session, scope, start, end)
     pack.notes_truncated = pack.total + pack.good_practice_total > MAX_NARRATIVES
-    raised = newest.where(
-        Handover.status.in_(["raised_with_partner", "resolved"]) | (Handover.partner_response != "")  # type: ignore[attr-defined]
-    ).limit(MAX_NARRATIVES)
-    pack.responses = [_for_partner(n) for n in session.execute(raised)]
+    pack.responses = _newest(
+        session,
+        scope,
+        start,
+        end,
+        text(RAISED_WITH_PARTNER_SQL),
+    )
     return pack
+
+
+def _newest(
+    session: Session, scope: list[int], start: datetime, end: datetime, *where: Any
+) -> list[PackNote]:
+    """The newest MAX_NARRATIVES notes of the period, only the columns a partner may read, as plain
+    rows (no ORM objects to build and track). One query per partner in scope, each walking the
+    (partner_id, occurred_at) index backwards and stopping at the limit: one IN over an
+    organisation and its sites would read and sort every note of the period instead."""
+    columns = [getattr(Handover, c) for c in NOTE_COLUMNS]
+    rows = [
+        row
+        for partner_id in scope
+        for row in session.execute(
+            select(*columns)
+            .where(
+                Handover.partner_id == partner_id,
+                Handover.occurred_at >= start,
+                Handover.occurred_at < end,
+                *where,
+            )
+            .order_by(Handover.occurred_at.desc())  # type: ignore[attr-defined]
+            .limit(MAX_NARRATIVES)
+        )
+    ]
+    if len(scope) > 1:
+        rows.sort(key=lambda row: row.occurred_at, reverse=True)
+    return [_for_partner(row) for row in rows[:MAX_NARRATIVES]]
 
 
 NOTE_COLUMNS = (
