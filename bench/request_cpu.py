@@ -1,8 +1,13 @@
 """CPU per sync request, in-process: process CPU time (not wall time, so the machine's other work
-matters less) per POST /api/v1/sync of 1 and of 100 items, through the whole app (middleware,
-sign-in, CSRF, validation, the insert, the commit, the answer) on a temporary SQLite database.
-The client's own share (httpx over an ASGI transport) is in the figure; it is the same for every
-version of the app, so differences between runs are the app's.
+matters less) per POST /api/v1/sync of 1, 25 and 100 fresh ideas (`--kind handover` for notes) and
+per single-record POST /api/v1/handovers, through the whole app (middleware, sign-in, CSRF,
+validation, the insert, the commit, the answer) on a temporary SQLite database, or with
+`--database-url postgresql+psycopg://…` on that throwaway PostgreSQL database (its public schema is
+dropped first). The client's own share (httpx over an ASGI transport) is in the figure; it is the
+same for every version of the app, so differences between runs are the app's.
+
+`--profile FILE` also runs cProfile over a further round of each size and writes its statistics to
+FILE.<size> (read with `python -m pstats`), which is how docs/performance.md's profiles were made.
 
 Run: python -m bench.request_cpu"""
 
@@ -10,59 +15,118 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import tempfile
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
-from bench.sync_ingest import batches
+from bench.sync_ingest import Reference, batches, handover
+
+SIZES = [1, 25, 100]
+SINGLE = "single"  # the key of POST /api/v1/handovers in the figures
 
 
-async def _measure(sizes: list[int], requests: int, rounds: int) -> dict[int, float]:
+@contextmanager
+def _inline_threads() -> Iterator[None]:
+    """cProfile sees one thread, and the app runs its `def` routes and dependencies on worker
+    threads: while profiling, run them inline on the event loop instead, so their work is in the
+    profile. (The hand-over to a thread is then missing from the profile; the timed rounds have it.)"""
+    import anyio.to_thread
+
+    original = anyio.to_thread.run_sync
+
+    async def inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:
+        return func(*args)
+
+    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        anyio.to_thread.run_sync = original
+
+
+async def _measure(
+    sizes: list[int], requests: int, rounds: int, kind: str, profile: str
+) -> dict[int | str, float]:
     from api.main import create_app
 
     app = create_app()
     base = "http://127.0.0.1:8000"
-    figures: dict[int, float] = {}
+    figures: dict[int | str, float] = {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base) as client:
         page = await client.get("/login")
         token = page.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
         credentials = {"email": "crew@demo.nhs.uk", "password": "crew-demo-pass"}
         await client.post("/login", data={**credentials, "csrf_token": token})
         me = (await client.get("/api/v1/me")).json()
-        partner_id = (await client.get("/api/v1/reference")).json()["partners"][0]["id"]
+        reference = Reference.read((await client.get("/api/v1/reference")).json())
         headers = {
             "X-CSRF-Token": me["csrf_token"],
             "Origin": base,
             "Content-Type": "application/json",
         }
-        for size in sizes:
-            bodies = [
-                json.dumps(b).encode() for b in batches(requests * rounds + 20, size, partner_id)
-            ]
+        plan: list[tuple[int | str, str, list[Any]]] = [
+            (size, "/api/v1/sync", batches(requests * (rounds + 1) + 20, size, reference, kind))
+            for size in sizes
+        ]
+        singles = [
+            {"id": str(uuid.uuid4()), **handover(reference.partner_id)}
+            for _ in range(requests * (rounds + 1) + 20)
+        ]
+        plan.append((SINGLE, "/api/v1/handovers", singles))
+        for key, path, payloads in plan:
+            bodies = [json.dumps(b).encode() for b in payloads]
             for body in bodies[:20]:  # warm-up: statement caches, the pool, the first pages
-                assert (await client.post("/api/v1/sync", content=body, headers=headers)).is_success
+                assert (await client.post(path, content=body, headers=headers)).is_success
             best = float("inf")
             for r in range(rounds):
                 started = time.process_time()
                 for body in bodies[20 + r * requests : 20 + (r + 1) * requests]:
-                    await client.post("/api/v1/sync", content=body, headers=headers)
+                    answer = await client.post(path, content=body, headers=headers)
                 best = min(best, (time.process_time() - started) / requests)
-            figures[size] = best * 1000
+                assert answer.is_success, answer.text
+            figures[key] = best * 1000
+            if profile:
+                with _inline_threads():
+                    profiler = cProfile.Profile()
+                    profiler.enable()
+                    for body in bodies[20 + rounds * requests :]:
+                        await client.post(path, content=body, headers=headers)
+                    profiler.disable()
+                profiler.dump_stats(f"{profile}.{key}")
     return figures
 
 
-def measure(requests: int = 50, rounds: int = 4) -> dict[int, float]:
-    """Milliseconds of process CPU per request, the best of `rounds`, keyed by items per batch."""
+def measure(
+    requests: int = 50,
+    rounds: int = 4,
+    kind: str = "idea",
+    database_url: str = "",
+    profile: str = "",
+    sizes: list[int] | None = None,
+) -> dict[int | str, float]:
+    """Milliseconds of process CPU per request, the best of `rounds`, keyed by items per batch
+    (and "single" for one POST /api/v1/handovers)."""
     with tempfile.TemporaryDirectory() as data_dir:
         os.environ.update(
             FRONTLINE_DATA_DIR=data_dir,
             FRONTLINE_ENVIRONMENT="development",
             FRONTLINE_SYNC_MAX_REQUESTS_PER_MINUTE="1000000",
         )
-        os.environ.pop("DATABASE_URL", None)
+        if database_url:
+            from bench.measures import reset_postgres
+
+            reset_postgres(database_url)
+            os.environ["DATABASE_URL"] = database_url
+        else:
+            os.environ.pop("DATABASE_URL", None)
         from api.db import get_engine, open_session
         from api.demo import seed_demo
         from api.migrate import upgrade
@@ -72,7 +136,7 @@ def measure(requests: int = 50, rounds: int = 4) -> dict[int, float]:
             seed_demo(session)
             session.commit()
         try:
-            return asyncio.run(_measure([1, 100], requests, rounds))
+            return asyncio.run(_measure(sizes or SIZES, requests, rounds, kind, profile))
         finally:
             get_engine().dispose()
 
@@ -81,10 +145,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--kind", choices=["idea", "handover"], default="idea")
+    parser.add_argument("--database-url", default="", help="a throwaway PostgreSQL database")
+    parser.add_argument("--profile", default="", help="write cProfile statistics to FILE.<size>")
     args = parser.parse_args()
-    figures = measure(args.requests, args.rounds)
-    for size, ms in figures.items():
-        print(f"POST /api/v1/sync with {size:>3} item(s): {ms:6.2f} ms of process CPU a request")
+    figures = measure(args.requests, args.rounds, args.kind, args.database_url, args.profile)
+    print(f"{'PostgreSQL' if args.database_url else 'SQLite'}, fresh {args.kind}s")
+    for key, ms in figures.items():
+        what = (
+            "POST /api/v1/handovers, one note"
+            if key == SINGLE
+            else f"POST /api/v1/sync with {key:>3} item(s)"
+        )
+        print(f"{what:38}: {ms:6.2f} ms of process CPU a request")
     print(f"per item beyond the first: {(figures[100] - figures[1]) / 99 * 1000:.0f} µs")
 
 

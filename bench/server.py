@@ -47,10 +47,11 @@ class BenchServer:
             capture_output=True,
         )
 
-    def start(self) -> None:
+    def start(self, prefix: list[str] | None = None) -> None:
+        """`prefix`: a command to run the server under, such as `taskset -c 0`."""
         output = self.log.open("ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
+            [*(prefix or []), sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
             cwd=ROOT,
             env=self.env,
             stdout=output,

@@ -1,12 +1,17 @@
 """Sync ingest at 16 connections: Frontline's POST /api/v1/sync against the floor (bench/floor_app.py,
-the same stack with nothing of ours), both on SQLite WAL with synchronous=FULL, in the same run; and
-single records (POST /api/v1/handovers, one note per request) against the floor's equivalent."""
+the same stack with nothing of ours) in the same run, at batches of 25 (what a phone's outbox sends)
+and of 100 (the most a batch may hold), fresh ideas by default (`--kind handover` for notes); and
+single records (POST /api/v1/handovers, one note per request) against the floor's equivalent.
+SQLite WAL with synchronous=FULL by default; `--database-url postgresql+psycopg://…` puts both on
+that throwaway PostgreSQL database (the floor in a table of its own). With two CPUs or more, the
+servers run on CPU 0 and the load generator on the others (`taskset`), as issue 16 measured."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +29,23 @@ import httpx
 from bench.server import ROOT, BenchServer, free_port, percentile
 
 
+@dataclass(frozen=True)
+class Reference:
+    """What valid records point at: the first partner, team and two aims of the demo data."""
+
+    partner_id: int
+    team_id: int
+    aim_ids: list[int]
+
+    @classmethod
+    def read(cls, data: dict[str, Any]) -> Reference:
+        return cls(
+            partner_id=data["partners"][0]["id"],
+            team_id=data["teams"][0]["id"],
+            aim_ids=[a["id"] for a in data["aims"][:2]],
+        )
+
+
 def handover(partner_id: int) -> dict[str, Any]:
     return {
         "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
@@ -39,11 +61,35 @@ def handover(partner_id: int) -> dict[str, Any]:
     }
 
 
-def batches(count: int, size: int, partner_id: int) -> list[dict[str, Any]]:
+def idea(reference: Reference) -> dict[str, Any]:
+    """A fresh idea as the capture form sends it (about 600 bytes): what the issue measured."""
+    return {
+        "title": "Keep a spare pulse oximeter in each bay",
+        "problem": "Staff walk to the store room for a pulse oximeter several times a shift. " * 3,
+        "proposal": "One spare, labelled, in a wall pocket in each bay, checked at handover. " * 3,
+        "wastes": ["motion", "waiting"],
+        "aims": reference.aim_ids,
+        "team_id": reference.team_id,
+        "benefits": ["staff_experience"],
+        "show_name": True,
+        "created_at": datetime.now(UTC).isoformat(),
+    }
+
+
+MAKERS: dict[str, Callable[[Reference], dict[str, Any]]] = {
+    "idea": idea,
+    "handover": lambda reference: handover(reference.partner_id),
+}
+
+
+def batches(
+    count: int, size: int, reference: Reference, kind: str = "idea"
+) -> list[dict[str, Any]]:
+    make = MAKERS[kind]
     return [
         {
             "items": [
-                {"kind": "handover", "id": str(uuid.uuid4()), "data": handover(partner_id)}
+                {"kind": kind, "id": str(uuid.uuid4()), "data": make(reference)}
                 for _ in range(size)
             ]
         }
@@ -51,9 +97,9 @@ def batches(count: int, size: int, partner_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def records(count: int, partner_id: int) -> list[dict[str, Any]]:
+def records(count: int, reference: Reference) -> list[dict[str, Any]]:
     """Bodies for POST /api/v1/handovers: one note each, its id beside its fields."""
-    return [{"id": str(uuid.uuid4()), **handover(partner_id)} for _ in range(count)]
+    return [{"id": str(uuid.uuid4()), **handover(reference.partner_id)} for _ in range(count)]
 
 
 def all_created(response: httpx.Response) -> bool:
@@ -122,23 +168,47 @@ class Versus:
 
 
 @dataclass(frozen=True)
-class IngestFigures:
-    items: int
+class BatchFigures:
+    """One batch size: Frontline against the floor."""
+
     size: int
+    items: int
+    versus: Versus
+
+
+@dataclass(frozen=True)
+class IngestFigures:
+    kind: str
+    database: str  # "SQLite" or "PostgreSQL"
     connections: int
-    sync: Versus
+    pinned: bool
+    sync: list[BatchFigures]
     singles: int
     single_connections: int
     single: Versus | None
 
 
+def pinning() -> tuple[list[str], set[int] | None]:
+    """With two CPUs or more, each server runs on CPU 0 (`taskset -c 0`) and this process, the load
+    generator, on the others, so the client's work does not come out of the server's core: the
+    way issue 16 measured. PostgreSQL's own processes are not pinned (a shared cluster)."""
+    cpus = os.cpu_count() or 1
+    if cpus < 2 or not shutil.which("taskset"):
+        return [], None
+    return ["taskset", "-c", "0"], set(range(1, cpus))
+
+
 @contextmanager
-def floor_server(tmp: Path) -> Iterator[str]:
-    """bench/floor_app.py under uvicorn on a fresh SQLite file; yields its base URL."""
+def floor_server(
+    tmp: Path, database_url: str = "", prefix: list[str] | None = None
+) -> Iterator[str]:
+    """bench/floor_app.py under uvicorn on a fresh SQLite file (or its own table in the PostgreSQL
+    database `database_url`); yields its base URL."""
     port = free_port()
-    env = {**os.environ, "FLOOR_DB": str(tmp / "floor.db")}
+    env = {**os.environ, "FLOOR_DB": str(tmp / "floor.db"), "FLOOR_DATABASE_URL": database_url}
     process = subprocess.Popen(
         [
+            *(prefix or []),
             sys.executable,
             "-m",
             "uvicorn",
@@ -167,58 +237,107 @@ def floor_server(tmp: Path) -> Iterator[str]:
         process.wait(timeout=15)
 
 
+def _rate(
+    url: str,
+    path: str,
+    make: Callable[[int], list[dict[str, Any]]],
+    count: int,
+    per_body: int,
+    connections: int,
+    headers: dict[str, str],
+    cookies: httpx.Cookies | None,
+    accepted: Callable[[httpx.Response], bool],
+) -> Rate:
+    asyncio.run(
+        drive(url, path, make(max(4, connections)), connections, headers, cookies, accepted)
+    )
+    seconds, latencies = asyncio.run(
+        drive(url, path, make(count), connections, headers, cookies, accepted)
+    )
+    return Rate(count * per_body / seconds, percentile(latencies, 0.99))
+
+
 def measure(
-    batch_count: int = 200,
-    size: int = 100,
+    items: int = 20_000,
+    sizes: tuple[int, ...] = (25, 100),
     connections: int = 16,
     singles: int = 2000,
     single_connections: int = 8,
+    kind: str = "idea",
+    database_url: str = "",
+    pin: bool = True,
 ) -> IngestFigures:
-    """Both servers on fresh databases in a temporary directory; each is warmed up first."""
-    with tempfile.TemporaryDirectory() as tmp, floor_server(Path(tmp)) as floor_url:
-        server = BenchServer(Path(tmp) / "frontline")
+    """Both servers on fresh databases (a temporary directory, or the throwaway PostgreSQL database
+    `database_url`, its public schema dropped first); each is warmed up before it is timed, and the
+    floor and Frontline take turns at each figure so the machine's mood touches both alike."""
+    from bench.measures import reset_postgres
+
+    prefix, client_cpus = pinning() if pin else ([], None)
+    env = {"DATABASE_URL": database_url} if database_url else {}
+    if database_url:
+        reset_postgres(database_url)
+    before = os.sched_getaffinity(0) if client_cpus else None
+    with tempfile.TemporaryDirectory() as tmp:
+        server = BenchServer(Path(tmp) / "frontline", **env)
         server.cli("migrate")
         server.cli("demo")
-        server.start()
+        server.start(prefix=prefix)
         try:
-            client = server.signed_in("crew@demo.nhs.uk", "crew-demo-pass")
-            me = client.get("/api/v1/me").json()
-            partner_id = client.get("/api/v1/reference").json()["partners"][0]["id"]
-            headers = {"X-CSRF-Token": me["csrf_token"]}
-            targets = {
-                "floor": (floor_url, {}, None),
-                "frontline": (server.url, headers, client.cookies),
-            }
-
-            sync: dict[str, Rate] = {}
-            for name, (url, hdrs, cookies) in targets.items():
-                warm = batches(4, size, partner_id)
-                asyncio.run(drive(url, "/api/v1/sync", warm, connections, hdrs, cookies))
-                bodies = batches(batch_count, size, partner_id)
-                seconds, latencies = asyncio.run(
-                    drive(url, "/api/v1/sync", bodies, connections, hdrs, cookies)
-                )
-                sync[name] = Rate(batch_count * size / seconds, percentile(latencies, 0.99))
-
-            single: dict[str, Rate] = {}
-            path = "/api/v1/handovers"
-            for name, (url, hdrs, cookies) in targets.items():
-                if not singles:
-                    break
-                warm = records(20, partner_id)
-                asyncio.run(drive(url, path, warm, single_connections, hdrs, cookies, was_created))
-                bodies = records(singles, partner_id)
-                seconds, latencies = asyncio.run(
-                    drive(url, path, bodies, single_connections, hdrs, cookies, was_created)
-                )
-                single[name] = Rate(singles / seconds, percentile(latencies, 0.99))
+            with floor_server(Path(tmp), database_url, prefix) as floor_url:
+                if client_cpus:
+                    os.sched_setaffinity(0, client_cpus)
+                client = server.signed_in("crew@demo.nhs.uk", "crew-demo-pass")
+                me = client.get("/api/v1/me").json()
+                reference = Reference.read(client.get("/api/v1/reference").json())
+                headers = {"X-CSRF-Token": me["csrf_token"]}
+                targets = {
+                    "floor": (floor_url, {}, None),
+                    "frontline": (server.url, headers, client.cookies),
+                }
+                sync: list[BatchFigures] = []
+                for size in sizes:
+                    count = max(connections, items // size)
+                    rates = {
+                        name: _rate(
+                            url,
+                            "/api/v1/sync",
+                            lambda n, size=size: batches(n, size, reference, kind),
+                            count,
+                            size,
+                            connections,
+                            hdrs,
+                            cookies,
+                            all_created,
+                        )
+                        for name, (url, hdrs, cookies) in targets.items()
+                    }
+                    sync.append(
+                        BatchFigures(size, count * size, Versus(rates["frontline"], rates["floor"]))
+                    )
+                single: dict[str, Rate] = {}
+                if singles:
+                    for name, (url, hdrs, cookies) in targets.items():
+                        single[name] = _rate(
+                            url,
+                            "/api/v1/handovers",
+                            lambda n: records(n, reference),
+                            singles,
+                            1,
+                            single_connections,
+                            hdrs,
+                            cookies,
+                            was_created,
+                        )
         finally:
+            if before is not None:
+                os.sched_setaffinity(0, before)
             server.stop()
     return IngestFigures(
-        items=batch_count * size,
-        size=size,
+        kind=kind,
+        database="PostgreSQL" if database_url else "SQLite",
         connections=connections,
-        sync=Versus(sync["frontline"], sync["floor"]),
+        pinned=bool(prefix),
+        sync=sync,
         singles=singles,
         single_connections=single_connections,
         single=Versus(single["frontline"], single["floor"]) if single else None,
@@ -227,24 +346,42 @@ def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--batches", type=int, default=200)
-    parser.add_argument("--size", type=int, default=100)
+    parser.add_argument("--items", type=int, default=20_000, help="items per batch size")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[25, 100])
+    parser.add_argument("--kind", choices=sorted(MAKERS), default="idea")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--singles", type=int, default=2000, help="0: skip single records")
     parser.add_argument("--single-connections", type=int, default=8)
+    parser.add_argument("--database-url", default="", help="a throwaway PostgreSQL database")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="do not pin server and client to CPUs"
+    )
     args = parser.parse_args()
     figures = measure(
-        args.batches, args.size, args.connections, args.singles, args.single_connections
+        args.items,
+        tuple(args.sizes),
+        args.connections,
+        args.singles,
+        args.single_connections,
+        args.kind,
+        args.database_url,
+        pin=not args.no_pin,
     )
     print(
-        f"{figures.items:,} items in batches of {figures.size}, {figures.connections} connections, "
-        "one server process each"
+        f"{figures.database}, fresh {figures.kind}s, {figures.connections} connections, one server "
+        f"process each{', servers on CPU 0 and the client on the rest' if figures.pinned else ''}"
     )
-    print(f"{'':44} {'items/s':>9} {'p99 ms':>8} {'rate/floor':>11} {'p99/floor':>10}")
-    rows = [
-        ("floor (FastAPI + pydantic + SQLite WAL)", figures.sync.floor, figures.sync.floor),
-        ("Frontline POST /api/v1/sync", figures.sync.frontline, figures.sync.floor),
-    ]
+    print(f"{'':48} {'items/s':>9} {'p99 ms':>8} {'rate/floor':>11} {'p99/floor':>10}")
+    rows: list[tuple[str, Rate, Rate]] = []
+    for batch in figures.sync:
+        rows += [
+            (f"floor, batches of {batch.size}", batch.versus.floor, batch.versus.floor),
+            (
+                f"Frontline POST /api/v1/sync, batches of {batch.size}",
+                batch.versus.frontline,
+                batch.versus.floor,
+            ),
+        ]
     if figures.single:
         rows += [
             (
@@ -260,7 +397,7 @@ def main() -> None:
         ]
     for name, rate, floor in rows:
         print(
-            f"{name:44} {rate.per_second:9.0f} {rate.p99 * 1000:8.0f} "
+            f"{name:48} {rate.per_second:9.0f} {rate.p99 * 1000:8.0f} "
             f"{rate.per_second / floor.per_second:11.2f} {rate.p99 / floor.p99:10.2f}"
         )
 
