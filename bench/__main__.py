@@ -2,8 +2,10 @@
 the date. Each figure that has a floor is measured against it in the same run; the ratios are what
 to compare between runs (the machines are shared and noisy).
 
-  sync ingest           POST /api/v1/sync, batches of 100 over 16 connections, against the floor
-                        (bench/floor_app.py: FastAPI + pydantic + SQLite WAL, nothing of ours)
+  sync ingest           POST /api/v1/sync, fresh ideas in batches of 25 and of 100 over 16
+                        connections, against the floor (bench/floor_app.py: FastAPI + pydantic
+                        + SQLite WAL, nothing of ours); servers on CPU 0, the client on the
+                        others; with --database-url also on that PostgreSQL database
   single-record create  POST /api/v1/handovers, one note a request over 8 connections, against
                         the floor's one-record endpoint
   /triage p95           the managers' queue with 100,000 ideas, against /outbox (a signed-in page
@@ -34,37 +36,45 @@ def number(value: float, decimals: int = 0) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def ingest_rows(quick: bool) -> list[Row]:
+def ingest_rows(quick: bool, database_url: str = "") -> list[Row]:
     from bench.sync_ingest import measure
 
-    figures = measure(batch_count=50 if quick else 200, singles=500 if quick else 2000)
-    sync, single = figures.sync, figures.single
-    rows: list[Row] = [
-        (
-            f"sync ingest, items/s ({figures.items:,} items, batches of {figures.size}, "
-            f"{figures.connections} connections)",
-            number(sync.frontline.per_second),
-            number(sync.floor.per_second),
-            number(sync.rate_ratio, 2),
-        ),
-        (
-            "sync ingest, p99 ms",
-            number(sync.frontline.p99 * 1000),
-            number(sync.floor.p99 * 1000),
-            number(sync.p99_ratio, 2),
-        ),
-    ]
+    figures = measure(
+        items=5_000 if quick else 20_000,
+        singles=500 if quick else 2000,
+        database_url=database_url,
+    )
+    where = figures.database + (", pinned" if figures.pinned else "")
+    rows: list[Row] = []
+    for batch in figures.sync:
+        sync = batch.versus
+        rows += [
+            (
+                f"sync ingest, items/s ({where}; {batch.items:,} fresh {figures.kind}s, "
+                f"batches of {batch.size}, {figures.connections} connections)",
+                number(sync.frontline.per_second),
+                number(sync.floor.per_second),
+                number(sync.rate_ratio, 2),
+            ),
+            (
+                f"  batches of {batch.size}, p99 ms",
+                number(sync.frontline.p99 * 1000),
+                number(sync.floor.p99 * 1000),
+                number(sync.p99_ratio, 2),
+            ),
+        ]
+    single = figures.single
     if single:
         rows += [
             (
-                f"single-record create, records/s ({figures.singles:,} notes, "
+                f"single-record create, records/s ({where}; {figures.singles:,} notes, "
                 f"{figures.single_connections} connections)",
                 number(single.frontline.per_second),
                 number(single.floor.per_second),
                 number(single.rate_ratio, 2),
             ),
             (
-                "single-record create, p99 ms",
+                "  single-record create, p99 ms",
                 number(single.frontline.p99 * 1000),
                 number(single.floor.p99 * 1000),
                 number(single.p99_ratio, 2),
@@ -163,6 +173,12 @@ def main() -> None:
         default=None,
         help="length of the load test (default 30, or 10 with --quick; 0 skips it)",
     )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="also measure sync ingest and single records on this throwaway PostgreSQL "
+        "database (its public schema is dropped), floor and Frontline alike",
+    )
     args = parser.parse_args()
     load_seconds = (
         args.load_seconds if args.load_seconds is not None else (10 if args.quick else 30)
@@ -183,6 +199,16 @@ def main() -> None:
 
     for name, measure in (
         ("sync ingest and single records", lambda: ingest_rows(args.quick)),
+        *(
+            [
+                (
+                    "sync ingest and single records on PostgreSQL",
+                    lambda: ingest_rows(args.quick, args.database_url),
+                )
+            ]
+            if args.database_url
+            else []
+        ),
         ("/triage", lambda: triage_rows(args.quick)),
         ("first load", lambda: first_load_rows(args.quick)),
     ):
