@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -88,6 +89,22 @@ def open_session(*, write: bool, turn: WriterTurn | None = None) -> Session:
 
 def is_writer(session: Session) -> bool:
     return bool(session.info.get(WRITE_OPTION))
+
+
+@contextmanager
+def reading_for(session: Session) -> Iterator[Session]:
+    """Where a writing request reads what it checks before it writes: on SQLite a short reader
+    session of its own, so the request does not take the single write lock (and this process's
+    writer turn) for its reads and its Python work between them; on PostgreSQL, or when the
+    request's write transaction has already begun, the request's own session (one connection).
+    Only for reads whose answer cannot be undone before the write: rows that are never deleted
+    (a session row is checked again on every request; teams, aims and partners are deactivated,
+    never deleted)."""
+    if not is_writer(session) or not is_sqlite(get_engine()) or session.in_transaction():
+        yield session
+        return
+    with open_session(write=False) as reader:
+        yield reader
 
 
 # SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to 100 ms

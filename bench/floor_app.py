@@ -27,16 +27,20 @@ POSTGRES_URL = os.environ.get("FLOOR_DATABASE_URL", "").replace(
 )
 
 
+_CREATING = threading.Lock()  # CREATE TABLE IF NOT EXISTS races with itself on PostgreSQL
+
+
 def pg_connection() -> Any:
     conn = getattr(_local, "pg", None)
     if conn is None:
         import psycopg
 
         conn = psycopg.connect(POSTGRES_URL)
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS floor_item (id uuid PRIMARY KEY, kind text, data jsonb)"
-        )
-        conn.commit()
+        with _CREATING:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS floor_item (id uuid PRIMARY KEY, kind text, data jsonb)"
+            )
+            conn.commit()
         _local.pg = conn
     return conn
 

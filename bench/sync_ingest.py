@@ -237,24 +237,36 @@ def floor_server(
         process.wait(timeout=15)
 
 
-def _rate(
-    url: str,
+ROUNDS = 3
+
+
+def _rates(
+    targets: dict[str, tuple[str, dict[str, str], httpx.Cookies | None]],
     path: str,
     make: Callable[[int], list[dict[str, Any]]],
     count: int,
     per_body: int,
     connections: int,
-    headers: dict[str, str],
-    cookies: httpx.Cookies | None,
     accepted: Callable[[httpx.Response], bool],
-) -> Rate:
-    asyncio.run(
-        drive(url, path, make(max(4, connections)), connections, headers, cookies, accepted)
-    )
-    seconds, latencies = asyncio.run(
-        drive(url, path, make(count), connections, headers, cookies, accepted)
-    )
-    return Rate(count * per_body / seconds, percentile(latencies, 0.99))
+) -> Versus:
+    """Each target warmed up, then `count` bodies in ROUNDS rounds taken in turn (floor, Frontline,
+    floor, …) so a burst of the machine's other work falls on both; each side's best round
+    counts (its rate, and the p99 of that round): on a shared machine the best round is the one
+    least disturbed by others."""
+    for url, headers, cookies in targets.values():
+        warm = make(max(4, connections))
+        asyncio.run(drive(url, path, warm, connections, headers, cookies, accepted))
+    best: dict[str, Rate] = {}
+    each = max(connections, count // ROUNDS)
+    for _ in range(ROUNDS):
+        for name, (url, headers, cookies) in targets.items():
+            seconds, latencies = asyncio.run(
+                drive(url, path, make(each), connections, headers, cookies, accepted)
+            )
+            rate = Rate(each * per_body / seconds, percentile(latencies, 0.99))
+            if name not in best or rate.per_second > best[name].per_second:
+                best[name] = rate
+    return Versus(best["frontline"], best["floor"])
 
 
 def measure(
@@ -290,44 +302,34 @@ def measure(
                 me = client.get("/api/v1/me").json()
                 reference = Reference.read(client.get("/api/v1/reference").json())
                 headers = {"X-CSRF-Token": me["csrf_token"]}
-                targets = {
+                targets: dict[str, tuple[str, dict[str, str], httpx.Cookies | None]] = {
                     "floor": (floor_url, {}, None),
                     "frontline": (server.url, headers, client.cookies),
                 }
                 sync: list[BatchFigures] = []
                 for size in sizes:
-                    count = max(connections, items // size)
-                    rates = {
-                        name: _rate(
-                            url,
-                            "/api/v1/sync",
-                            lambda n, size=size: batches(n, size, reference, kind),
-                            count,
-                            size,
-                            connections,
-                            hdrs,
-                            cookies,
-                            all_created,
-                        )
-                        for name, (url, hdrs, cookies) in targets.items()
-                    }
-                    sync.append(
-                        BatchFigures(size, count * size, Versus(rates["frontline"], rates["floor"]))
+                    count = max(connections * ROUNDS, items // size)
+                    versus = _rates(
+                        targets,
+                        "/api/v1/sync",
+                        lambda n, size=size: batches(n, size, reference, kind),
+                        count,
+                        size,
+                        connections,
+                        all_created,
                     )
-                single: dict[str, Rate] = {}
+                    sync.append(BatchFigures(size, count * size, versus))
+                single = None
                 if singles:
-                    for name, (url, hdrs, cookies) in targets.items():
-                        single[name] = _rate(
-                            url,
-                            "/api/v1/handovers",
-                            lambda n: records(n, reference),
-                            singles,
-                            1,
-                            single_connections,
-                            hdrs,
-                            cookies,
-                            was_created,
-                        )
+                    single = _rates(
+                        targets,
+                        "/api/v1/handovers",
+                        lambda n: records(n, reference),
+                        singles,
+                        1,
+                        single_connections,
+                        was_created,
+                    )
         finally:
             if before is not None:
                 os.sched_setaffinity(0, before)
@@ -340,7 +342,7 @@ def measure(
         sync=sync,
         singles=singles,
         single_connections=single_connections,
-        single=Versus(single["frontline"], single["floor"]) if single else None,
+        single=single,
     )
 
 

@@ -47,9 +47,18 @@ def is_invisible(character: str) -> bool:
     )
 
 
+# In ASCII the only invisible characters are the controls and the space; the controls that are not
+# whitespace are dropped, and str.split() then collapses whitespace as the general path does.
+_ASCII_INVISIBLE = {c: None for c in range(128) if not chr(c).isspace() and is_invisible(chr(c))}
+
+
 def visible_text(value: str) -> str:
     """What a reader sees of `value`: invisible characters dropped, spaces kept between words
     (collapsed to one). For measuring and for the blank rule, never for storing."""
+    if value.isascii():
+        # Most text is ASCII: one C-level pass instead of a Python call per character, which
+        # was two fifths of a sync batch's CPU (issue 16). The same answer as below (tested).
+        return " ".join(value.translate(_ASCII_INVISIBLE).split())
     shown = "".join(" " if c.isspace() else "" if is_invisible(c) else c for c in value)
     return " ".join(shown.split())
 

@@ -75,13 +75,14 @@ def _check_references(session: Session, records: list[BaseModel]) -> list[list[F
 
 
 def _tell_managers_of_harm(
-    session: Session, record_id: uuid.UUID, data: BaseModel, user_id: int
+    session: Session, created: list[tuple[uuid.UUID, BaseModel]], user_id: int
 ) -> None:
     """Moderate harm or worse reaches every manager's phone at once (no record text in it)."""
-    assert isinstance(data, HandoverIn)
-    if data.needs_formal_report and data.harm is not None:
-        message = messages.handover_harm_reported(record_id, data.harm)
-        push.notify_role(session, Role.manager, **message.model_dump(), exclude_user_id=user_id)
+    for record_id, data in created:
+        assert isinstance(data, HandoverIn)
+        if data.needs_formal_report and data.harm is not None:
+            message = messages.handover_harm_reported(record_id, data.harm)
+            push.notify_role(session, Role.manager, **message.model_dump(), exclude_user_id=user_id)
 
 
 HANDOVER_KIND = RecordKind(

@@ -15,6 +15,7 @@ from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from api.db import reading_for
 from api.handovers.records import HANDOVER_KIND
 from api.ideas.records import IDEA_KIND
 from api.operations.metrics import count_sync_outcomes
@@ -122,7 +123,9 @@ def ingest(
 
     for kind_name, entries in by_kind.items():
         kind = KINDS[kind_name]
-        problems = kind.check_references(session, [e.data for e in entries])
+        # Read before the write transaction (on SQLite): the references named are never deleted.
+        with reading_for(session) as reader:
+            problems = kind.check_references(reader, [e.data for e in entries])
         storable = [e for e, errors in zip(entries, problems, strict=True) if not errors]
         created = _store(session, kind, user_id, storable)
         # Whatever was not stored just now is judged against what the database holds, before its
@@ -219,10 +222,20 @@ def _store(
     """Inserts what is new, with its link rows; answers which entry each new id was stored from."""
     if not entries:
         return {}
-    _take_the_summary_lock(session)
     first: dict[uuid.UUID, _Valid] = {}
     for entry in entries:
         first.setdefault(entry.record_id, entry)
+    # The rows are built before the first write: on SQLite the write lock (and this process's
+    # writer turn) is held from the first INSERT to the commit, and Python work done in between
+    # held back every other writer (issue 16).
+    now = utcnow()
+    rows = {
+        record_id: kind.to_row(record_id, e.data, user_id, e.digest, now)
+        for record_id, e in first.items()
+    }
+    links_of = {record_id: kind.link_rows(record_id, e.data) for record_id, e in first.items()}
+
+    _take_the_summary_lock(session)
 
     # Claim each id for this kind first, in the same transaction: an id another kind (or a
     # concurrent request) holds is not claimed, so its record is not written here either.
@@ -237,12 +250,6 @@ def _store(
     }
     if not claimed:
         return {}
-    now = utcnow()
-    rows = [
-        kind.to_row(e.record_id, e.data, user_id, e.digest, now)
-        for e in first.values()
-        if e.record_id in claimed
-    ]
     # One statement compiled once (and cached) with the rows as parameters: SQLAlchemy's
     # "insertmanyvalues" sends them in batches and gathers RETURNING from every batch.
     statement = (
@@ -250,17 +257,18 @@ def _store(
         .on_conflict_do_nothing(index_elements=["id"])
         .returning(kind.table.c.id)
     )
-    created = {row[0]: first[row[0]] for row in session.execute(statement, rows)}
-
+    created = {
+        row[0]: first[row[0]]
+        for row in session.execute(statement, [rows[i] for i in first if i in claimed])
+    }
     links: dict[Table, list[dict[str, Any]]] = defaultdict(list)
-    for record_id, entry in created.items():
-        for table, row in kind.link_rows(record_id, entry.data):
+    for record_id in created:
+        for table, row in links_of[record_id]:
             links[table].append(row)
     for table, link_rows in links.items():
         session.execute(_insert(session, table).on_conflict_do_nothing(), link_rows)
-    if kind.after_create is not None:
-        for record_id, entry in created.items():
-            kind.after_create(session, record_id, entry.data, user_id)
+    if kind.after_create is not None and created:
+        kind.after_create(session, [(i, e.data) for i, e in created.items()], user_id)
     return created
 
 
