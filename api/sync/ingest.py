@@ -5,6 +5,7 @@ outcome.py."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -60,15 +61,10 @@ def _insert(session: Session, table: Table) -> Any:
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
-def ingest(
-    session: Session,
-    user_id: int,
-    items: list[Submitted],
-    allowed_kinds: frozenset[str] | None = None,
-) -> list[ItemResult]:
-    """Outcomes in request order. Nothing about one item can stop another from being stored.
-    `allowed_kinds`: what this user may send (a partner organisation's user: ideas only); None: any."""
-    results: list[ItemResult | None] = [None] * len(items)
+def _validate(
+    items: list[Submitted], allowed_kinds: frozenset[str] | None, results: list[ItemResult | None]
+) -> list[_Valid]:
+    """The items that pass validation; the refusal of each that does not, in `results`."""
     valid: list[_Valid] = []
 
     for position, item in enumerate(items):
@@ -116,6 +112,27 @@ def ingest(
             continue
         digest = fingerprint(data)
         valid.append(_Valid(position, kind, record_id, data, digest))
+    return valid
+
+
+# Two: one validating while another waits on the database or the disk (its fsync).
+_VALIDATING = threading.BoundedSemaphore(2)
+
+
+def ingest(
+    session: Session,
+    user_id: int,
+    items: list[Submitted],
+    allowed_kinds: frozenset[str] | None = None,
+) -> list[ItemResult]:
+    """Outcomes in request order. Nothing about one item can stop another from being stored.
+    `allowed_kinds`: what this user may send (a partner organisation's user: ideas only); None: any."""
+    results: list[ItemResult | None] = [None] * len(items)
+    # Validation is pure Python (the GIL held throughout): a few batches at a time, so that the
+    # request holding the write lock is not starved of the GIL by a crowd of others validating
+    # theirs and the lock is given back sooner (issue 16). No deadlock: validating waits on nothing.
+    with _VALIDATING:
+        valid = _validate(items, allowed_kinds, results)
 
     by_kind: dict[str, list[_Valid]] = defaultdict(list)
     for entry in valid:
