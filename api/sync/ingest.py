@@ -148,19 +148,23 @@ def ingest(
         # Whatever was not stored just now is judged against what the database holds, before its
         # reference problems: a stored record stays acknowledged even if, say, its partner
         # organisation has been deactivated since. New records need no such look-up.
-        stored = _stored(
-            session, kind, {e.record_id for e in entries if e.record_id not in created}
-        )
-        # An id neither new nor of this kind may be another kind's record: a clash, never a way in.
-        elsewhere = _other_kind(
-            session,
-            kind,
-            {
-                e.record_id
-                for e in entries
-                if e.record_id not in created and e.record_id not in stored
-            },
-        )
+        # Read in the write transaction when this batch stored something (it sees what it waited
+        # for), else outside it on SQLite: a replay or a refusal never queues for the write lock.
+        with reading_for(session) as reader:
+            stored = _stored(
+                reader, kind, {e.record_id for e in entries if e.record_id not in created}
+            )
+            # An id neither new nor of this kind may be another kind's record: a clash, never a
+            # way in.
+            elsewhere = _other_kind(
+                reader,
+                kind,
+                {
+                    e.record_id
+                    for e in entries
+                    if e.record_id not in created and e.record_id not in stored
+                },
+            )
         for entry, errors in zip(entries, problems, strict=True):
             first = created.get(entry.record_id)
             if first is entry:

@@ -4,6 +4,7 @@ and a browser follows the sign-in redirect at once."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -66,9 +67,27 @@ def test_the_sign_in_redirect_follows_the_new_session_commit(app: Any, order: Or
     assert order.events.index("commit") < order.events.index("response")
 
 
-def test_a_writer_queues_for_the_sqlite_write_lock_only_when_it_writes(crew: Client) -> None:
+REFUSED_BEFORE_WRITING: dict[str, Callable[[], dict[str, Any]]] = {
+    "an id that is not a UUID": lambda: {
+        "kind": "handover",
+        "id": "not-a-uuid",
+        "data": handover_data(),
+    },
+    # Refused by the reference check, which reads outside the write transaction (issue 16).
+    "a partner organisation that does not exist": lambda: {
+        "kind": "handover",
+        "id": new_id(),
+        "data": handover_data(partner_id=2_000_000_000),
+    },
+}
+
+
+@pytest.mark.parametrize("why", list(REFUSED_BEFORE_WRITING))
+def test_a_writer_queues_for_the_sqlite_write_lock_only_when_it_writes(
+    crew: Client, why: str
+) -> None:
     """Checking and refusing happen outside the write lock: with another process holding SQLite's
-    write lock, a batch of only invalid items is still answered, and nothing is acknowledged."""
+    write lock, a batch of only refused items is still answered, and nothing is acknowledged."""
     engine = get_engine()
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite only: PostgreSQL has no database-wide write lock to hold")
@@ -76,7 +95,7 @@ def test_a_writer_queues_for_the_sqlite_write_lock_only_when_it_writes(crew: Cli
     blocker = engine.raw_connection()
     try:
         blocker.cursor().execute("BEGIN IMMEDIATE")
-        body = {"items": [{"kind": "handover", "id": "not-a-uuid", "data": handover_data()}]}
+        body = {"items": [REFUSED_BEFORE_WRITING[why]()]}
         sender = threading.Thread(
             target=lambda: answers.append(crew.post("/api/v1/sync", json=body)), daemon=True
         )
