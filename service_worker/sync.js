@@ -667,7 +667,7 @@
       var outcome = result && result.outcome;
       if (outcome === 'created' || outcome === 'duplicate') {
         counts.acknowledged += 1;
-        acknowledged.push({ id: ids[r], outcome: outcome });
+        acknowledged.push({ id: ids[r], outcome: outcome, kind: batch[r].kind, userId: batch[r].userId });
       } else if (outcome === 'rejected') {
         counts.attention += 1;
         var errors = Array.isArray(result.errors)

@@ -120,6 +120,27 @@ describe('the outbox store', () => {
     assert.equal(await store.hasWork('1', time.now(), false, 0), true, 'left by a dead sender');
   });
 
+  it('acknowledges a batch in one go, keeping receipts only for items still there', async () => {
+    const store = await freshStore();
+    for (const id of ['a', 'b', 'c']) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
+    await store.markSending(['a', 'b', 'c']);
+    await store.clearUser(1, { keepItems: false }); // signed out without keeping them, mid-send
+    await store.enqueue({ id: 'd', kind: 'handover', userId: 1, data: note('d') });
+    await store.enqueue({ id: 'e', kind: 'idea', userId: 2, data: { title: 'e' } });
+    const removed = await store.acknowledgeMany([
+      { id: 'a', outcome: 'created', kind: 'handover', userId: '1' },
+      { id: 'd', outcome: 'duplicate', kind: 'handover', userId: '1' },
+      { id: 'e', outcome: 'created' }, // without kind and user: read from the item
+    ]);
+    assert.equal(removed, 2);
+    assert.equal(await store.getReceipt('a'), undefined, 'no receipt for an item no longer held');
+    assert.deepEqual(await store.getItem('d'), undefined);
+    const d = await store.getReceipt('d');
+    assert.deepEqual([d.kind, d.userId, d.outcome], ['handover', '1', 'duplicate']);
+    const e = await store.getReceipt('e');
+    assert.deepEqual([e.kind, e.userId, e.outcome], ['idea', '2', 'created']);
+  });
+
   it('backs off many items at once, each with its own attempt count', async () => {
     const time = clock();
     const store = await freshStore(time.now);

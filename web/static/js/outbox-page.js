@@ -320,16 +320,20 @@
     });
   });
 
-  // The outbox changes twice per batch while sending; redrawing every item each time made a long
-  // drain slow itself down (each redraw reads the whole outbox). At most one redraw per 500 ms.
+  // The outbox changes with every batch while sending; redrawing each time made a long drain slow
+  // itself down (each redraw reads the whole outbox, and the drain's writes wait for that read).
+  // At most one redraw per 500 ms, and per 1.5 s while a drain is sending (the status line shows
+  // its progress meanwhile); a change after the drain redraws within 500 ms (issue 16).
   var RENDER_GAP_MS = 500;
+  var RENDER_GAP_SENDING_MS = 1500;
   var renderPending = null;
-  document.addEventListener('frontline:outbox-changed', function () {
+  document.addEventListener('frontline:outbox-changed', function (event) {
     if (renderPending) return;
+    var sending = Boolean(event.detail && event.detail.sending);
     renderPending = setTimeout(function () {
       renderPending = null;
       render();
-    }, RENDER_GAP_MS);
+    }, sending ? RENDER_GAP_SENDING_MS : RENDER_GAP_MS);
   });
 
   client.ready.then(function (ready) {
