@@ -337,7 +337,8 @@
    * @param {{
    *   store: *, fetch: typeof fetch, now?: () => number, random?: () => number,
    *   force?: boolean, onlyUser?: (string | null),
-   *   onProgress?: (p: {userId: string, done: number, total: number, sending: number}) => void,
+   *   onProgress?: (p: {userId: string, done: number, total: number, sending: number,
+   *     acknowledged: number}) => void,
    *   renew?: () => Promise<boolean>, lock?: {exclusive: boolean}, timeoutMs?: number,
    *   setTimeout?: Function, clearTimeout?: Function,
    *   limits?: {maxItems?: number, maxBytes?: number}
@@ -543,7 +544,7 @@
     var writing = null;
     while (current && current.items) {
       var batch = current.items;
-      progress({ userId: user.id, done: done, total: total, sending: batch.length });
+      progress({ userId: user.id, done: done, total: total, sending: batch.length, acknowledged: summary.acknowledged });
       var answered = await Promise.all([send(batch), claimNext(), writing]);
       var verdict = answered[0];
       var following = answered[1];
@@ -575,14 +576,14 @@
           summary.noSignal = Boolean(verdict.noSignal);
           summary.message = verdict.type === 'retry' ? verdict.message : MESSAGES.server;
         }
-        progress({ userId: user.id, done: done, total: total, sending: 0 });
+        progress({ userId: user.id, done: done, total: total, sending: 0, acknowledged: summary.acknowledged });
         return summary;
       }
       writing = applyVerdict(store, batch, verdict, now, random);
       current = following;
     }
     count(await writing);
-    progress({ userId: user.id, done: done, total: total, sending: 0 });
+    progress({ userId: user.id, done: done, total: total, sending: 0, acknowledged: summary.acknowledged });
     if (current && current.lostLease) summary.status = 'lost-lease';
     return summary;
   }

@@ -228,13 +228,22 @@ describe('draining the outbox', () => {
       time.advance(1);
     }
     const progress = [];
-    const result = await run({ onProgress: (p) => progress.push([p.done, p.sending, p.total]) });
+    const acknowledged = [];
+    const result = await run({
+      onProgress: (p) => {
+        progress.push([p.done, p.sending, p.total]);
+        acknowledged.push(p.acknowledged);
+      },
+    });
     assert.equal(result.acknowledged, 250);
     const batches = server.syncRequests().map((r) => r.ids);
     assert.deepEqual(batches.map((b) => b.length), [100, 100, 50]);
     assert.deepEqual(batches.flat(), ids);
     // One update as each batch goes, one at the end: the page redraws per batch, not per item.
     assert.deepEqual(progress, [[0, 100, 250], [100, 100, 250], [200, 50, 250], [250, 0, 250]]);
+    // What the page counts down by: items deleted so far, never more than were answered.
+    assert.equal(acknowledged.at(-1), 250);
+    assert.ok(acknowledged.every((n, i) => n <= progress[i][0] && (i === 0 || n >= acknowledged[i - 1])));
     assert.equal((await store.listItems(1)).length, 0);
   });
 

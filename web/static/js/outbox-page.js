@@ -322,10 +322,10 @@
 
   // The outbox changes with every batch while sending; redrawing each time made a long drain slow
   // itself down (each redraw reads the whole outbox, and the drain's writes wait for that read).
-  // At most one redraw per 500 ms, and per 1.5 s while a drain is sending (the status line shows
-  // its progress meanwhile); a change after the drain redraws within 500 ms (issue 16).
+  // At most one redraw per 500 ms, and per 3 s while a drain is sending (the status line and the
+  // count follow each batch meanwhile); the drain's end redraws within 500 ms (issue 16).
   var RENDER_GAP_MS = 500;
-  var RENDER_GAP_SENDING_MS = 1500;
+  var RENDER_GAP_SENDING_MS = 3000;
   var renderPending = null;
   document.addEventListener('frontline:outbox-changed', function (event) {
     if (renderPending) return;
