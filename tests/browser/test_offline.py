@@ -807,9 +807,13 @@ def test_a_long_outbox_is_sent_in_batches_each_item_once_and_the_list_keeps_unch
 
     page.evaluate(
         """window.statuses = [];
+           window.counts = [];
            const node = document.querySelector('[data-sync-status]');
            new MutationObserver(() => window.statuses.push(node.textContent.trim()))
-             .observe(node, {childList: true, characterData: true, subtree: true});"""
+             .observe(node, {childList: true, characterData: true, subtree: true});
+           const count = document.querySelector('[data-outbox-count]');
+           new MutationObserver(() => window.counts.push(Number(count.textContent)))
+             .observe(count, {childList: true, characterData: true, subtree: true});"""
     )
     context.set_offline(False)
     wait_outbox_empty(page)
@@ -817,6 +821,10 @@ def test_a_long_outbox_is_sent_in_batches_each_item_once_and_the_list_keeps_unch
     statuses = page.evaluate("window.statuses")
     for expected in ("Sending 100 of 249", "Sending 200 of 249", "Sending 249 of 249"):
         assert expected in statuses, statuses
+    # The count goes down as batches are acknowledged, not only at the end.
+    counts = page.evaluate("window.counts")
+    assert counts == sorted(counts, reverse=True) and counts[-1] == 0, counts
+    assert any(0 < n < 249 for n in counts), counts
     wait_until(
         page, "document.querySelector('[data-sync-status]').textContent.includes('All sent')"
     )
