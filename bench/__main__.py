@@ -13,6 +13,9 @@ to compare between runs (the machines are shared and noisy).
   first load            bytes over the wire for a new phone opening /handovers/new: the page and
                         its subresources, then with the service worker's install (precache)
   load test             phones and managers at once (bench/load.py), with its zero-errors verdict
+  offline drain         1,000 items queued on a phone (Chromium, /outbox on screen) from reconnecting
+                        to all acknowledged, against a script posting the same; and how late a
+                        10 ms timer on the page fires meanwhile, its long tasks (bench/offline_drain.py)
 
 --quick runs each part smaller (20,000 ideas, a quarter of the records, a 10 s load test) in
 about a third of the time."""
@@ -126,6 +129,41 @@ def first_load_rows(quick: bool) -> list[Row]:
     ]
 
 
+def drain_rows(quick: bool) -> list[Row]:
+    if not Path("/usr/bin/chromium").exists():
+        return [("offline drain", "not measured: no /usr/bin/chromium", "", "")]
+    from bench.offline_drain import measure_drain
+
+    drain = measure_drain(count=1000, rounds=1 if quick else 3)
+    return [
+        (
+            f"offline drain, s: {drain.items:,} queued items to all acknowledged "
+            f"(floor: a script; median of {drain.rounds})",
+            number(drain.frontline, 2),
+            number(drain.floor, 2),
+            number(drain.ratio, 2),
+        ),
+        (
+            "  the page meanwhile: a 10 ms timer late by, ms (max / p95)",
+            f"{drain.longest_lag_ms:.0f} / {drain.p95_lag_ms:.0f}",
+            "",
+            "",
+        ),
+        (
+            "  the page meanwhile: long tasks (count / longest ms)",
+            f"{drain.long_tasks} / {drain.longest_task_ms:.0f}",
+            "",
+            "",
+        ),
+        (
+            "  queued ids the server holds, each once",
+            f"{drain.stored:,} of {drain.items * drain.rounds:,}",
+            "",
+            "",
+        ),
+    ]
+
+
 def p95_ms(values: list[float]) -> str:
     from bench.server import percentile
 
@@ -211,6 +249,7 @@ def main() -> None:
         ),
         ("/triage", lambda: triage_rows(args.quick)),
         ("first load", lambda: first_load_rows(args.quick)),
+        ("offline drain", lambda: drain_rows(args.quick)),
     ):
         result = part(name, measure)
         if result:

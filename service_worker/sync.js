@@ -337,7 +337,8 @@
    * @param {{
    *   store: *, fetch: typeof fetch, now?: () => number, random?: () => number,
    *   force?: boolean, onlyUser?: (string | null),
-   *   onProgress?: (p: {userId: string, done: number, total: number, sending: number}) => void,
+   *   onProgress?: (p: {userId: string, done: number, total: number, sending: number,
+   *     acknowledged: number}) => void,
    *   renew?: () => Promise<boolean>, lock?: {exclusive: boolean}, timeoutMs?: number,
    *   setTimeout?: Function, clearTimeout?: Function,
    *   limits?: {maxItems?: number, maxBytes?: number}
@@ -430,8 +431,7 @@
     // Nothing due for anyone (or for this page's user), nothing a dead sender left behind: no
     // need to ask the network anything.
     var hint = o.onlyUser === undefined ? null : o.onlyUser;
-    var anything = await store.dueItems(hint, now(), force);
-    if (!anything.length && !(await store.staleSending(hint, staleMs)).length) return summary;
+    if (!(await store.hasWork(hint, now(), force, staleMs))) return summary;
 
     var me = await whoAmI(o.fetch, timing);
     if (me.type === 'signed-out') {
@@ -447,29 +447,51 @@
     }
     var user = me.user;
     summary.userId = user.id;
-    await store.resetStaleSending(user.id, staleMs);
 
-    var due = await store.dueItems(user.id, now(), force);
+    var due = await store.startDrain(user.id, now(), force, staleMs);
     var total = due.length;
     if (!total) return summary;
     summary.status = 'done';
-    var done = 0;
-    var batches = makeBatches(due, o.limits);
 
-    for (var b = 0; b < batches.length; b++) {
-      if (!(await renew())) {
-        summary.status = 'lost-lease';
-        return summary;
-      }
-      var batch = await store.markSending(
-        batches[b].map(function (item) {
+    // Each item's JSON is made once: to size the batches, then to build the request bodies. Its
+    // data never changes once queued (O11), so the text made here is what the claimed item holds.
+    var wire = {};
+    var limits = Object.assign({}, o.limits, {
+      size: function (item) {
+        var text = JSON.stringify(wireItem(item));
+        wire[item.id] = text;
+        return text.length;
+      },
+    });
+    var batches = makeBatches(due, limits);
+    var next = 0;
+
+    /**
+     * Claims the next batch that still has items to send (others may have been discarded or
+     * claimed meanwhile). Resolves to {items}, {lostLease: true}, or null when none is left.
+     */
+    async function claimNext() {
+      while (next < batches.length) {
+        var ids = batches[next++].map(function (item) {
           return item.id;
-        })
-      );
-      if (!batch.length) continue;
-      progress({ userId: user.id, done: done, total: total, sending: batch.length });
+        });
+        if (!(await renew())) return { lostLease: true };
+        var items = await store.markSending(ids);
+        if (items.length) return { items: items };
+      }
+      return null;
+    }
 
-      var verdict;
+    /** One request for a claimed batch; resolves to the verdict, never rejects. */
+    async function send(batch) {
+      var body =
+        '{"items":[' +
+        batch
+          .map(function (item) {
+            return wire[item.id] || JSON.stringify(wireItem(item));
+          })
+          .join(',') +
+        ']}';
       try {
         var response = await fetchWithTimeout(
           o.fetch,
@@ -484,45 +506,85 @@
               Accept: 'application/json',
               'X-CSRF-Token': user.csrfToken,
             },
-            body: JSON.stringify({ items: batch.map(wireItem) }),
+            body: body,
           },
           timing
         );
-        verdict = await judgeSyncReply(response, now());
+        return await judgeSyncReply(response, now());
       } catch (error) {
-        verdict = {
+        return {
           type: 'retry',
           noSignal: true,
           message: error && error.name === 'TimeoutError' ? MESSAGES.timeout : MESSAGES.offline,
           retryAfter: null,
         };
       }
+    }
 
-      var outcome = await applyVerdict(store, batch, verdict, now, random);
+    function count(outcome) {
+      if (!outcome) return;
       summary.acknowledged += outcome.acknowledged;
       summary.attention += outcome.attention;
       summary.retrying += outcome.retrying;
-      done += batch.length;
-      progress({ userId: user.id, done: done, total: total, sending: 0 });
-
-      if (verdict.type === 'signed-out') {
-        summary.status = 'signed-out';
-        summary.message = MESSAGES.signIn;
-        return summary;
-      }
-      if (verdict.type === 'retry' || (verdict.type === 'too-large' && outcome.retrying)) {
-        // The server, or the way to it, is failing: leave the later batches untouched.
-        summary.status = 'retry';
-        summary.noSignal = Boolean(verdict.noSignal);
-        summary.message = verdict.type === 'retry' ? verdict.message : MESSAGES.server;
-        return summary;
-      }
-      if (outcome.retrying || outcome.released) {
+      if ((outcome.retrying || outcome.released) && summary.status === 'done') {
         // Some items got no verdict of their own; they go again on the next drain.
         summary.status = 'retry';
         summary.message = MESSAGES.noResult;
       }
     }
+
+    // One request at a time, in queue order, as before; what the phone does around each request
+    // overlaps it instead of waiting its turn (issue 16). While batch n is in flight, batch n+1
+    // is claimed ("sending") and the answer to batch n-1 is written (acknowledged items deleted,
+    // receipts kept). An item still leaves the outbox only on the server's own answer about it;
+    // a claimed batch that is not sent (the one before failed) is put back, uncounted.
+    var done = 0;
+    var current = await claimNext();
+    /** @type {Promise<*> | null} writing the answer to the previous batch */
+    var writing = null;
+    while (current && current.items) {
+      var batch = current.items;
+      progress({ userId: user.id, done: done, total: total, sending: batch.length, acknowledged: summary.acknowledged });
+      var answered = await Promise.all([send(batch), claimNext(), writing]);
+      var verdict = answered[0];
+      var following = answered[1];
+      count(answered[2]);
+      writing = null;
+      done += batch.length;
+
+      var stop =
+        verdict.type === 'signed-out' ||
+        verdict.type === 'retry' ||
+        (verdict.type === 'too-large' && batch.length > 1);
+      if (stop) {
+        count(await applyVerdict(store, batch, verdict, now, random));
+        if (following && following.items) {
+          // Claimed while this batch was in flight, never sent: back as it was.
+          await store.release(
+            following.items.map(function (item) {
+              return item.id;
+            }),
+            null
+          );
+        }
+        if (verdict.type === 'signed-out') {
+          summary.status = 'signed-out';
+          summary.message = MESSAGES.signIn;
+        } else {
+          // The server, or the way to it, is failing: leave the later batches untouched.
+          summary.status = 'retry';
+          summary.noSignal = Boolean(verdict.noSignal);
+          summary.message = verdict.type === 'retry' ? verdict.message : MESSAGES.server;
+        }
+        progress({ userId: user.id, done: done, total: total, sending: 0, acknowledged: summary.acknowledged });
+        return summary;
+      }
+      writing = applyVerdict(store, batch, verdict, now, random);
+      current = following;
+    }
+    count(await writing);
+    progress({ userId: user.id, done: done, total: total, sending: 0, acknowledged: summary.acknowledged });
+    if (current && current.lostLease) summary.status = 'lost-lease';
     return summary;
   }
 
@@ -561,7 +623,20 @@
       return counts;
     }
     if (verdict.type === 'retry') {
-      for (var i = 0; i < ids.length; i++) await later(verdict.message, verdict.retryAfter)(ids[i]);
+      // Every item of the batch backs off, in one transaction.
+      counts.retrying += ids.length;
+      await store.backOffMany(
+        ids,
+        function (attempts) {
+          return Backoff.nextAttemptAt({
+            attempts: attempts,
+            nowMs: now(),
+            random: random,
+            retryAfter: verdict.retryAfter,
+          });
+        },
+        verdict.message
+      );
       return counts;
     }
     if (verdict.type === 'too-large') {
@@ -593,7 +668,7 @@
       var outcome = result && result.outcome;
       if (outcome === 'created' || outcome === 'duplicate') {
         counts.acknowledged += 1;
-        acknowledged.push({ id: ids[r], outcome: outcome });
+        acknowledged.push({ id: ids[r], outcome: outcome, kind: batch[r].kind, userId: batch[r].userId });
       } else if (outcome === 'rejected') {
         counts.attention += 1;
         var errors = Array.isArray(result.errors)

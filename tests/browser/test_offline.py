@@ -758,3 +758,76 @@ def test_another_user_on_the_same_phone_neither_sees_nor_sends_the_kept_item(
     assert phone_items(page, crew_id) == []
     assert_one_handover_on_server(live_server, narrative, record_id)
     assert server_handovers(live_server, STAFF, narrative) == []
+
+
+def test_a_long_outbox_is_sent_in_batches_each_item_once_and_the_list_keeps_unchanged_cards(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    """Issue 16: 250 items queued with no signal go in batches of 100 once signal returns, the
+    status line follows each batch, every item is stored once, and /outbox redraws by keeping
+    the cards of items that did not change."""
+    start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, "/outbox")
+    open_page(page, live_server, "/outbox")
+    partner = page.evaluate(
+        "fetch('/api/v1/reference').then(r => r.json()).then(r => r.partners[0].id)"
+    )
+    narrative = unique("Long outbox handover")
+    data = {
+        "occurred_at": "2026-11-24T09:00:00+00:00",
+        "partner_id": partner,
+        "categories": ["handover_delay"],
+        "narrative": narrative,
+    }
+    ids = [str(uuid.uuid4()) for _ in range(250)]
+
+    context.set_offline(True)
+    page.evaluate(
+        f"""FrontlineOutboxClient.ready.then(async (c) => {{
+              for (const id of {js(ids)}) {{
+                await c.store.enqueue({{id, kind: 'handover', userId: c.userId, data: {js(data)}}});
+              }}
+              await FrontlineOutboxClient.changed();
+            }})"""
+    )
+    assert len(outbox_cards(page, 250)) == 250
+    wait_count(page, 250)
+
+    # Discarding one item redraws the list: the other 249 cards are the very same elements.
+    page.evaluate(
+        "document.querySelectorAll('.app-outbox-item').forEach(c => c.dataset.seen = 'y')"
+    )
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"#item-{ids[0]} [data-action=discard]")
+    cards = outbox_cards(page, 249)
+    assert sorted(c["id"] for c in cards) == sorted(ids[1:])
+    assert page.evaluate(
+        "Array.from(document.querySelectorAll('.app-outbox-item')).every(c => c.dataset.seen === 'y')"
+    ), "a card was rebuilt though its item did not change"
+
+    page.evaluate(
+        """window.statuses = [];
+           window.counts = [];
+           const node = document.querySelector('[data-sync-status]');
+           new MutationObserver(() => window.statuses.push(node.textContent.trim()))
+             .observe(node, {childList: true, characterData: true, subtree: true});
+           const count = document.querySelector('[data-outbox-count]');
+           new MutationObserver(() => window.counts.push(Number(count.textContent)))
+             .observe(count, {childList: true, characterData: true, subtree: true});"""
+    )
+    context.set_offline(False)
+    wait_outbox_empty(page)
+    wait_count(page, 0)
+    statuses = page.evaluate("window.statuses")
+    for expected in ("Sending 100 of 249", "Sending 200 of 249", "Sending 249 of 249"):
+        assert expected in statuses, statuses
+    # The count goes down as batches are acknowledged, not only at the end.
+    counts = page.evaluate("window.counts")
+    assert counts == sorted(counts, reverse=True) and counts[-1] == 0, counts
+    assert any(0 < n < 249 for n in counts), counts
+    wait_until(
+        page, "document.querySelector('[data-sync-status]').textContent.includes('All sent')"
+    )
+    assert phone_items(page) == []
+    stored = server_handovers(live_server, CREW, narrative)
+    assert sorted(n["id"] for n in stored) == sorted(ids[1:]), "each queued item stored once"

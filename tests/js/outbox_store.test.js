@@ -84,6 +84,77 @@ describe('the outbox store', () => {
     assert.equal((await store.getItem('a')).state, 'waiting');
   });
 
+  it('starts a drain in one step: stale "sending" items back to waiting, then what is due, in queue order', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) {
+      await store.enqueue({ id, kind: 'idea', userId: 1, data: { title: id } });
+      time.advance(1);
+    }
+    await store.enqueue({ id: 'theirs', kind: 'idea', userId: 2, data: { title: 'x' } });
+    await store.markSending(['a']); // a sender that died
+    time.advance(60000);
+    await store.markSending(['b']); // a live sender's
+    await store.backOff('c', () => time.now() + 5000, 'Not sent yet');
+    await store.markAttention('d', 'rejected', [], 'Check');
+    const due = await store.startDrain(1, time.now(), false, 60000);
+    assert.deepEqual(due.map((i) => i.id), ['a', 'e']);
+    assert.equal((await store.getItem('a')).state, 'waiting');
+    assert.equal((await store.getItem('a')).sendingSince, null);
+    assert.equal((await store.getItem('b')).state, 'sending', 'a live sender keeps its batch');
+    const forced = await store.startDrain(1, time.now(), true, 60000);
+    assert.deepEqual(forced.map((i) => i.id), ['a', 'c', 'e'], '"Send now" ignores the backoff, never attention');
+  });
+
+  it('says whether a drain has anything to do, reading the outbox once', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    assert.equal(await store.hasWork(null, time.now(), false, 60000), false);
+    await store.enqueue({ id: 'a', kind: 'idea', userId: 1, data: {} });
+    await store.backOff('a', () => time.now() + 5000, 'Not sent yet');
+    assert.equal(await store.hasWork(null, time.now(), false, 60000), false, 'backing off');
+    assert.equal(await store.hasWork(null, time.now(), true, 60000), true, '"Send now"');
+    assert.equal(await store.hasWork('2', time.now(), true, 60000), false, 'another user has nothing');
+    await store.markSending(['a']);
+    assert.equal(await store.hasWork('1', time.now(), true, 60000), false, 'being sent by a live sender');
+    assert.equal(await store.hasWork('1', time.now(), false, 0), true, 'left by a dead sender');
+  });
+
+  it('acknowledges a batch in one go, keeping receipts only for items still there', async () => {
+    const store = await freshStore();
+    for (const id of ['a', 'b', 'c']) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
+    await store.markSending(['a', 'b', 'c']);
+    await store.clearUser(1, { keepItems: false }); // signed out without keeping them, mid-send
+    await store.enqueue({ id: 'd', kind: 'handover', userId: 1, data: note('d') });
+    await store.enqueue({ id: 'e', kind: 'idea', userId: 2, data: { title: 'e' } });
+    const removed = await store.acknowledgeMany([
+      { id: 'a', outcome: 'created', kind: 'handover', userId: '1' },
+      { id: 'd', outcome: 'duplicate', kind: 'handover', userId: '1' },
+      { id: 'e', outcome: 'created' }, // without kind and user: read from the item
+    ]);
+    assert.equal(removed, 2);
+    assert.equal(await store.getReceipt('a'), undefined, 'no receipt for an item no longer held');
+    assert.deepEqual(await store.getItem('d'), undefined);
+    const d = await store.getReceipt('d');
+    assert.deepEqual([d.kind, d.userId, d.outcome], ['handover', '1', 'duplicate']);
+    const e = await store.getReceipt('e');
+    assert.deepEqual([e.kind, e.userId, e.outcome], ['idea', '2', 'created']);
+  });
+
+  it('backs off many items at once, each with its own attempt count', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    for (const id of ['a', 'b']) await store.enqueue({ id, kind: 'idea', userId: 1, data: {} });
+    await store.backOff('a', () => 1, 'first');
+    await store.markSending(['a', 'b']);
+    const changed = await store.backOffMany(['a', 'b', 'gone'], (attempts) => attempts * 1000, 'Not sent yet');
+    assert.deepEqual(changed.map((i) => i.id), ['a', 'b']);
+    const a = await store.getItem('a');
+    const b = await store.getItem('b');
+    assert.deepEqual([a.state, a.attempts, a.nextAttemptAt, a.lastError], ['waiting', 2, 2000, 'Not sent yet']);
+    assert.deepEqual([b.state, b.attempts, b.nextAttemptAt, b.sendingSince], ['waiting', 1, 1000, null]);
+  });
+
   it('replaces a fixed item only together with storing its corrected copy', async () => {
     const store = await freshStore();
     await store.enqueue({ id: 'old', kind: 'idea', userId: 1, data: { title: 'x' } });

@@ -13,7 +13,9 @@ async function world(options = {}) {
   const server = new FakeServer();
   const random = options.random || (() => 0.5);
   const run = (extra = {}) =>
-    drain({ store, fetch: server.fetch, now: time.now, random, timeoutMs: 30, onlyUser: null, ...extra });
+    // A generous deadline: on a busy machine the fake server's answer can take a while in real
+    // time; the timeout cases set a short one of their own.
+    drain({ store, fetch: server.fetch, now: time.now, random, timeoutMs: 5000, onlyUser: null, ...extra });
   const add = async (id, userId = 1, data = { title: 'Idea ' + id }) =>
     (await store.enqueue({ id, kind: 'idea', userId, data })).item;
   return { time, store, server, run, add };
@@ -135,7 +137,7 @@ describe('draining the outbox', () => {
       await add('a');
       server.plan = [step];
       const start = time.now();
-      const result = await run();
+      const result = await run(step === 'timeout' ? { timeoutMs: 30 } : {});
       assert.equal(result.status, 'retry');
       const item = await store.getItem('a');
       assert.equal(item.state, 'waiting');
@@ -226,12 +228,22 @@ describe('draining the outbox', () => {
       time.advance(1);
     }
     const progress = [];
-    const result = await run({ onProgress: (p) => progress.push([p.done, p.sending, p.total]) });
+    const acknowledged = [];
+    const result = await run({
+      onProgress: (p) => {
+        progress.push([p.done, p.sending, p.total]);
+        acknowledged.push(p.acknowledged);
+      },
+    });
     assert.equal(result.acknowledged, 250);
     const batches = server.syncRequests().map((r) => r.ids);
     assert.deepEqual(batches.map((b) => b.length), [100, 100, 50]);
     assert.deepEqual(batches.flat(), ids);
-    assert.deepEqual(progress, [[0, 100, 250], [100, 0, 250], [100, 100, 250], [200, 0, 250], [200, 50, 250], [250, 0, 250]]);
+    // One update as each batch goes, one at the end: the page redraws per batch, not per item.
+    assert.deepEqual(progress, [[0, 100, 250], [100, 100, 250], [200, 50, 250], [250, 0, 250]]);
+    // What the page counts down by: items deleted so far, never more than were answered.
+    assert.equal(acknowledged.at(-1), 250);
+    assert.ok(acknowledged.every((n, i) => n <= progress[i][0] && (i === 0 || n >= acknowledged[i - 1])));
     assert.equal((await store.listItems(1)).length, 0);
   });
 
@@ -248,6 +260,10 @@ describe('draining the outbox', () => {
     assert.equal(left.length, 150);
     assert.deepEqual(left.slice(0, 100).map((i) => i.attempts), Array(100).fill(1));
     assert.deepEqual(left.slice(100).map((i) => i.attempts), Array(50).fill(0));
+    // The third batch was claimed while the second was in flight, and put back unsent.
+    assert.equal(server.syncRequests().length, 2);
+    assert.deepEqual(left.map((i) => i.state), Array(150).fill('waiting'));
+    assert.deepEqual(left.map((i) => i.sendingSince), Array(150).fill(null));
   });
 
   it('also keeps batches under the body size limit', () => {
@@ -430,5 +446,155 @@ describe('a sign-out made with no signal (O12)', () => {
     assert.equal(result.noSignal, true);
     server.mePlan = ['500'];
     assert.ok(!(await run({ force: true })).noSignal, 'a 5xx is an answer: not "no signal"');
+  });
+});
+
+describe('a long outbox (issue 16)', () => {
+  async function queued(n, options) {
+    const w = await world(options);
+    const ids = [];
+    for (let i = 0; i < n; i++) {
+      const id = 'id-' + String(i).padStart(3, '0');
+      ids.push(id);
+      await w.add(id);
+      w.time.advance(1);
+    }
+    return { ...w, ids };
+  }
+
+  /** The fake server's fetch, noting how many sync requests were in flight at once. */
+  function counting(server) {
+    const seen = { now: 0, most: 0 };
+    const fetch = async (url, init) => {
+      if (String(url) !== '/api/v1/sync') return server.fetch(url, init);
+      seen.now += 1;
+      seen.most = Math.max(seen.most, seen.now);
+      try {
+        return await server.fetch(url, init);
+      } finally {
+        seen.now -= 1;
+      }
+    };
+    return { fetch, seen };
+  }
+
+  it('sends one request at a time, in queue order, while claiming the next batch during each', async () => {
+    const { store, server, run, ids } = await queued(250);
+    server.latencyTicks = 40; // a slow server: the next batch is claimed before the answer comes
+    const { fetch, seen } = counting(server);
+    const claimedDuring = [];
+    const judged = server.sync.bind(server);
+    server.sync = async (init) => {
+      const answer = await judged(init);
+      claimedDuring.push((await store.countItems(1)).sending);
+      return answer;
+    };
+    const result = await run({ fetch });
+    assert.equal(result.acknowledged, 250);
+    assert.equal(seen.most, 1, 'never two sync requests at once');
+    assert.deepEqual(server.syncRequests().flatMap((r) => r.ids), ids);
+    // Answering batch 1, the phone already holds batch 2 as "sending"; and so on.
+    assert.deepEqual(claimedDuring, [200, 150, 50]);
+    assert.equal((await store.listItems(1)).length, 0);
+  });
+
+  it('a batch that fails midway leaves exactly the unconfirmed items queued', async () => {
+    const { store, server, run, ids } = await queued(300);
+    server.plan = ['ok', 'ok', 'lost']; // the third batch is stored, its answer never arrives
+    const result = await run();
+    assert.equal(result.status, 'retry');
+    assert.equal(result.acknowledged, 200);
+    const left = await store.listItems(1);
+    assert.deepEqual(left.map((i) => i.id), ids.slice(200));
+    assert.deepEqual(left.map((i) => i.attempts), Array(100).fill(1));
+    for (const id of ids.slice(0, 200)) assert.ok(await store.getReceipt(id), id);
+
+    const again = await run({ force: true });
+    assert.equal(again.acknowledged, 100);
+    assert.deepEqual(
+      new Set(ids.slice(200).map((id) => server.records.has(id) && 'duplicate')),
+      new Set(['duplicate'])
+    );
+    assert.equal((await store.getReceipt(ids[250])).outcome, 'duplicate');
+    for (const id of ids) assert.equal(server.created.get(id), 1, id + ' stored once');
+  });
+
+  it('parks a rejected item and a conflict of a middle batch, and acknowledges every other item', async () => {
+    const w = await world();
+    const ids = [];
+    for (let i = 0; i < 250; i++) {
+      const id = 'id-' + String(i).padStart(3, '0');
+      ids.push(id);
+      await w.add(id, 1, i === 130 ? { valid: false } : { title: 'Idea ' + id });
+      w.time.advance(1);
+    }
+    w.server.records.set(ids[170], { owner: '1', content: '{"title":"something else"}', kind: 'idea' });
+    const result = await w.run();
+    assert.equal(result.status, 'done');
+    assert.equal(result.acknowledged, 248);
+    assert.equal(result.attention, 2);
+    const left = await w.store.listItems(1);
+    assert.deepEqual(left.map((i) => [i.id, i.state, i.attentionReason]), [
+      [ids[130], 'attention', 'rejected'],
+      [ids[170], 'attention', 'conflict'],
+    ]);
+  });
+
+  it('a drain that dies after the server stored a batch, before deleting it: sent again, answered duplicate, stored once', async () => {
+    const { store, server, ids, time } = await queued(150);
+    const acknowledgeMany = store.acknowledgeMany.bind(store);
+    store.acknowledgeMany = async () => {
+      throw new Error('the tab was closed'); // the answer came, the deletes never happened
+    };
+    await assert.rejects(drain({ store, fetch: server.fetch, now: time.now, random: () => 0.5 }));
+    // The second batch was already on its way: the server finishes it as a real one would.
+    while ([...server.inFlight.values()].some(Boolean)) await server.tick();
+    for (const id of ids) assert.equal(server.created.get(id), 1);
+    assert.ok((await store.listItems(1)).every((i) => i.state === 'sending'), 'left "sending"');
+    store.acknowledgeMany = acknowledgeMany;
+
+    // The next drain under Web Locks knows the dead sender is gone and sends them again.
+    const result = await withOutboxLock(
+      (renew, lock) => drain({ store, fetch: server.fetch, now: time.now, random: () => 0.5, renew, lock }),
+      { locks: fakeLocks(), store }
+    );
+    assert.equal(result.acknowledged, 150);
+    assert.equal((await store.listItems(1)).length, 0);
+    assert.deepEqual(new Set(ids.map((id) => server.created.get(id))), new Set([1]), 'never stored twice');
+    assert.equal((await store.getReceipt(ids[0])).outcome, 'duplicate');
+    assert.equal((await store.getReceipt(ids[149])).outcome, 'duplicate');
+  });
+
+  it('signed out midway: the answered batch is acknowledged, the rest wait uncounted for the sign-in', async () => {
+    const { store, server, run, ids } = await queued(300);
+    server.plan = ['ok', '401'];
+    const result = await run();
+    assert.equal(result.status, 'signed-out');
+    assert.equal(result.acknowledged, 100);
+    assert.equal(server.syncRequests().length, 2, 'the batch claimed meanwhile was not sent');
+    const left = await store.listItems(1);
+    assert.deepEqual(left.map((i) => i.id), ids.slice(100));
+    assert.ok(left.every((i) => i.state === 'waiting' && i.attempts === 0 && i.nextAttemptAt === 0));
+  });
+
+  it('losing the lease midway: the batch in flight is still written, nothing more is sent', async () => {
+    const { store, server, run, ids } = await queued(300);
+    let renewals = 0;
+    const renew = async () => ++renewals < 3;
+    const result = await run({ renew });
+    assert.equal(result.status, 'lost-lease');
+    assert.equal(result.acknowledged, 200);
+    assert.equal(server.syncRequests().length, 2);
+    const left = await store.listItems(1);
+    assert.deepEqual(left.map((i) => [i.id, i.state]), ids.slice(200).map((id) => [id, 'waiting']));
+  });
+
+  it('backs off a whole failed batch in one go, each item counted once', async () => {
+    const { store, server, run } = await queued(100);
+    server.plan = ['503-retry-after'];
+    const result = await run();
+    assert.equal(result.retrying, 100);
+    const left = await store.listItems(1);
+    assert.ok(left.every((i) => i.attempts === 1 && i.state === 'waiting' && i.lastError === MESSAGES.server));
   });
 });

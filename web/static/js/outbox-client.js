@@ -57,6 +57,9 @@
     /** @type {Promise<*> | null} */ running: null,
     forceAgain: false,
     timer: /** @type {*} */ (null),
+    /** while a drain sends: the count when it started, and how many it has acknowledged since */
+    drainBase: /** @type {number | null} */ (null),
+    drainAcknowledged: 0,
   };
 
   /* Rendering ------------------------------------------------------------------------------ */
@@ -159,7 +162,9 @@
   function render() {
     renderCounts();
     renderStatus();
-    document.dispatchEvent(new CustomEvent('frontline:outbox-changed', { detail: { counts: state.counts } }));
+    document.dispatchEvent(
+      new CustomEvent('frontline:outbox-changed', { detail: { counts: state.counts, sending: Boolean(state.progress) } })
+    );
   }
 
   function refresh() {
@@ -169,15 +174,19 @@
     }
     return state.store.countItems(state.countUser).then(function (counts) {
       state.counts = counts;
+      // During a drain (an item added meanwhile): later progress counts down from this count.
+      if (typeof state.drainBase === 'number') state.drainBase = counts.total + state.drainAcknowledged;
       render();
     });
   }
 
   /**
-   * Progress arrives twice per batch; counting the outbox each time made a long drain slow down as
-   * it went (every count reads every item). Recount at most every 400 ms while sending.
+   * Progress arrives once per batch; counting the outbox each time made a long drain slow down as
+   * it went (every count reads every item, and holds up the drain's own writes). While sending,
+   * the status line follows each batch ("Sending 300 of 1000") and the count is read again at
+   * most every 1.5 s; the drain's end recounts at once (issue 16).
    */
-  var REFRESH_GAP_MS = 400;
+  var REFRESH_GAP_MS = 1500;
   var pendingRefresh = null;
   function refreshSoon() {
     render();
@@ -186,6 +195,30 @@
       pendingRefresh = null;
       refresh();
     }, REFRESH_GAP_MS);
+  }
+
+  /**
+   * A drain's progress for this page's user. From the drain's first report the count follows
+   * what the drain says it has acknowledged (deleted) so far, with no read of the outbox; a page
+   * that joins a drain midway recounts as above. The drain's end recounts exactly.
+   *
+   * @param {{done: number, sending: number, acknowledged?: number}} progress
+   */
+  function onProgress(progress) {
+    state.progress = progress.sending ? progress : null;
+    if (progress.done === 0 && progress.sending) {
+      state.drainBase = state.counts.total;
+      state.drainAcknowledged = 0;
+    }
+    if (typeof state.drainBase === 'number' && typeof progress.acknowledged === 'number') {
+      state.drainAcknowledged = progress.acknowledged;
+      state.counts = Object.assign({}, state.counts, {
+        total: Math.max(0, state.drainBase - progress.acknowledged),
+      });
+      render();
+    } else {
+      refreshSoon();
+    }
   }
 
   function broadcast(message) {
@@ -219,9 +252,8 @@
           renew: renew,
           lock: lock,
           onProgress: function (progress) {
-            state.progress = progress.sending ? progress : null;
             broadcast({ type: 'progress', progress: progress });
-            refreshSoon();
+            onProgress(progress);
           },
         });
       },
@@ -229,6 +261,7 @@
     )
       .then(function (result) {
         state.progress = null;
+        state.drainBase = null;
         if (result && result.status !== 'busy' && (result.status !== 'idle' || force)) {
           state.lastResult = result;
         }
@@ -243,6 +276,7 @@
       })
       .catch(function (error) {
         state.progress = null;
+        state.drainBase = null;
         console.error('Frontline: sending the outbox failed', error);
         return null;
       })
@@ -419,11 +453,14 @@
   });
 
   window.addEventListener('online', function () {
-    storeCopies(false);
     if (state.store && !state.sendUser) {
       Sync.endPendingSignOut(state.store, window.fetch.bind(window)).catch(function () {});
     }
-    drainNow(false);
+    // What waits on the phone goes first; the page copies are refreshed once it has been sent,
+    // so their requests do not compete with a long outbox's (issue 16).
+    drainNow(false).then(function () {
+      storeCopies(false);
+    });
   });
   document.addEventListener('visibilitychange', function () {
     if (document.visibilityState === 'visible') refresh().then(function () {
@@ -440,9 +477,11 @@
     channel.addEventListener('message', function (event) {
       var data = event.data || {};
       if (data.type === 'progress' && data.progress && data.progress.userId === state.sendUser) {
-        state.progress = data.progress.sending ? data.progress : null;
+        onProgress(data.progress);
+        return;
       } else if (data.type === 'drained') {
         state.progress = null;
+        state.drainBase = null;
         var result = data.result;
         // A signed-out answer names no user (the server would not say who): it is about this
         // browser's session, which every tab shares, so every page must ask to sign in.

@@ -122,12 +122,52 @@
       C.el('div', { class: 'nhsuk-card__content' }, content));
   }
 
+  /** @param {*} item what its card shows changes only with these */
+  function itemSignature(item) {
+    return item.id + ':' + item.state + ':' + item.updatedAt;
+  }
+
   function signature(items) {
-    return items
-      .map(function (item) {
-        return item.id + ':' + item.state + ':' + item.updatedAt;
-      })
-      .join('|');
+    return items.map(itemSignature).join('|');
+  }
+
+  /**
+   * The cards on screen by item id, with the signature each was drawn from. A redraw keeps the
+   * cards whose item has not changed and builds only the others: while a long outbox drains,
+   * a redraw removes the sent items' cards instead of rebuilding hundreds (issue 16).
+   *
+   * @type {Object<string, {signature: string, node: Element}>}
+   */
+  var drawn = {};
+
+  /**
+   * Makes `ul` hold exactly the cards of `items`, in order.
+   *
+   * @param {Element} ul
+   * @param {Array<*>} items
+   */
+  function drawCards(ul, items) {
+    var next = {};
+    var nodes = items.map(function (item) {
+      var sig = itemSignature(item);
+      var old = drawn[item.id];
+      var node = old && old.signature === sig ? old.node : card(item);
+      next[item.id] = { signature: sig, node: node };
+      return node;
+    });
+    Object.keys(drawn).forEach(function (id) {
+      var old = drawn[id];
+      if (!next[id] || next[id].node !== old.node) old.node.remove();
+    });
+    drawn = next;
+    var at = ul.firstElementChild;
+    nodes.forEach(function (node) {
+      if (node === at) {
+        at = at.nextElementSibling;
+      } else {
+        ul.insertBefore(node, at);
+      }
+    });
   }
 
   /** The latest receipts listed; the rest are counted (all are in /mine). */
@@ -176,11 +216,19 @@
       var focusedAction = document.activeElement && document.activeElement.getAttribute
         ? document.activeElement.getAttribute('data-action') + ':' + document.activeElement.getAttribute('data-id')
         : null;
-      list.textContent = '';
-      if (items.length) {
-        var ul = C.el('ul', { class: 'nhsuk-list app-outbox-list' }, items.map(card));
-        list.appendChild(ul);
-        if (focusedAction) {
+      var ul = list.querySelector('ul.app-outbox-list');
+      if (!items.length) {
+        list.textContent = '';
+        drawn = {};
+      } else {
+        if (!ul) {
+          list.textContent = '';
+          drawn = {};
+          ul = C.el('ul', { class: 'nhsuk-list app-outbox-list' });
+          list.appendChild(ul);
+        }
+        drawCards(ul, items);
+        if (focusedAction && !list.contains(document.activeElement)) {
           var again = list.querySelector('[data-action="' + focusedAction.split(':')[0] + '"][data-id="' + focusedAction.split(':')[1] + '"]');
           if (again) again.focus();
         }
@@ -272,16 +320,20 @@
     });
   });
 
-  // The outbox changes twice per batch while sending; redrawing every item each time made a long
-  // drain slow itself down (each redraw reads the whole outbox). At most one redraw per 500 ms.
+  // The outbox changes with every batch while sending; redrawing each time made a long drain slow
+  // itself down (each redraw reads the whole outbox, and the drain's writes wait for that read).
+  // At most one redraw per 500 ms, and per 3 s while a drain is sending (the status line and the
+  // count follow each batch meanwhile); the drain's end redraws within 500 ms (issue 16).
   var RENDER_GAP_MS = 500;
+  var RENDER_GAP_SENDING_MS = 3000;
   var renderPending = null;
-  document.addEventListener('frontline:outbox-changed', function () {
+  document.addEventListener('frontline:outbox-changed', function (event) {
     if (renderPending) return;
+    var sending = Boolean(event.detail && event.detail.sending);
     renderPending = setTimeout(function () {
       renderPending = null;
       render();
-    }, RENDER_GAP_MS);
+    }, sending ? RENDER_GAP_SENDING_MS : RENDER_GAP_MS);
   });
 
   client.ready.then(function (ready) {
@@ -292,7 +344,10 @@
     }
     outbox = ready;
     return render().then(loadNames).then(function () {
+      // The partners' names are known now: every card's heading may change.
       lastSignature = '';
+      drawn = {};
+      list.textContent = '';
       return render();
     });
   });
