@@ -8,6 +8,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from bench.first_visit import lighthouse, session_cookie
 from tests.support.live_server import LiveServer
 
@@ -44,24 +46,20 @@ PAGES = [
 ]
 
 
-def test_every_page_has_a_performance_audit_and_no_layout_shift(
-    live_server: LiveServer, playwright_driver: object
+@pytest.mark.parametrize(("role", "path"), PAGES, ids=[f"{r}:{p}" for r, p in PAGES])
+def test_the_page_has_a_performance_audit_and_no_layout_shift(
+    live_server: LiveServer, playwright_driver: object, role: str, path: str
 ) -> None:
+    """One page per test, so test workers share them out."""
     # playwright_driver: skips with the other browser tests where there is no Chromium.
     assert shutil.which("node"), "node is needed for Lighthouse"
     assert (ROOT / "node_modules" / "lighthouse").is_dir(), "run npm ci (lighthouse is a dev dep)"
-    pages: list[tuple[str, str | None]] = []
-    for role, path in PAGES:
-        # A session per page: each audit starts as a new phone, and a page may end nothing.
-        cookie = None if role == "anonymous" else session_cookie(live_server.url, *USERS[role])
-        pages.append((f"{live_server.url}{path}", cookie))
-    results = lighthouse(pages, quick=True)
-    assert len(results) == len(PAGES)
-    for (role, path), result in zip(PAGES, results, strict=True):
-        where = f"{path} ({role})"
-        assert result["error"] is None, f"{where}: {result['error']}"
-        assert result["ran"], f"{where}: the performance audit did not run: {result}"
-        # Audited as that role, not bounced to the sign-in page.
-        assert (result["final_url"] or "").split("?")[0].endswith(path), (where, result)
-        assert result["lcp_ms"] > 0, where
-        assert result["cls"] < 0.1, f"{where}: cumulative layout shift {result['cls']}"
+    # A session of its own: each audit starts as a new phone.
+    cookie = None if role == "anonymous" else session_cookie(live_server.url, *USERS[role])
+    [result] = lighthouse([(f"{live_server.url}{path}", cookie)], quick=True)
+    assert result["error"] is None, result["error"]
+    assert result["ran"], f"the performance audit did not run: {result}"
+    # Audited as that role, not bounced to the sign-in page.
+    assert (result["final_url"] or "").split("?")[0].endswith(path), result
+    assert result["lcp_ms"] > 0
+    assert result["cls"] < 0.1, f"cumulative layout shift {result['cls']}"

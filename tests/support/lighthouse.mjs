@@ -33,6 +33,9 @@ function numeric(audit) {
 /** What the test needs (CLS, and that the audit ran); the bench takes the whole category. */
 const QUICK_AUDITS = ['largest-contentful-paint', 'cumulative-layout-shift', 'first-contentful-paint', 'total-blocking-time', 'total-byte-weight'];
 
+/** Lighthouse's runtime errors that mean the trace was lost, not that the page failed. */
+const RUN_AGAIN = ['NO_NAVSTART', 'NO_TRACING_STARTED', 'NO_RESOURCE_REQUEST', 'NO_DCL'];
+
 async function audit(port, page, quick) {
   const flags = {
     port,
@@ -63,6 +66,7 @@ async function audit(port, page, quick) {
     tbt_ms: numeric(audits['total-blocking-time']),
     bytes: numeric(audits['total-byte-weight']),
     error: lhr.runtimeError ? lhr.runtimeError.message : null,
+    retry: Boolean(lhr.runtimeError && RUN_AGAIN.includes(lhr.runtimeError.code)),
   };
 }
 
@@ -75,11 +79,19 @@ const chrome = await chromeLauncher.launch({
 const results = [];
 try {
   for (const page of input.pages) {
-    try {
-      results.push(await audit(chrome.port, page, Boolean(input.quick)));
-    } catch (error) {
-      results.push({ url: page.url, ran: false, error: String(error && error.message ? error.message : error) });
+    let result;
+    // Lighthouse sometimes loses the trace on a loaded machine and says "Please run Lighthouse
+    // again" (NO_NAVSTART and the like): it is, up to twice. Any other answer stands.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      try {
+        result = await audit(chrome.port, page, Boolean(input.quick));
+      } catch (error) {
+        result = { url: page.url, ran: false, error: String(error && error.message ? error.message : error), retry: false };
+      }
+      if (!result.retry) break;
     }
+    delete result.retry;
+    results.push(result);
   }
 } finally {
   await chrome.kill();
