@@ -10,8 +10,9 @@ to compare between runs (the machines are shared and noisy).
                         the floor's one-record endpoint
   /triage p95           the managers' queue with 100,000 ideas, against /outbox (a signed-in page
                         with no record queries)
-  first load            bytes over the wire for a new phone opening /handovers/new: the page and
-                        its subresources, then with the service worker's install (precache)
+  first load            bytes over the wire for a new phone opening /handovers/new and /ideas/new:
+                        the page and its subresources, then the service worker's install on top
+                        (bench/first_visit.py); Lighthouse mobile LCP, CLS and score per form
   load test             phones and managers at once (bench/load.py), with its zero-errors verdict
   offline drain         1,000 items queued on a phone (Chromium, /outbox on screen) from reconnecting
                         to all acknowledged, against a script posting the same; and how late a
@@ -110,23 +111,40 @@ def triage_rows(quick: bool) -> list[Row]:
 def first_load_rows(quick: bool) -> list[Row]:
     if not Path("/usr/bin/chromium").exists():
         return [("/handovers/new first load", "not measured: no /usr/bin/chromium", "", "")]
-    from bench.offline_drain import measure_first_load
+    from bench.first_visit import measure_first_visits
 
-    visit = measure_first_load()
-    return [
-        (
-            "/handovers/new first load, KB (page and subresources)",
-            number(visit.page / 1000, 1),
-            "—",
-            "—",
-        ),
-        (
-            "  the same with the service worker's install, KB",
-            number(visit.total / 1000, 1),
-            "—",
-            "—",
-        ),
-    ]
+    visits = measure_first_visits()
+    rows: list[Row] = []
+    for path, visit in visits.loads.items():
+        rows += [
+            (
+                f"{path} first load, KB (page and subresources; goal ≤ 100)",
+                number(visit.page / 1000, 1),
+                "—",
+                "—",
+            ),
+            (
+                "  the service worker's install on top, KB (goal ≤ 60)",
+                number((visit.total - visit.page) / 1000, 1),
+                "—",
+                "—",
+            ),
+        ]
+    for audit in visits.audits:
+        if not audit.ran:
+            rows.append((f"{audit.path} Lighthouse mobile", f"not run: {audit.error}", "", ""))
+            continue
+        rows += [
+            (
+                f"{audit.path} Lighthouse mobile LCP ms (goal ≤ 1,500)",
+                number(audit.lcp_ms or 0),
+                "—",
+                "—",
+            ),
+            ("  CLS (goal < 0.1)", number(audit.cls or 0, 3), "—", "—"),
+            ("  performance score", str(audit.score), "—", "—"),
+        ]
+    return rows
 
 
 def drain_rows(quick: bool) -> list[Row]:

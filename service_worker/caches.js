@@ -43,7 +43,8 @@
 
   /**
    * The app shell, precached at install: what the pages that open offline (APP_PAGES and
-   * /offline) load. tests/js/caches.test.js checks their templates against it. Not the .map file.
+   * /offline) load. tests/js/caches.test.js checks their templates against it. Not the .map file,
+   * and not htmx: only managers' pages use it, and those do not open offline.
    */
   var PRECACHE_URLS = Object.freeze([
     OFFLINE_URL,
@@ -70,9 +71,8 @@
     '/sw/backoff.js',
     '/sw/outbox.js',
     '/sw/sync.js',
-    '/static/vendor/nhsuk-frontend/nhsuk-frontend.min.css',
+    '/static/css/nhsuk.min.css',
     '/static/vendor/nhsuk-frontend/nhsuk-frontend.min.js',
-    '/static/vendor/htmx/htmx.min.js',
     '/static/vendor/idb/idb.umd.js',
     '/static/vendor/nhsuk-frontend/assets/images/favicon.ico',
     '/static/vendor/nhsuk-frontend/assets/images/favicon.svg',
@@ -402,8 +402,12 @@
   }
 
   /**
-   * Fills this version's shell cache. Fetches bypass the HTTP cache, so a new version never
-   * precaches an old file. The offline page is fetched without cookies: it must name no one.
+   * Fills this version's shell cache. Each file is asked for with cache: 'no-cache': the browser
+   * may answer from its HTTP cache, but only after the server confirms (304, headers only) that the
+   * copy there is the file it serves now. So the files the page that registered the worker has
+   * just loaded are not downloaded a second time (issue 16), and a new version still never
+   * precaches an old file. The offline and sign-in pages are fetched without cookies: they must
+   * name no one (they are no-store, so they always come from the network).
    *
    * @param {CacheStorage} cachesImpl
    * @param {typeof fetch} fetchImpl
@@ -413,7 +417,7 @@
       return Promise.all(
         PRECACHE_URLS.map(function (url) {
           var init = {
-            cache: 'reload',
+            cache: 'no-cache',
             credentials: ANONYMOUS_URLS.indexOf(url) >= 0 ? 'omit' : 'same-origin',
           };
           return fetchImpl(url, init).then(function (response) {

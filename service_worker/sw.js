@@ -34,18 +34,36 @@ var userGeneration = 0;
 var copiesStoredAt = 0;
 var COPIES_FRESH_MS = 60 * 1000;
 
+/** The store of the user's copies under way, if any: a second ask joins it (see below). */
+var storing = null;
+
 /**
  * Stores the signed-in user's page copies and API data (O7): after sign-in (forced by the page),
  * on online visits (at most once a minute) and when a new version takes over.
  *
+ * A phone's first visit asks twice at once (the page after sign-in, the new worker on activating):
+ * the second ask joins the store under way instead of downloading every page again (issue 16). If
+ * that store missed some (it began before the sign-in, say), the joined ask runs once more.
+ *
  * @param {boolean} force
  */
 function storeUserCopies(force) {
+  if (storing) {
+    var joined = storing;
+    return joined.then(function (result) {
+      if (!force || !result.failed.length) return result;
+      return storing && storing !== joined ? storing : startStore();
+    });
+  }
   if (!force && Date.now() - copiesStoredAt < COPIES_FRESH_MS) {
     return Promise.resolve({ stored: [], failed: [], skipped: true });
   }
+  return startStore();
+}
+
+function startStore() {
   var generation = userGeneration;
-  return FrontlineCaches.storeUserCopies({
+  var run = FrontlineCaches.storeUserCopies({
     caches: self.caches,
     fetch: self.fetch.bind(self),
     origin: self.location.origin,
@@ -56,6 +74,16 @@ function storeUserCopies(force) {
     if (result.stored.length) copiesStoredAt = Date.now();
     return result;
   });
+  storing = run;
+  run.then(
+    function () {
+      if (storing === run) storing = null;
+    },
+    function () {
+      if (storing === run) storing = null;
+    }
+  );
+  return run;
 }
 
 /**
@@ -216,6 +244,7 @@ self.addEventListener('message', function (event) {
   } else if (data.type === 'CLEAR_USER_CACHES') {
     userGeneration += 1;
     copiesStoredAt = 0;
+    storing = null; // the next user's copies never join a store made for this one
     event.waitUntil(
       FrontlineCaches.clearUserCaches(self.caches).then(function () {
         if (event.ports && event.ports[0]) event.ports[0].postMessage({ type: 'CLEARED' });

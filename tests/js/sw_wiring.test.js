@@ -148,6 +148,45 @@ describe('sw.js', () => {
     assert.equal(replies[0].type, 'STORED');
   });
 
+  // A plain 200 from our own server, as the browser's fetch gives it (node's Response says 'default').
+  const page = (body) => Object.defineProperty(new Response(body), 'type', { value: 'basic' });
+
+  it('a phone\'s first visit fetches each copy once: the page\'s ask joins the new worker\'s (issue 16)', async () => {
+    const { listeners, scope } = loadWorker();
+    const asked = [];
+    scope.fetch = async (url) => {
+      asked.push(url);
+      return page('<html></html>');
+    };
+    const activate = event({});
+    listeners.activate(activate);
+    const message = event({ data: { type: 'STORE_USER_COPIES', force: true }, ports: [{ postMessage: () => {} }] });
+    listeners.message(message);
+    await Promise.all([...activate.seen.waited, ...message.seen.waited]);
+    assert.equal(asked.length, 8);
+    assert.equal(new Set(asked).size, 8);
+  });
+
+  it('a forced ask that joined a store which missed copies (begun before sign-in) runs again', async () => {
+    const { listeners, scope } = loadWorker();
+    const asked = [];
+    let signedIn = false;
+    scope.fetch = async (url) => {
+      asked.push(url);
+      // Signed out, every page answers with the sign-in page: not a copy worth keeping.
+      return signedIn ? page('<html></html>') : new Response('', { status: 401 });
+    };
+    const first = event({ data: { type: 'STORE_USER_COPIES', force: false }, ports: [{ postMessage: () => {} }] });
+    listeners.message(first);
+    signedIn = true;
+    const replies = [];
+    const second = event({ data: { type: 'STORE_USER_COPIES', force: true }, ports: [{ postMessage: (m) => replies.push(m) }] });
+    listeners.message(second);
+    await Promise.all([...first.seen.waited, ...second.seen.waited]);
+    assert.equal(asked.length, 16);
+    assert.equal(replies[0].result.stored.length, 8);
+  });
+
   it('at sign-out clears the page copies and data, and says so', async () => {
     const { listeners, calls } = loadWorker();
     const replies = [];
