@@ -102,18 +102,26 @@ def configured(
 
 
 def _wipe() -> None:
+    """Empty every table before a test. DELETE, not TRUNCATE, on PostgreSQL too: a TRUNCATE of
+    25 tables makes new files for each table and index and took 0.45 s a test (5 minutes of a
+    PostgreSQL pass); deleting a demo trust's few rows takes milliseconds. The sequences restart
+    at 1, as TRUNCATE … RESTART IDENTITY did, so every test sees the same ids."""
     engine = get_engine()
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    # Deleting the notes fires the summary triggers (migrations 0008, 0014) after their tables
+    # may already be empty: clear them last so no negative count is left over.
+    statements = [f"DELETE FROM {table}" for table in (*tables, "measure_day", "pack_day")]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            statements.append(
+                "SELECT setval(oid, 1, false) FROM pg_class"
+                " WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
+            )
+            # One round trip: psycopg sends a parameterless multi-statement string as is.
+            connection.exec_driver_sql("; ".join(statements))
         else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
-            # Deleting the notes fires the summary triggers (migrations 0008, 0014) after their
-            # tables may already be empty: clear them last so no negative count is left over.
-            for table in ("measure_day", "pack_day"):
-                connection.execute(text(f"DELETE FROM {table}"))
+            for statement in statements:
+                connection.exec_driver_sql(statement)
 
 
 @pytest.fixture(autouse=True)
