@@ -90,6 +90,13 @@ def configured(
     os.environ["FRONTLINE_SMTP_HOST"] = "127.0.0.1"
     os.environ["FRONTLINE_SMTP_PORT"] = str(mailbox.port)
     os.environ["FRONTLINE_SMTP_STARTTLS"] = "false"
+    # Every sign-in checks an argon2id hash: at the product's 64 MiB and 3 passes that is 0.1 s on
+    # a quiet machine and near a second on a busy one, thousands of times in a run. The suite
+    # hashes with argon2id at its smallest cost instead (the servers it starts inherit this);
+    # tests/security/test_passwords.py checks the product's own costs and production's floor.
+    os.environ["FRONTLINE_PASSWORD_HASH_MEMORY_KIB"] = "64"
+    os.environ["FRONTLINE_PASSWORD_HASH_ITERATIONS"] = "1"
+    os.environ["FRONTLINE_PASSWORD_HASH_PARALLELISM"] = "1"
     get_settings.cache_clear()
     get_engine.cache_clear()
     engine = get_engine()
