@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlmodel import SQLModel
 
 import api.auth.users
@@ -27,6 +28,14 @@ from api.sync import guard
 from tests.support.mailbox import Mailbox
 
 pytest_plugins = ["tests.support.chromium"]
+
+# Hypothesis's per-example deadline and "too slow" check are timing asserts: on a busy shared
+# machine they fail correct code (an example of the NHS-number properties once took over 200 ms).
+# Speed is measured in bench/, never asserted; the properties check behaviour only.
+hypothesis.settings.register_profile(
+    "frontline", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("frontline")
 
 # Hashing is deliberately slow; the demo users are re-created before every test, so remember them.
 api.auth.users.hash_password = functools.lru_cache(maxsize=64)(hash_password)  # type: ignore[assignment]
@@ -131,14 +140,42 @@ def _wipe() -> None:
                 connection.exec_driver_sql(statement)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "no_database: pure code that never opens the database: no demo trust is seeded for it, "
+        "opening the database fails it, and the PostgreSQL pass leaves it out (it ran on SQLite)",
+    )
+
+
+def _refuse_the_database(*_: object) -> None:
+    raise AssertionError(
+        "this test is marked no_database but opened the database: remove the mark "
+        "(it then runs on the demo trust, on SQLite and on PostgreSQL)"
+    )
+
+
 @pytest.fixture(autouse=True)
-def demo_trust(configured: None, mailbox: Mailbox) -> None:
+def demo_trust(
+    configured: None, mailbox: Mailbox, request: pytest.FixtureRequest
+) -> Iterator[None]:
+    if request.node.get_closest_marker("no_database"):
+        # Nothing to wipe or seed (a tenth of a second a test); a test that opens the database
+        # after all fails rather than reading whatever the last test left.
+        engine = get_engine()
+        event.listen(engine, "engine_connect", _refuse_the_database)
+        try:
+            yield
+        finally:
+            event.remove(engine, "engine_connect", _refuse_the_database)
+        return
     _wipe()
     mailbox.clear()
     guard._limiter.cache_clear()
     with open_session(write=True) as session:
         seed_demo(session)
         session.commit()
+    yield
 
 
 @pytest.fixture

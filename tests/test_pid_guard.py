@@ -77,6 +77,8 @@ PREFIX_TAIL = re.compile(
     "(?:" + "|".join((*REFERENCE_PREFIXES, "no", "number")) + r")[ :#.\-]*\Z", re.IGNORECASE
 )
 
+pytestmark = pytest.mark.no_database  # pure code (tests/conftest.py)
+
 
 def random_case(word: str) -> st.SearchStrategy[str]:
     return st.tuples(*(st.sampled_from([c.lower(), c.upper()]) for c in word)).map("".join)
