@@ -10,12 +10,13 @@ from api.db import get_engine, open_session
 
 @pytest.mark.no_database
 def test_a_test_marked_no_database_cannot_open_the_database() -> None:
-    with pytest.raises(AssertionError, match="marked no_database"):
-        with get_engine().connect():
-            pass
-    with pytest.raises(AssertionError, match="marked no_database"):
-        with open_session(write=False) as session:
-            session.execute(text("SELECT 1"))
+    with pytest.raises(AssertionError, match="marked no_database"), get_engine().connect():
+        pass
+    with (
+        pytest.raises(AssertionError, match="marked no_database"),
+        open_session(write=False) as session,
+    ):
+        session.execute(text("SELECT 1"))
 
 
 def test_an_unmarked_test_gets_the_demo_trust() -> None:
