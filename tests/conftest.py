@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, event, make_url, text
 from sqlmodel import SQLModel
 
 import api.auth.users
+import api.security.passwords
 import schemas.tables  # noqa: F401 - every table on the metadata
 from api.config import get_settings
 from api.db import get_engine, open_session
@@ -25,6 +26,7 @@ from api.main import create_app
 from api.migrate import upgrade
 from api.security.passwords import hash_password
 from api.sync import guard
+from tests.support.hashing import CHEAP_HASHING
 from tests.support.mailbox import Mailbox
 
 pytest_plugins = ["tests.support.chromium"]
@@ -37,7 +39,17 @@ hypothesis.settings.register_profile(
 )
 hypothesis.settings.load_profile("frontline")
 
-# Hashing is deliberately slow; the demo users are re-created before every test, so remember them.
+# Every sign-in checks an argon2id hash: at the product's 64 MiB and 3 passes that is 0.1 s on a
+# quiet machine and near a second on a busy one, thousands of times in a run. The suite hashes with
+# argon2id at its smallest cost instead: in this process by replacing the settings' choice, in the
+# development servers and commands the tests start through CHEAP_HASHING (production ones keep the
+# product's costs, which production insists on). tests/security/test_passwords.py checks the
+# product's own costs and production's floor with PRODUCT_HASHER.
+PRODUCT_HASHER = api.security.passwords._hasher
+api.security.passwords._hasher = functools.partial(  # type: ignore[assignment]
+    api.security.passwords._hasher_of, *(int(v) for v in CHEAP_HASHING.values())
+)
+# The demo users are re-created often: remember their hashes.
 api.auth.users.hash_password = functools.lru_cache(maxsize=64)(hash_password)  # type: ignore[assignment]
 
 DEMO_PASSWORDS = {
@@ -99,13 +111,6 @@ def configured(
     os.environ["FRONTLINE_SMTP_HOST"] = "127.0.0.1"
     os.environ["FRONTLINE_SMTP_PORT"] = str(mailbox.port)
     os.environ["FRONTLINE_SMTP_STARTTLS"] = "false"
-    # Every sign-in checks an argon2id hash: at the product's 64 MiB and 3 passes that is 0.1 s on
-    # a quiet machine and near a second on a busy one, thousands of times in a run. The suite
-    # hashes with argon2id at its smallest cost instead (the servers it starts inherit this);
-    # tests/security/test_passwords.py checks the product's own costs and production's floor.
-    os.environ["FRONTLINE_PASSWORD_HASH_MEMORY_KIB"] = "64"
-    os.environ["FRONTLINE_PASSWORD_HASH_ITERATIONS"] = "1"
-    os.environ["FRONTLINE_PASSWORD_HASH_PARALLELISM"] = "1"
     get_settings.cache_clear()
     get_engine.cache_clear()
     engine = get_engine()

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+import api.security.passwords
 from api.cli import app as cli
 from api.config import Settings, get_settings
 from api.db import open_session
@@ -28,7 +29,7 @@ from api.security.passwords import (
     verify_password,
 )
 from schemas.accounts import Team, User
-from tests.conftest import DEMO_PASSWORDS, Client
+from tests.conftest import DEMO_PASSWORDS, PRODUCT_HASHER, Client
 
 CREW = "crew@demo.nhs.uk"
 #: Long enough for the length rule, and all on (or built from) the bundled common-password list.
@@ -182,16 +183,25 @@ def test_guessing_the_current_password_from_a_borrowed_session_is_limited(crew: 
 def test_the_product_hashes_with_argon2id_at_64_mib_and_three_passes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The suite itself runs at argon2id's smallest cost (tests/conftest.py): the product's own
-    # defaults are checked here, with the variables unset.
-    for name in ("MEMORY_KIB", "ITERATIONS", "PARALLELISM"):
-        monkeypatch.delenv(f"FRONTLINE_PASSWORD_HASH_{name}")
+    # The suite itself hashes at argon2id's smallest cost (tests/conftest.py): here the product's
+    # own choice, from the settings, with no FRONTLINE_PASSWORD_HASH_* set.
+    monkeypatch.setattr(api.security.passwords, "_hasher", PRODUCT_HASHER)
+    stored = hash_password("a long enough passphrase")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert verify_password(stored, "a long enough passphrase")
+    assert not verify_password(stored, "a long enough passphrase!")
+
+
+def test_the_settings_choose_the_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api.security.passwords, "_hasher", PRODUCT_HASHER)
+    monkeypatch.setenv("FRONTLINE_PASSWORD_HASH_MEMORY_KIB", "19456")
+    monkeypatch.setenv("FRONTLINE_PASSWORD_HASH_ITERATIONS", "2")
+    monkeypatch.setenv("FRONTLINE_PASSWORD_HASH_PARALLELISM", "1")
     get_settings.cache_clear()
     try:
-        stored = hash_password("a long enough passphrase")
-        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
-        assert verify_password(stored, "a long enough passphrase")
-        assert not verify_password(stored, "a long enough passphrase!")
+        assert hash_password("a long enough passphrase").startswith(
+            "$argon2id$v=19$m=19456,t=2,p=1$"
+        )
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
