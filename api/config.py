@@ -121,6 +121,19 @@ class Settings(BaseSettings):
         "power loss) or NORMAL (faster; may lose the last commits on power loss).",
     )
 
+    password_hash_memory_kib: int = Field(
+        default=65536,
+        ge=8,
+        description="argon2id memory per password hash, in KiB (64 MiB, RFC 9106's second "
+        "recommendation). Production refuses less than 19456 (OWASP's minimum).",
+    )
+    password_hash_iterations: int = Field(
+        default=3, ge=1, description="argon2id passes over that memory (production: 2 or more)."
+    )
+    password_hash_parallelism: int = Field(
+        default=4, ge=1, le=64, description="argon2id lanes (threads) per hash."
+    )
+
     push_hosts: str = Field(
         default="fcm.googleapis.com,updates.push.services.mozilla.com,*.push.apple.com,"
         "*.notify.windows.com",
@@ -218,6 +231,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 "FRONTLINE_SECRET_KEY must be set to a random value of 32+ characters in "
                 f"production (for example: {secrets.token_urlsafe(32)})"
+            )
+        if self.environment is Environment.production and (
+            self.password_hash_memory_kib < 19456 or self.password_hash_iterations < 2
+        ):
+            raise ValueError(
+                "FRONTLINE_PASSWORD_HASH_MEMORY_KIB must be 19456 or more and "
+                "FRONTLINE_PASSWORD_HASH_ITERATIONS 2 or more in production (OWASP's minimum for "
+                "argon2id); the defaults are 65536 and 3"
+            )
+        if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:
+            raise ValueError(
+                "FRONTLINE_PASSWORD_HASH_MEMORY_KIB must be at least 8 KiB per lane "
+                "(FRONTLINE_PASSWORD_HASH_PARALLELISM)"
             )
         if not self.password_sign_in and not (self.oidc_issuer and self.oidc_client_id):
             raise ValueError(

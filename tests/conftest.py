@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlmodel import SQLModel
 
 import api.auth.users
+import api.security.passwords
 import schemas.tables  # noqa: F401 - every table on the metadata
 from api.config import get_settings
 from api.db import get_engine, open_session
@@ -24,11 +26,30 @@ from api.main import create_app
 from api.migrate import upgrade
 from api.security.passwords import hash_password
 from api.sync import guard
+from tests.support.hashing import CHEAP_HASHING
 from tests.support.mailbox import Mailbox
 
 pytest_plugins = ["tests.support.chromium"]
 
-# Hashing is deliberately slow; the demo users are re-created before every test, so remember them.
+# Hypothesis's per-example deadline and "too slow" check are timing asserts: on a busy shared
+# machine they fail correct code (an example of the NHS-number properties once took over 200 ms).
+# Speed is measured in bench/, never asserted; the properties check behaviour only.
+hypothesis.settings.register_profile(
+    "frontline", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("frontline")
+
+# Every sign-in checks an argon2id hash: at the product's 64 MiB and 3 passes that is 0.1 s on a
+# quiet machine and near a second on a busy one, thousands of times in a run. The suite hashes with
+# argon2id at its smallest cost instead: in this process by replacing the settings' choice, in the
+# development servers and commands the tests start through CHEAP_HASHING (production ones keep the
+# product's costs, which production insists on). tests/security/test_passwords.py checks the
+# product's own costs and production's floor with PRODUCT_HASHER.
+PRODUCT_HASHER = api.security.passwords._hasher
+api.security.passwords._hasher = functools.partial(  # type: ignore[assignment]
+    api.security.passwords._hasher_of, *(int(v) for v in CHEAP_HASHING.values())
+)
+# The demo users are re-created often: remember their hashes.
 api.auth.users.hash_password = functools.lru_cache(maxsize=64)(hash_password)  # type: ignore[assignment]
 
 DEMO_PASSWORDS = {
@@ -102,28 +123,95 @@ def configured(
 
 
 def _wipe() -> None:
+    """Empty every table before a test. DELETE, not TRUNCATE, on PostgreSQL too: a TRUNCATE of
+    25 tables makes new files for each table and index and took 0.45 s a test (5 minutes of a
+    PostgreSQL pass); deleting a demo trust's few rows takes milliseconds. The sequences restart
+    at 1, as TRUNCATE … RESTART IDENTITY did, so every test sees the same ids."""
     engine = get_engine()
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    # Deleting the notes fires the summary triggers (migrations 0008, 0014) after their tables
+    # may already be empty: clear them last so no negative count is left over.
+    statements = [f"DELETE FROM {table}" for table in (*tables, "measure_day", "pack_day")]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            statements.append(
+                "SELECT setval(oid, 1, false) FROM pg_class"
+                " WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
+            )
+            # One round trip: psycopg sends a parameterless multi-statement string as is.
+            connection.exec_driver_sql("; ".join(statements))
         else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
-            # Deleting the notes fires the summary triggers (migrations 0008, 0014) after their
-            # tables may already be empty: clear them last so no negative count is left over.
-            for table in ("measure_day", "pack_day"):
-                connection.execute(text(f"DELETE FROM {table}"))
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "no_database: pure code that never opens the database: no demo trust is seeded for it, "
+        "opening the database fails it, and the PostgreSQL pass leaves it out (it ran on SQLite)",
+    )
+
+
+def _refuse_the_database(*_: object) -> None:
+    raise AssertionError(
+        "this test is marked no_database but opened the database: remove the mark "
+        "(it then runs on the demo trust, on SQLite and on PostgreSQL)"
+    )
 
 
 @pytest.fixture(autouse=True)
-def demo_trust(configured: None, mailbox: Mailbox) -> None:
+def demo_trust(
+    configured: None, mailbox: Mailbox, request: pytest.FixtureRequest
+) -> Iterator[None]:
+    if request.node.get_closest_marker("no_database"):
+        # Nothing to wipe or seed (a tenth of a second a test); a test that opens the database
+        # after all fails rather than reading whatever the last test left.
+        engine = get_engine()
+        event.listen(engine, "engine_connect", _refuse_the_database)
+        try:
+            yield
+        finally:
+            event.remove(engine, "engine_connect", _refuse_the_database)
+        return
     _wipe()
     mailbox.clear()
     guard._limiter.cache_clear()
-    with open_session(write=True) as session:
-        seed_demo(session)
-        session.commit()
+    _seed_the_demo_trust()
+    yield
+
+
+#: Tables the database keeps itself (triggers): never copied, they follow the rows restored.
+_TRIGGER_KEPT = frozenset({"measure_day", "pack_day"})
+_demo_rows: dict[str, list[dict[str, Any]]] = {}
+
+
+def _seed_the_demo_trust() -> None:
+    """The first test of a process seeds the demo trust with `seed_demo` (as `frontline demo`
+    does) and remembers its rows; every later test puts the same rows back with one Core insert a
+    table (0.07 s of ORM work and account checks a test became a few milliseconds)."""
+    engine = get_engine()
+    tables = [t for t in SQLModel.metadata.sorted_tables if t.name not in _TRIGGER_KEPT]
+    if not _demo_rows:
+        with open_session(write=True) as session:
+            seed_demo(session)
+            session.commit()
+        with engine.connect() as connection:
+            for table in tables:
+                rows = [dict(row) for row in connection.execute(table.select()).mappings()]
+                if rows:
+                    _demo_rows[table.name] = rows
+        return
+    with engine.begin() as connection:
+        for table in tables:
+            if rows := _demo_rows.get(table.name):
+                connection.execute(table.insert(), rows)
+                if engine.dialect.name == "postgresql" and "id" in table.c:
+                    # The ids were given, so the sequence did not move: where the next id starts.
+                    connection.execute(
+                        text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
+                        {"table": table.name, "last": max(row["id"] for row in rows)},
+                    )
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from api.db import get_engine
 from api.ideas.search import SEARCH_OBJECTS
 from tests.conftest import ROOT
+from tests.support.hashing import CHEAP_HASHING
 
 FRONTLINE = [sys.executable, "-m", "api.cli"]
 
@@ -27,6 +28,8 @@ def run_cli(
         "FRONTLINE_ENVIRONMENT": "development",
         **env,
     }
+    if environment["FRONTLINE_ENVIRONMENT"] != "production":
+        environment.update(CHEAP_HASHING)
     return subprocess.run(
         [*FRONTLINE, *args],
         cwd=ROOT,

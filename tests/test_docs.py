@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
+
 from api.config import Settings
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.no_database  # pure code (tests/conftest.py)
 
 
 def documented_variables() -> set[str]:

@@ -12,6 +12,8 @@ from sqlalchemy.dialects import sqlite
 
 from schemas.timestamps import UTCDateTime
 
+pytestmark = pytest.mark.no_database  # pure code (tests/conftest.py)
+
 DIALECT = sqlite.dialect()
 FAST = UTCDateTime().bind_processor(DIALECT)
 SQLITE_DATETIME = DateTime().dialect_impl(DIALECT).bind_processor(DIALECT)

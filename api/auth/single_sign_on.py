@@ -18,11 +18,9 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -39,6 +37,9 @@ from api.auth.users import find_by_email, normalise_email
 from api.config import Settings
 from schemas.accounts import User
 from schemas.enums import Role
+
+if TYPE_CHECKING:
+    from authlib.integrations.requests_client import OAuth2Session
 
 logger = logging.getLogger("frontline.auth")
 
@@ -157,6 +158,10 @@ def open_flow(settings: Settings, cookie: str | None) -> dict[str, Any] | None:
 
 
 def _client(settings: Settings, redirect_uri: str) -> OAuth2Session:
+    # Imported here: Authlib loads in a third of a second and only a trust with single sign-on
+    # configured ever uses it.
+    from authlib.integrations.requests_client import OAuth2Session
+
     secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
     return OAuth2Session(
         client_id=settings.oidc_client_id,
@@ -207,6 +212,8 @@ def finish(
         )
     if not params.get("code"):
         raise SignOnRefused("no_code", "NHSmail sent no sign-in code. " + START_AGAIN)
+    from authlib.common.errors import AuthlibBaseError
+
     document = discovery(settings)
     try:
         token = _client(settings, redirect_uri).fetch_token(

@@ -8,14 +8,14 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 WORKING_DAYS_TO_RESPOND = 10
 LONDON = ZoneInfo("Europe/London")
 
 
 @lru_cache(maxsize=32)
 def _bank_holidays(year: int) -> frozenset[date]:
+    import holidays  # a large package, loaded the first time a wait is counted, not at start
+
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
 
 

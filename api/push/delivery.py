@@ -30,7 +30,6 @@ from typing import Any
 
 import anyio
 import requests
-from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
 from sqlalchemy import Connection, Engine, event
 from sqlmodel import Session
 
@@ -137,6 +136,10 @@ def deliver_due(
 
 
 def _send(http: requests.Session, keys: VapidKeys, delivery: repository.DueDelivery) -> _Answer:
+    # Imported here: pywebpush brings aiohttp (half a second), which only the sender needs, not
+    # every app process and command at start.
+    from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
+
     settings = get_settings()
     if endpoint_problem(
         delivery.endpoint,

@@ -10,23 +10,40 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile defaults
+from api.config import get_settings
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 
-# A hash of a random password, checked when the email is unknown so that the time taken does not
-# reveal which accounts exist.
-_DECOY_HASH = _hasher.hash("decoy-password-never-used")
+
+@cache
+def _hasher_of(memory_kib: int, iterations: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    """The argon2id hasher for these costs, and a hash of a random password made with it: the
+    decoy checked when the email is unknown, so that the time taken does not reveal which
+    accounts exist (it costs what a real account's check costs)."""
+    hasher = PasswordHasher(time_cost=iterations, memory_cost=memory_kib, parallelism=parallelism)
+    return hasher, hasher.hash("decoy-password-never-used")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    # From the settings, so a trust can tune the cost to its servers and the test suite can
+    # make it cheap (a hash's own costs are stored in it: verifying any hash still works).
+    settings = get_settings()
+    return _hasher_of(
+        settings.password_hash_memory_kib,
+        settings.password_hash_iterations,
+        settings.password_hash_parallelism,
+    )
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher, decoy = _hasher()
     try:
-        return _hasher.verify(password_hash or _DECOY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or decoy, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

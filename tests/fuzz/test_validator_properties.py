@@ -11,12 +11,15 @@ import os
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.concurrency import PreconditionRequired, etag, parse_if_match
 from api.errors import Invalid
 from api.pagination import Sort, decode_cursor, encode_cursor
+
+pytestmark = pytest.mark.no_database  # pure code (tests/conftest.py)
 
 PROPERTY = settings(
     max_examples=int(os.environ.get("FRONTLINE_PROPERTY_EXAMPLES", "40")) * 5,

@@ -20,9 +20,7 @@ MONDAY = date(2025, 11, 3)
 TWO_OF_THREE = [10, 12] * 5 + [17, 14, 17, 12, 10]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def demo_trust() -> None:
-    """Pure code: nothing to seed, no database to wipe before each test (overrides tests/conftest)."""
+pytestmark = pytest.mark.no_database  # pure code (tests/conftest.py)
 
 
 def chart(

@@ -9,10 +9,7 @@ import pytest
 from api.measures.narrative import headline
 from api.measures.spc import xmr
 
-
-@pytest.fixture(autouse=True, scope="module")
-def demo_trust() -> None:
-    """Pure code: no database (overrides tests/conftest)."""
+pytestmark = pytest.mark.no_database  # pure code (tests/conftest.py)
 
 
 def weekly(

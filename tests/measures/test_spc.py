@@ -24,9 +24,7 @@ from api.measures.spc import (
 MONDAY = date(2025, 11, 3)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def demo_trust() -> None:
-    """Pure code: nothing to seed, no database to wipe before each test (overrides tests/conftest)."""
+pytestmark = pytest.mark.no_database  # pure code (tests/conftest.py)
 
 
 def weekly(values: Sequence[float]) -> list[tuple[date, float]]:

@@ -8,7 +8,11 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.no_database  # pure code (tests/conftest.py)
 
 
 def audit_module() -> Any:

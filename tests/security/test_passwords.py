@@ -12,14 +12,24 @@ import re
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
+from pydantic import ValidationError
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+import api.security.passwords
 from api.cli import app as cli
+from api.config import Settings, get_settings
 from api.db import open_session
-from api.security.passwords import TOO_COMMON, common_passwords, password_problem
+from api.security.passwords import (
+    TOO_COMMON,
+    common_passwords,
+    hash_password,
+    password_problem,
+    verify_password,
+)
 from schemas.accounts import Team, User
-from tests.conftest import DEMO_PASSWORDS, Client
+from tests.conftest import DEMO_PASSWORDS, PRODUCT_HASHER, Client
 
 CREW = "crew@demo.nhs.uk"
 #: Long enough for the length rule, and all on (or built from) the bundled common-password list.
@@ -168,3 +178,68 @@ def test_guessing_the_current_password_from_a_borrowed_session_is_limited(crew: 
     assert limited.status_code == 429
     assert limited.headers["retry-after"]
     assert "Too many failed" in summary(limited.text)
+
+
+def test_the_product_hashes_with_argon2id_at_64_mib_and_three_passes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The suite itself hashes at argon2id's smallest cost (tests/conftest.py): here the product's
+    # own choice, from the settings, with no FRONTLINE_PASSWORD_HASH_* set.
+    monkeypatch.setattr(api.security.passwords, "_hasher", PRODUCT_HASHER)
+    stored = hash_password("a long enough passphrase")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert verify_password(stored, "a long enough passphrase")
+    assert not verify_password(stored, "a long enough passphrase!")
+
+
+def test_the_settings_choose_the_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api.security.passwords, "_hasher", PRODUCT_HASHER)
+    monkeypatch.setenv("FRONTLINE_PASSWORD_HASH_MEMORY_KIB", "19456")
+    monkeypatch.setenv("FRONTLINE_PASSWORD_HASH_ITERATIONS", "2")
+    monkeypatch.setenv("FRONTLINE_PASSWORD_HASH_PARALLELISM", "1")
+    get_settings.cache_clear()
+    try:
+        assert hash_password("a long enough passphrase").startswith(
+            "$argon2id$v=19$m=19456,t=2,p=1$"
+        )
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_a_hash_made_at_another_cost_still_verifies() -> None:
+    # A trust that raises the cost keeps every password set before: a hash carries its costs.
+    stored = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash("old passphrase!")
+    assert verify_password(stored, "old passphrase!")
+    assert not verify_password(stored, "another passphrase")
+
+
+@pytest.mark.parametrize(
+    ("memory", "iterations", "field"),
+    [("19455", "2", "MEMORY_KIB"), ("19456", "1", "ITERATIONS"), ("1024", "1", "MEMORY_KIB")],
+)
+def test_production_refuses_a_password_hash_cheaper_than_owasps_minimum(
+    memory: str, iterations: str, field: str
+) -> None:
+    with pytest.raises(ValidationError, match=f"FRONTLINE_PASSWORD_HASH_{field}"):
+        Settings(
+            environment="production",
+            secret_key="x" * 40,
+            password_hash_memory_kib=int(memory),
+            password_hash_iterations=int(iterations),
+        )
+    # The floor itself is allowed.
+    assert (
+        Settings(
+            environment="production",
+            secret_key="x" * 40,
+            password_hash_memory_kib=19456,
+            password_hash_iterations=2,
+        ).password_hash_memory_kib
+        == 19456
+    )
+
+
+def test_too_little_memory_for_the_lanes_is_refused_everywhere() -> None:
+    with pytest.raises(ValidationError, match="8 KiB per lane"):
+        Settings(password_hash_memory_kib=16, password_hash_parallelism=4)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.hashing import CHEAP_HASHING
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 # `frontline serve`, forked from one process that has already imported the app: the imports take
@@ -129,6 +131,7 @@ class LiveServer:
             "FRONTLINE_DATA_DIR": str(data_dir),
             "FRONTLINE_ENVIRONMENT": "development",
             "FRONTLINE_SYNC_MAX_REQUESTS_PER_MINUTE": "100000",
+            **CHEAP_HASHING,
             **({"DATABASE_URL": database_url} if database_url else {}),
             **(env or {}),
         }
