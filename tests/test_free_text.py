@@ -3,10 +3,13 @@ character-by-character rule gives, for every ASCII text: controls, whitespace an
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.free_text import is_blank, is_invisible, visible_text
+
+pytestmark = pytest.mark.no_database  # pure code (tests/conftest.py)
 
 
 def visible_by_character(value: str) -> str:
