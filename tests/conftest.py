@@ -151,6 +151,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "no_database: pure code that never opens the database: no demo trust is seeded for it, "
         "opening the database fails it, and the PostgreSQL pass leaves it out (it ran on SQLite)",
     )
+    config.addinivalue_line(
+        "markers",
+        "sqlite_file: runs on an SQLite file of its own whichever database the suite is on; "
+        "the PostgreSQL pass of scripts/test leaves it out (it ran in the SQLite pass)",
+    )
 
 
 def _refuse_the_database(*_: object) -> None:
