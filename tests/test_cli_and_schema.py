@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
@@ -51,6 +52,7 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe() -> None:
     assert differences == []
 
 
+@pytest.mark.sqlite_file  # a `frontline` command on a data folder of its own
 def test_migrate_then_demo_twice_seeds_once(tmp_path: Path) -> None:
     assert run_cli("migrate", data_dir=tmp_path).returncode == 0
     first = run_cli("demo", data_dir=tmp_path)
@@ -61,6 +63,7 @@ def test_migrate_then_demo_twice_seeds_once(tmp_path: Path) -> None:
     assert (tmp_path / "frontline.db").exists()
 
 
+@pytest.mark.sqlite_file  # a `frontline` command on a data folder of its own
 def test_demo_refuses_to_run_in_production(tmp_path: Path) -> None:
     run_cli("migrate", data_dir=tmp_path)
     result = run_cli(
@@ -70,6 +73,7 @@ def test_demo_refuses_to_run_in_production(tmp_path: Path) -> None:
     assert "Refusing" in result.stderr
 
 
+@pytest.mark.sqlite_file  # a `frontline` command on a data folder of its own
 def test_create_user_reads_the_password_from_stdin_and_refuses_bad_input(tmp_path: Path) -> None:
     run_cli("migrate", data_dir=tmp_path)
     ok = run_cli(
@@ -101,12 +105,14 @@ def test_create_user_reads_the_password_from_stdin_and_refuses_bad_input(tmp_pat
     assert "password: Password must be at least 12 characters" in again.stderr
 
 
+@pytest.mark.sqlite_file  # a `frontline` command on a data folder of its own
 def test_production_refuses_to_start_with_the_default_secret(tmp_path: Path) -> None:
     result = run_cli("serve", data_dir=tmp_path, FRONTLINE_ENVIRONMENT="production")
     assert result.returncode != 0
     assert "FRONTLINE_SECRET_KEY" in result.stderr
 
 
+@pytest.mark.sqlite_file  # a `frontline` command on a data folder of its own
 def test_production_refuses_to_serve_a_database_with_demo_accounts(tmp_path: Path) -> None:
     run_cli("migrate", data_dir=tmp_path)
     run_cli("demo", data_dir=tmp_path)

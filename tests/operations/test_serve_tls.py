@@ -13,10 +13,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography import x509
 
 from api.operations.tls import ensure_certificate, fingerprint
 from tests.support.live_server import ROOT, free_port
+
+# `frontline serve --tls` on a data folder of its own: once, in the SQLite pass.
+pytestmark = pytest.mark.sqlite_file
 
 
 def test_the_certificate_is_made_once_kept_and_names_this_machine(tmp_path: Path) -> None:

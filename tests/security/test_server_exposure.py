@@ -24,6 +24,7 @@ from tests.test_cli_and_schema import run_cli
         ("development", "frontline.trust.nhs.uk"),
     ],
 )
+@pytest.mark.sqlite_file  # a `frontline` command on a data folder of its own
 def test_development_mode_refuses_to_listen_beyond_this_machine(
     tmp_path: Path, environment: str, host: str
 ) -> None:
@@ -55,6 +56,7 @@ def test_development_mode_refuses_to_listen_beyond_this_machine(
         ("my-laptop", False),
     ],
 )
+@pytest.mark.no_database
 def test_only_loopback_counts_as_this_machine(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
