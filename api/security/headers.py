@@ -183,8 +183,16 @@ class CatchAll:
 
 
 class CompressStatic:
-    """gzip for static files only. Pages and API answers stay uncompressed: they carry the CSRF
-    token beside text a visitor can make the page reflect (BREACH)."""
+    """gzip for static files always, and for pages and API answers only when the request says it
+    comes from this site itself (`Sec-Fetch-Site: same-origin`) or from the user (`none`: a typed
+    address, a bookmark, a home-screen launch). BREACH needs the attacker's page to make the
+    victim's browser send many requests and read their compressed sizes; such requests are
+    `cross-site` (or `same-site` from a sibling subdomain), so they get the page uncompressed.
+    A request without the header (an old browser, a script) is not compressed either: the token
+    beside reflected text is never compressed for anyone who could be steered from elsewhere.
+    See docs/decisions/0009-compression-and-breach.md."""
+
+    SAFE_SITES = (b"same-origin", b"none")
 
     def __init__(
         self, app: ASGIApp, prefixes: tuple[str, ...] = ("/static/", "/sw/", "/sw.js")
@@ -194,7 +202,27 @@ class CompressStatic:
         self.gzip = GZipMiddleware(app, minimum_size=1024)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
-            await self.gzip(scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(self.prefixes):
+            await self.gzip(scope, receive, send)
+            return
+
+        async def vary(message: Message) -> None:
+            # The same URL answers compressed or not by these two headers: caches must key on both.
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                named = {
+                    v.strip().lower() for line in headers.getlist("vary") for v in line.split(",")
+                }
+                for name in ("Accept-Encoding", "Sec-Fetch-Site"):
+                    if name.lower() not in named:
+                        headers.add_vary_header(name)
+            await send(message)
+
+        site = dict(scope["headers"]).get(b"sec-fetch-site", b"").strip().lower()
+        if site in self.SAFE_SITES:
+            await self.gzip(scope, receive, vary)
+        else:
+            await self.app(scope, receive, vary)
