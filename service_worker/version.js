@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-6';
+  var VERSION = '2026.12.06-7';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '1ed0a2e157cb3c11';
+  var SHELL_DIGEST = '1a4195ee7310e0ba';
 
   var CACHE_PREFIX = 'frontline-';
 
