@@ -74,7 +74,7 @@
     '/sw/outbox.js',
     '/sw/sync.js',
     '/static/css/nhsuk.min.css',
-    '/static/vendor/nhsuk-frontend/nhsuk-frontend.min.js',
+    '/static/js/nhsuk-components.min.js',
     '/static/vendor/idb/idb.umd.js',
     '/static/vendor/nhsuk-frontend/assets/images/favicon.ico',
     '/static/vendor/nhsuk-frontend/assets/images/favicon.svg',

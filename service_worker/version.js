@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-7';
+  var VERSION = '2026.12.06-8';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '1a4195ee7310e0ba';
+  var SHELL_DIGEST = '2a1a3be3e1bdee17';
 
   var CACHE_PREFIX = 'frontline-';
 
