@@ -44,7 +44,9 @@
   /**
    * The app shell, precached at install: what the pages that open offline (APP_PAGES and
    * /offline) load. tests/js/caches.test.js checks their templates against it. Not the .map file,
-   * and not htmx: only managers' pages use it, and those do not open offline.
+   * and not htmx: only managers' pages use it, and those do not open offline. Not the manifest's
+   * icons (~12.5 KB): no page renders them; the browser fetches them itself when the app is
+   * installed (online, by definition) and keeps its own copy for the home screen.
    */
   var PRECACHE_URLS = Object.freeze([
     OFFLINE_URL,
@@ -72,7 +74,7 @@
     '/sw/outbox.js',
     '/sw/sync.js',
     '/static/css/nhsuk.min.css',
-    '/static/vendor/nhsuk-frontend/nhsuk-frontend.min.js',
+    '/static/js/nhsuk-components.min.js',
     '/static/vendor/idb/idb.umd.js',
     '/static/vendor/nhsuk-frontend/assets/images/favicon.ico',
     '/static/vendor/nhsuk-frontend/assets/images/favicon.svg',
@@ -82,9 +84,6 @@
     '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-arrow-up-down.svg',
     '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-arrow-up.svg',
     '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-cross.svg',
-    '/static/icons/icon-192.png',
-    '/static/icons/icon-512.png',
-    '/static/icons/icon-maskable-512.png',
   ]);
 
   /**

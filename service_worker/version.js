@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-19';
+  var VERSION = '2026.12.06-20';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '7ee1565a721bd682';
+  var SHELL_DIGEST = '343d744073814b23';
 
   var CACHE_PREFIX = 'frontline-';
 

@@ -131,3 +131,49 @@ def test_the_managers_htmx_pages_still_load_it(manager: Client) -> None:
         page = manager.get(path).text
         assert f'<script src="{HTMX}" defer></script>' in page, path
         assert "htmx-config" in page, path
+
+
+# The NHS.UK JavaScript: only the components our pages use (scripts/build_nhsuk_js.mjs)
+
+COMPONENTS_JS = ROOT / "web" / "static" / "js" / "nhsuk-components.min.js"
+FULL_JS = ROOT / "web" / "static" / "vendor" / "nhsuk-frontend" / "nhsuk-frontend.min.js"
+
+
+def test_the_committed_nhsuk_js_is_what_the_build_script_makes_from_the_locked_packages() -> None:
+    node = shutil.which("node")
+    assert node, "node is needed (make setup; see README)"
+    assert (ROOT / "node_modules" / "esbuild").is_dir(), "run npm ci: esbuild is a dev dep"
+    built = subprocess.run(
+        [node, "scripts/build_nhsuk_js.mjs", "--stdout"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert built == COMPONENTS_JS.read_text(), (
+        "nhsuk-components.min.js is stale: run `node scripts/build_nhsuk_js.mjs` "
+        "(then set SHELL_DIGEST and bump VERSION in service_worker/version.js)"
+    )
+    assert len(built) < len(FULL_JS.read_text()) / 2
+    assert re.search(r"export\s*\{[^}]*\binitAll\b", built)
+
+
+@pytest.mark.parametrize("role", sorted(PAGES))
+def test_every_nhsuk_module_a_page_renders_is_in_the_built_javascript(
+    role: str, request: pytest.FixtureRequest
+) -> None:
+    """A data-module="nhsuk-…" on a page whose component is not built would silently do nothing
+    (a header menu that never opens)."""
+    client: Client = request.getfixturevalue("client" if role == "anonymous" else role)
+    built = COMPONENTS_JS.read_text()
+    full = FULL_JS.read_text()
+    for path in PAGES[role]:
+        page = client.get(path)
+        for module in set(re.findall(r'data-module="(nhsuk-[a-z-]+)"', page.text)):
+            if f'moduleName="{module}"' in full:  # a component with JavaScript
+                assert f'moduleName="{module}"' in built, f"{path}: {module} is not built"
+    # And the client-made error summary (web/static/js/nhs-components.js).
+    assert 'moduleName="nhsuk-error-summary"' in built
+    for unused in ("nhsuk-tabs", "nhsuk-character-count", "nhsuk-file-upload"):
+        assert f'moduleName="{unused}"' not in built

@@ -33,6 +33,22 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Scripts a worker runs (registered or importScripts'd, service_worker/sw.js): a worker's CSP is
+# its script's response header, so these keep every header.
+WORKER_SCRIPTS = ("/static/vendor/idb/idb.umd.js",)
+# Content types a browser renders as a document when opened directly (an SVG can run script).
+DOCUMENT_TYPES = ("text/html", "image/svg+xml")
+
+
+def is_subresource(path: str, content_type: str) -> bool:
+    """A static file only ever loaded by a page (CSS, JS, images, fonts, the manifest): the
+    document-only headers (CSP, X-Frame-Options, COOP, Permissions-Policy) do nothing on it, and
+    ~450 bytes on each of ~25 files is ~10 KB of a first visit on one bar (issue #16)."""
+    if path in WORKER_SCRIPTS or content_type.startswith(DOCUMENT_TYPES):
+        return False
+    return path.startswith("/static/") or path == "/manifest.webmanifest"
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -46,12 +62,13 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                if not is_subresource(scope["path"], headers.get("content-type", "")):
+                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                    headers["X-Frame-Options"] = "DENY"
+                    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "same-origin"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
                 if self.hsts:
                     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
                 content_type = headers.get("content-type", "")
@@ -183,8 +200,16 @@ class CatchAll:
 
 
 class CompressStatic:
-    """gzip for static files only. Pages and API answers stay uncompressed: they carry the CSRF
-    token beside text a visitor can make the page reflect (BREACH)."""
+    """gzip for static files always, and for pages and API answers only when the request says it
+    comes from this site itself (`Sec-Fetch-Site: same-origin`) or from the user (`none`: a typed
+    address, a bookmark, a home-screen launch). BREACH needs the attacker's page to make the
+    victim's browser send many requests and read their compressed sizes; such requests are
+    `cross-site` (or `same-site` from a sibling subdomain), so they get the page uncompressed.
+    A request without the header (an old browser, a script) is not compressed either: the token
+    beside reflected text is never compressed for anyone who could be steered from elsewhere.
+    See docs/decisions/0009-compression-and-breach.md."""
+
+    SAFE_SITES = (b"same-origin", b"none")
 
     def __init__(
         self, app: ASGIApp, prefixes: tuple[str, ...] = ("/static/", "/sw/", "/sw.js")
@@ -194,7 +219,27 @@ class CompressStatic:
         self.gzip = GZipMiddleware(app, minimum_size=1024)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
-            await self.gzip(scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(self.prefixes):
+            await self.gzip(scope, receive, send)
+            return
+
+        async def vary(message: Message) -> None:
+            # The same URL answers compressed or not by these two headers: caches must key on both.
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                named = {
+                    v.strip().lower() for line in headers.getlist("vary") for v in line.split(",")
+                }
+                for name in ("Accept-Encoding", "Sec-Fetch-Site"):
+                    if name.lower() not in named:
+                        headers.add_vary_header(name)
+            await send(message)
+
+        site = dict(scope["headers"]).get(b"sec-fetch-site", b"").strip().lower()
+        if site in self.SAFE_SITES:
+            await self.gzip(scope, receive, vary)
+        else:
+            await self.app(scope, receive, vary)

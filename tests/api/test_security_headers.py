@@ -133,6 +133,14 @@ def responses(client: Client, crew: Client) -> dict[str, Any]:
     }
 
 
+DOCUMENT_ONLY = (
+    "content-security-policy",
+    "x-frame-options",
+    "cross-origin-opener-policy",
+    "permissions-policy",
+)
+
+
 @pytest.mark.parametrize(
     "kind",
     [
@@ -144,14 +152,70 @@ def responses(client: Client, crew: Client) -> dict[str, Any]:
         "redirect",
         "html 404",
         "json 404",
-        "static css",
-        "static js",
-        "manifest",
         "validation error",
     ],
 )
 def test_every_response_carries_the_security_headers(responses: dict[str, Any], kind: str) -> None:
     assert_security_headers(responses[kind])
+    for name in DOCUMENT_ONLY:
+        assert name in responses[kind].headers, (kind, name)
+
+
+def assert_full_set(response: Any) -> None:
+    assert_security_headers(response)
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cross-origin-opener-policy"] == "same-origin"
+    assert response.headers["permissions-policy"]
+
+
+SUBRESOURCES = [
+    "/static/css/app.css",
+    "/static/css/nhsuk.min.css",
+    "/static/js/app.js",
+    "/static/vendor/nhsuk-frontend/nhsuk-frontend.min.js",
+    "/static/icons/icon-192.png",
+    "/static/vendor/nhsuk-frontend/assets/images/favicon.ico",
+    "/manifest.webmanifest",
+]
+
+
+@pytest.mark.parametrize("path", SUBRESOURCES)
+def test_subresources_carry_nosniff_and_referrer_policy_but_no_document_headers(
+    client: Client, path: str
+) -> None:
+    """CSP, X-Frame-Options, COOP and Permissions-Policy act only on documents and workers: on a
+    stylesheet, script, image or the manifest they are bytes on one bar of signal (issue #16)."""
+    response = client.get(path)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+    for name in DOCUMENT_ONLY:
+        assert name not in response.headers, (path, name)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/login",
+        "/sw.js",
+        "/sw/outbox.js",
+        "/sw/version.js",
+        "/static/vendor/idb/idb.umd.js",
+        "/static/vendor/nhsuk-frontend/assets/images/favicon.svg",
+    ],
+)
+def test_pages_worker_scripts_and_svg_keep_every_header(client: Client, path: str) -> None:
+    """A worker's CSP is its script's answer (sw.js and what it imports); an SVG opened on its own
+    is a document that can run script."""
+    response = client.get(path)
+    assert response.status_code == 200
+    assert_full_set(response)
+
+
+def test_a_missing_static_file_is_an_error_page_with_every_header(client: Client) -> None:
+    response = client.get("/static/no-such-file.css")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert_full_set(response)
 
 
 def test_the_responses_are_what_they_claim(responses: dict[str, Any]) -> None:
@@ -201,6 +265,7 @@ def test_hsts_in_production(production: Any) -> None:
         client.get("/login"),
         client.get("/api/v1/me"),
         client.get("/static/css/app.css"),
+        client.get("/sw.js"),
     ):
         hsts = response.headers.get("strict-transport-security", "")
         match = re.search(r"max-age=(\d+)", hsts)
@@ -297,8 +362,9 @@ def test_a_confirmation_page_keeps_to_the_csp(crew: Client) -> None:
     assert_page_shell(response.text, csrf=crew.csrf)
 
 
-def test_htmx_is_configured_without_eval(client: Client) -> None:
-    html = client.get("/login").text
+def test_htmx_is_configured_without_eval(manager: Client) -> None:
+    # htmx loads only on the pages that use hx-* (issue 16): the managers' queue is one.
+    html = manager.get("/triage").text
     match = re.search(r"<meta name=\"htmx-config\" content='([^']*)'", html)
     assert match
     config = json.loads(match.group(1))

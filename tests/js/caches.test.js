@@ -307,6 +307,12 @@ describe('the precache list', () => {
     assert.ok(used.size > 10);
     for (const url of used) assert.ok(Caches.PRECACHE_URLS.includes(url), `${url} is loaded by an offline page but not precached`);
   });
+
+  it('leaves out the manifest\'s icons: no page renders them, the browser fetches them to install', () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'web', 'static', 'manifest.webmanifest'), 'utf8'));
+    assert.ok(manifest.icons.length >= 2);
+    for (const icon of manifest.icons) assert.ok(!Caches.PRECACHE_URLS.includes(icon.src), icon.src);
+  });
 });
 
 describe('the signed-in user\'s copies, stored right after sign-in (O7)', () => {

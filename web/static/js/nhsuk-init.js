@@ -1,4 +1,5 @@
-import { initAll } from "/static/vendor/nhsuk-frontend/nhsuk-frontend.min.js";
+// Only the NHS.UK components our pages use (scripts/build_nhsuk_js.mjs), with the package's initAll.
+import { initAll } from "/static/js/nhsuk-components.min.js";
 
 // Already-initialised components throw InitError on a second initAll(); ignore those.
 const onError = (error) => {

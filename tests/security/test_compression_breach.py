@@ -1,0 +1,133 @@
+"""Compression and BREACH (decision 0009): pages and API answers are gzipped only for requests the
+browser marks as coming from this site (`Sec-Fetch-Site: same-origin`) or from the user (`none`);
+cross-site, same-site and unmarked requests, the only kind an attacker's page can make, get them
+uncompressed. Static files are gzipped for everyone, as before."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from typing import Any
+
+import pytest
+
+from tests.conftest import Client
+
+CSRF_META = re.compile(r'<meta\s+name="csrf-token"\s+content="([^"]+)"')
+# Each capture form carries a fresh record id: the one part of two fetches that differs.
+FRESH_ID = re.compile(rb'name="id" value="[^"]*"')
+SAFE = ["same-origin", "none"]
+UNSAFE = ["cross-site", "same-site", None]
+
+
+def fetch(who: Client, path: str, site: str | None) -> Any:
+    headers = {"Accept-Encoding": "gzip"}
+    if site is not None:
+        headers["Sec-Fetch-Site"] = site
+    return who.get(path, headers=headers)
+
+
+def raw(who: Client, path: str, site: str | None) -> tuple[Any, bytes]:
+    """The answer and its body exactly as sent on the wire (not decoded by the client)."""
+    headers = {"Accept-Encoding": "gzip"}
+    if site is not None:
+        headers["Sec-Fetch-Site"] = site
+    with who.http.stream("GET", path, headers=headers) as response:
+        body = b"".join(response.iter_raw())
+    return response, body
+
+
+def vary(response: Any) -> set[str]:
+    return {v.strip().lower() for v in response.headers.get("vary", "").split(",") if v.strip()}
+
+
+@pytest.mark.parametrize("site", SAFE)
+@pytest.mark.parametrize("path", ["/handovers/new", "/ideas/new", "/"])
+def test_a_page_from_this_site_or_the_user_is_gzipped_and_decodes_to_the_same_page(
+    crew: Client, path: str, site: str
+) -> None:
+    response, body = raw(crew, path, site)
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    page = gzip.decompress(body)
+    assert len(body) < len(page) / 2
+    plain = fetch(crew, path, "cross-site")
+    assert "content-encoding" not in plain.headers
+    assert FRESH_ID.sub(b"", page) == FRESH_ID.sub(b"", plain.content)
+    assert CSRF_META.search(page.decode())
+    assert {"accept-encoding", "sec-fetch-site"} <= vary(response)
+
+
+@pytest.mark.parametrize("site", UNSAFE)
+@pytest.mark.parametrize("path", ["/handovers/new", "/ideas/new", "/"])
+def test_a_page_asked_for_from_elsewhere_or_unmarked_is_not_compressed(
+    crew: Client, path: str, site: str | None
+) -> None:
+    response, body = raw(crew, path, site)
+    assert response.status_code == 200
+    assert "content-encoding" not in response.headers
+    assert body.lstrip().lower().startswith(b"<!doctype html")
+    assert CSRF_META.search(body.decode())
+    assert {"accept-encoding", "sec-fetch-site"} <= vary(response)
+
+
+@pytest.mark.parametrize("site", [*SAFE, *UNSAFE])
+def test_the_sign_in_page_and_its_csrf_token_obey_the_rule(
+    client: Client, site: str | None
+) -> None:
+    response, body = raw(client, "/login", site)
+    assert response.status_code == 200
+    if site in SAFE:
+        assert response.headers["content-encoding"] == "gzip"
+        body = gzip.decompress(body)
+    else:
+        assert "content-encoding" not in response.headers
+    assert CSRF_META.search(body.decode()), "the token is on the page either way"
+
+
+@pytest.mark.parametrize("site", [*SAFE, *UNSAFE])
+def test_a_json_api_answer_obeys_the_rule(crew: Client, site: str | None) -> None:
+    response, body = raw(crew, "/api/v1/reference", site)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert len(body) >= 1024 or site in SAFE
+    if site in SAFE:
+        assert response.headers["content-encoding"] == "gzip"
+        body = gzip.decompress(body)
+    else:
+        assert "content-encoding" not in response.headers
+    assert body == fetch(crew, "/api/v1/reference", "cross-site").content
+
+
+def test_the_csrf_token_in_json_is_never_compressed_for_another_site(crew: Client) -> None:
+    """`/api/v1/me` names the token; under 1 KB it is not worth compressing for anyone, and from
+    another site it would not be compressed whatever its size."""
+    for site in UNSAFE:
+        response, body = raw(crew, "/api/v1/me", site)
+        assert "content-encoding" not in response.headers
+        assert crew.csrf.encode() in body
+
+
+def test_a_small_answer_is_not_compressed_even_from_this_site(crew: Client) -> None:
+    response, body = raw(crew, "/api/v1/me", "same-origin")
+    assert len(body) < 1024
+    assert "content-encoding" not in response.headers
+
+
+def test_no_compression_without_accept_encoding(crew: Client) -> None:
+    with crew.http.stream(
+        "GET", "/handovers/new", headers={"Accept-Encoding": "identity", "Sec-Fetch-Site": "none"}
+    ) as response:
+        body = b"".join(response.iter_raw())
+    assert "content-encoding" not in response.headers
+    assert CSRF_META.search(body.decode())
+
+
+@pytest.mark.parametrize("site", [*SAFE, *UNSAFE])
+def test_static_files_are_gzipped_for_everyone(client: Client, site: str | None) -> None:
+    for path in ("/static/css/app.css", "/sw.js"):
+        response, body = raw(client, path, site)
+        assert response.status_code == 200
+        if len(body) >= 1024 or response.headers.get("content-encoding"):
+            assert response.headers["content-encoding"] == "gzip", path
+            gzip.decompress(body)
