@@ -89,7 +89,13 @@ def _lookup(session: Session, token: str) -> Found | None:
     )
     with reading_for(session) as reader:
         row = reader.execute(statement).first()
-        return None if row is None else (row[0], row[1], row[2], row[3])
+        if row is None:
+            return None
+        if reader is session and is_writer(session):
+            # As from a reader of its own: a writing request that rolls back (a refused move)
+            # must not expire the user its error page still names.
+            session.expunge(row[3])
+        return (row[0], row[1], row[2], row[3])
 
 
 def _touch(session: Session, token: str) -> None:
