@@ -17,14 +17,11 @@ typed on a phone keyboard, 1.2 s to read the screen once per note).
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from bench.offline_drain import CHROMIUM_ARGS, sign_in
-from bench.server import BenchServer
+from bench.offline_drain import demo_server_and_chromium, sign_in
 
 TAP_S = 1.1
 CHAR_S = 0.3
@@ -147,43 +144,30 @@ def log_three(page: Any, url: str) -> list[tuple[Note, float]]:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        server = BenchServer(Path(tmp))
-        server.cli("migrate")
-        server.cli("demo")
-        server.start()
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+    with demo_server_and_chromium() as (server, browser):
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
         )
-        try:
-            context = browser.new_context(
-                viewport={"width": 390, "height": 844},
-                device_scale_factor=2,
-                is_mobile=True,
-                has_touch=True,
-            )
-            page = context.new_page()
-            sign_in(page, server.url)
-            for _ in range(100):  # the outbox is open before the first tap
-                if page.evaluate("document.body.classList.contains('app-outbox-ready')"):
-                    break
-                time.sleep(0.05)
-            results = log_three(page, server.url)
+        page = context.new_page()
+        sign_in(page, server.url)
+        for _ in range(100):  # the outbox is open before the first tap
+            if page.evaluate("document.body.classList.contains('app-outbox-ready')"):
+                break
+            time.sleep(0.05)
+        results = log_three(page, server.url)
+        print(
+            "note | taps (besides typing the narrative) | characters typed | browser wall time | person (KLM)"
+        )
+        for note, wall in results:
+            narrative_taps = 1  # the tap into the narrative is part of typing it
+            person = note.taps * TAP_S + note.typed * CHAR_S + READ_S
             print(
-                "note | taps (besides typing the narrative) | characters typed | browser wall time | person (KLM)"
+                f"{note.name} | {note.taps - narrative_taps} | {note.typed} | {wall:.2f} s | {person:.1f} s"
             )
-            for note, wall in results:
-                narrative_taps = 1  # the tap into the narrative is part of typing it
-                person = note.taps * TAP_S + note.typed * CHAR_S + READ_S
-                print(
-                    f"{note.name} | {note.taps - narrative_taps} | {note.typed} | {wall:.2f} s | {person:.1f} s"
-                )
-                print("    taps: " + "; ".join(note.steps))
-        finally:
-            browser.close()
-            server.stop()
+            print("    taps: " + "; ".join(note.steps))
 
 
 if __name__ == "__main__":

@@ -16,13 +16,11 @@ import json
 import re
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
-from bench.offline_drain import CHROMIUM_ARGS, FirstLoad, first_load
+from bench.offline_drain import FirstLoad, demo_server_and_chromium, first_load
 from bench.server import ROOT, BenchServer
 
 FORMS = ("/handovers/new", "/ideas/new")
@@ -104,22 +102,9 @@ class FirstVisits:
 
 
 def measure_first_visits() -> FirstVisits:
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        server = BenchServer(Path(tmp))
-        server.cli("migrate")
-        server.cli("demo")
-        server.start()
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            loads = {path: first_load(browser, server, path) for path in FORMS}
-            audits = audit_forms(server)
-        finally:
-            browser.close()
-            server.stop()
+    with demo_server_and_chromium() as (server, browser):
+        loads = {path: first_load(browser, server, path) for path in FORMS}
+        audits = audit_forms(server)
     return FirstVisits(loads=loads, audits=audits)
 
 

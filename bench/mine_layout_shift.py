@@ -11,13 +11,11 @@ viewport, 390x844 and 1366x900.
 from __future__ import annotations
 
 import statistics
-import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from bench.offline_drain import CHROMIUM_ARGS, sign_in
+from bench.offline_drain import demo_server_and_chromium, sign_in
 from bench.server import BenchServer
 from bench.sync_ingest import handover
 
@@ -56,40 +54,27 @@ def seed(server: BenchServer) -> None:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        server = BenchServer(Path(tmp))
-        server.cli("migrate")
-        server.cli("demo")
-        server.start()
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            seed(server)
-            for viewport in ({"width": 390, "height": 844}, {"width": 1366, "height": 900}):
-                first: list[float] = []
-                again: list[float] = []
-                for _ in range(3):
-                    # A phone that has just signed in (no worker yet), then the same phone again.
-                    context = browser.new_context(viewport=viewport, device_scale_factor=2)
-                    page = context.new_page()
-                    sign_in(page, server.url)
-                    page.goto(f"{server.url}/mine")
-                    first.append(page.evaluate(OBSERVE))
-                    page.goto(f"{server.url}/mine")
-                    again.append(page.evaluate(OBSERVE))
-                    context.close()
-                size = f"{viewport['width']}x{viewport['height']}"
-                print(
-                    f"/mine CLS at {size}: first visit median {statistics.median(first):.3f} "
-                    f"(max {max(first):.3f}); next visit median {statistics.median(again):.3f} "
-                    f"(max {max(again):.3f})"
-                )
-        finally:
-            browser.close()
-            server.stop()
+    with demo_server_and_chromium() as (server, browser):
+        seed(server)
+        for viewport in ({"width": 390, "height": 844}, {"width": 1366, "height": 900}):
+            first: list[float] = []
+            again: list[float] = []
+            for _ in range(3):
+                # A phone that has just signed in (no worker yet), then the same phone again.
+                context = browser.new_context(viewport=viewport, device_scale_factor=2)
+                page = context.new_page()
+                sign_in(page, server.url)
+                page.goto(f"{server.url}/mine")
+                first.append(page.evaluate(OBSERVE))
+                page.goto(f"{server.url}/mine")
+                again.append(page.evaluate(OBSERVE))
+                context.close()
+            size = f"{viewport['width']}x{viewport['height']}"
+            print(
+                f"/mine CLS at {size}: first visit median {statistics.median(first):.3f} "
+                f"(max {max(first):.3f}); next visit median {statistics.median(again):.3f} "
+                f"(max {max(again):.3f})"
+            )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,28 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
+
+
+@contextlib.contextmanager
+def demo_server_and_chromium() -> Iterator[tuple[BenchServer, Any]]:
+    """A fresh server on the demo trust (its own temporary folder) and a fresh Debian Chromium;
+    both stopped afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        server = BenchServer(Path(tmp))
+        server.cli("migrate")
+        server.cli("demo")
+        server.start()
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        try:
+            yield server, browser
+        finally:
+            browser.close()
+            server.stop()
+
 
 ENQUEUE = """async ([items]) => {
   const client = await window.FrontlineOutboxClient.ready;
@@ -305,21 +328,8 @@ def drain_rounds(browser: Any, server: BenchServer, count: int, rounds: int) -> 
 
 def measure_drain(count: int = 1000, rounds: int = 3) -> Drain:
     """drain_rounds on a fresh server and a fresh Chromium."""
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        server = BenchServer(Path(tmp))
-        server.cli("migrate")
-        server.cli("demo")
-        server.start()
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            return drain_rounds(browser, server, count, rounds)
-        finally:
-            browser.close()
-            server.stop()
+    with demo_server_and_chromium() as (server, browser):
+        return drain_rounds(browser, server, count, rounds)
 
 
 def describe_drain(drain: Drain) -> list[str]:
@@ -386,21 +396,8 @@ def first_load(browser: Any, server: BenchServer, path: str = "/handovers/new") 
 
 def measure_first_load() -> FirstLoad:
     """first_load on a fresh server and a fresh Chromium."""
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        server = BenchServer(Path(tmp))
-        server.cli("migrate")
-        server.cli("demo")
-        server.start()
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            return first_load(browser, server)
-        finally:
-            browser.close()
-            server.stop()
+    with demo_server_and_chromium() as (server, browser):
+        return first_load(browser, server)
 
 
 def main() -> None:
@@ -409,49 +406,36 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="drain rounds (medians)")
     parser.add_argument("--drain-only", action="store_true", help="skip the first-load figures")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
+    with demo_server_and_chromium() as (server, browser):
+        for line in describe_drain(drain_rounds(browser, server, args.items, args.rounds)):
+            print(line)
+        if args.drain_only:
+            return
 
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        server = BenchServer(Path(tmp))
-        server.cli("migrate")
-        server.cli("demo")
-        server.start()
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        # A new phone: no service worker yet (it installs after this first page), empty cache.
+        fresh = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, service_workers="block"
         )
-        try:
-            for line in describe_drain(drain_rounds(browser, server, args.items, args.rounds)):
-                print(line)
-            if args.drain_only:
-                return
+        page = fresh.new_page()
+        sign_in(page, server.url)
+        cdp = fresh.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.clearBrowserCache")
+        url = f"{server.url}/handovers/new"
+        first = transferred(cdp, lambda: page.goto(url, wait_until="networkidle"))
+        repeat = transferred(cdp, lambda: page.goto(url, wait_until="networkidle"))
+        print(
+            f"/handovers/new bytes over the wire: first load {first:,}; repeat load {repeat:,} "
+            "(HTTP cache only, before the service worker takes over)"
+        )
+        fresh.close()
 
-            # A new phone: no service worker yet (it installs after this first page), empty cache.
-            fresh = browser.new_context(
-                viewport={"width": 390, "height": 844}, is_mobile=True, service_workers="block"
-            )
-            page = fresh.new_page()
-            sign_in(page, server.url)
-            cdp = fresh.new_cdp_session(page)
-            cdp.send("Network.enable")
-            cdp.send("Network.clearBrowserCache")
-            url = f"{server.url}/handovers/new"
-            first = transferred(cdp, lambda: page.goto(url, wait_until="networkidle"))
-            repeat = transferred(cdp, lambda: page.goto(url, wait_until="networkidle"))
-            print(
-                f"/handovers/new bytes over the wire: first load {first:,}; repeat load {repeat:,} "
-                "(HTTP cache only, before the service worker takes over)"
-            )
-            fresh.close()
-
-            visit = first_load(browser, server)
-            print(
-                f"/handovers/new first visit, as a new phone makes it: {visit.page:,} bytes for "
-                f"the page and its subresources; {visit.total:,} with the service worker's "
-                f"install (its scripts and precache), {visit.requests} requests"
-            )
-        finally:
-            browser.close()
-            server.stop()
+        visit = first_load(browser, server)
+        print(
+            f"/handovers/new first visit, as a new phone makes it: {visit.page:,} bytes for "
+            f"the page and its subresources; {visit.total:,} with the service worker's "
+            f"install (its scripts and precache), {visit.requests} requests"
+        )
 
 
 if __name__ == "__main__":

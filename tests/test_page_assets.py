@@ -19,20 +19,25 @@ FULL_CSS = ROOT / "web" / "static" / "vendor" / "nhsuk-frontend" / "nhsuk-fronte
 HTMX = "/static/vendor/htmx/htmx.min.js"
 
 
-def test_the_committed_nhsuk_css_is_what_the_build_script_makes_from_the_locked_packages() -> None:
-    node = shutil.which("node")
-    assert node, "node is needed (make setup; see README)"
-    assert (ROOT / "node_modules" / "sass").is_dir(), (
-        "run npm ci: sass and nhsuk-frontend are dev deps"
-    )
-    built = subprocess.run(
-        [node, "scripts/build_nhsuk_css.mjs", "--stdout"],
+def _built_by(node: str, script: str) -> str:
+    """What scripts/<script> writes from the locked npm packages (to its standard output)."""
+    return subprocess.run(
+        [node, f"scripts/{script}", "--stdout"],
         cwd=ROOT,
         check=True,
         capture_output=True,
         text=True,
         timeout=120,
     ).stdout
+
+
+def test_the_committed_nhsuk_css_is_what_the_build_script_makes_from_the_locked_packages() -> None:
+    node = shutil.which("node")
+    assert node, "node is needed (make setup; see README)"
+    assert (ROOT / "node_modules" / "sass").is_dir(), (
+        "run npm ci: sass and nhsuk-frontend are dev deps"
+    )
+    built = _built_by(node, "build_nhsuk_css.mjs")
     assert built == SUBSET_CSS.read_text(), (
         "web/static/css/nhsuk.min.css is stale: run `node scripts/build_nhsuk_css.mjs` "
         "(then set SHELL_DIGEST and bump VERSION in service_worker/version.js)"
@@ -143,14 +148,7 @@ def test_the_committed_nhsuk_js_is_what_the_build_script_makes_from_the_locked_p
     node = shutil.which("node")
     assert node, "node is needed (make setup; see README)"
     assert (ROOT / "node_modules" / "esbuild").is_dir(), "run npm ci: esbuild is a dev dep"
-    built = subprocess.run(
-        [node, "scripts/build_nhsuk_js.mjs", "--stdout"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
+    built = _built_by(node, "build_nhsuk_js.mjs")
     assert built == COMPONENTS_JS.read_text(), (
         "nhsuk-components.min.js is stale: run `node scripts/build_nhsuk_js.mjs` "
         "(then set SHELL_DIGEST and bump VERSION in service_worker/version.js)"
