@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -109,17 +110,19 @@ def create_app() -> FastAPI:
     app.include_router(page_routes.public_router)
     app.include_router(metrics.router)  # its own access rule: a token and/or addresses
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", MinifiedFirst(directory=STATIC_DIR, minified=MINIFIED_DIR), name="static")
     # The service worker's modules, also loaded by pages (one copy of the outbox logic).
     app.mount(
-        "/sw", NoCacheStaticFiles(directory=SERVICE_WORKER_DIR), name="service-worker-modules"
+        "/sw",
+        NoCacheStaticFiles(directory=SERVICE_WORKER_DIR, minified=MINIFIED_DIR / "sw"),
+        name="service-worker-modules",
     )
 
     @app.get("/sw.js", include_in_schema=False)
     def service_worker() -> FileResponse:
         # no-cache: the browser must revalidate so a new version is found; scope "/" is allowed.
         return FileResponse(
-            SERVICE_WORKER_DIR / "sw.js",
+            _minified_or_source(MINIFIED_DIR / "sw" / "sw.js", SERVICE_WORKER_DIR / "sw.js"),
             media_type="text/javascript",
             headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
         )
@@ -147,7 +150,28 @@ def create_app() -> FastAPI:
     return app
 
 
-class NoCacheStaticFiles(StaticFiles):
+#: Our own scripts minified by scripts/build_min_js.mjs (the pinned esbuild), committed: served
+#: in place of the files as written, which keep their comments (half the bytes gzipped, issue 16).
+MINIFIED_DIR = STATIC_DIR / "min"
+
+
+def _minified_or_source(minified: Path, source: Path) -> Path:
+    return minified if minified.is_file() else source
+
+
+class MinifiedFirst(StaticFiles):
+    """Static files, a script's minified copy (`minified`/<same path>) in place of it if built."""
+
+    def __init__(self, *, directory: Path, minified: Path, **kwargs: Any) -> None:
+        self.minified = minified
+        super().__init__(directory=directory, **kwargs)
+
+    def get_directories(self, directory: Any = None, packages: Any = None) -> list[Any]:
+        # Looked up in order: the minified copies first, then the files as written.
+        return [self.minified, *super().get_directories(directory, packages)]
+
+
+class NoCacheStaticFiles(MinifiedFirst):
     """The worker's modules: revalidated on every fetch, so an update is seen as soon as it ships."""
 
     def file_response(self, *args: Any, **kwargs: Any) -> Response:

@@ -175,3 +175,46 @@ def test_every_nhsuk_module_a_page_renders_is_in_the_built_javascript(
     assert 'moduleName="nhsuk-error-summary"' in built
     for unused in ("nhsuk-tabs", "nhsuk-character-count", "nhsuk-file-upload"):
         assert f'moduleName="{unused}"' not in built
+
+
+def test_the_committed_minified_scripts_are_what_the_build_script_makes(tmp_path: Path) -> None:
+    node = shutil.which("node")
+    assert node, "node is needed (make setup; see README)"
+    subprocess.run(
+        [node, "scripts/build_min_js.mjs", "--out", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    committed = ROOT / "web" / "static" / "min"
+    for part, sources in (("js", ROOT / "web" / "static" / "js"), ("sw", ROOT / "service_worker")):
+        built = {f.name: f.read_text() for f in (tmp_path / part).glob("*.js")}
+        # One minified copy for every script as written (its .min.js builds aside).
+        assert set(built) == {
+            f.name for f in sources.glob("*.js") if not f.name.endswith(".min.js")
+        }
+        stale = sorted(
+            name
+            for name, code in built.items()
+            if not (committed / part / name).is_file()
+            or (committed / part / name).read_text() != code
+        )
+        assert not stale, (
+            f"web/static/min/{part}/ is stale for {stale}: run `node scripts/build_min_js.mjs` "
+            "after changing a script"
+        )
+        assert {f.name for f in (committed / part).glob("*.js")} == set(built)
+
+
+def test_pages_and_the_worker_get_the_minified_scripts(client: Client) -> None:
+    minified = ROOT / "web" / "static" / "min"
+    for url, copy in (
+        ("/static/js/outbox-client.js", minified / "js" / "outbox-client.js"),
+        ("/sw/outbox.js", minified / "sw" / "outbox.js"),
+        ("/sw.js", minified / "sw" / "sw.js"),
+    ):
+        response = client.http.get(url)
+        assert response.status_code == 200
+        assert response.text == copy.read_text()
+        assert "\n *" not in response.text  # no comment blocks left

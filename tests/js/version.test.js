@@ -14,7 +14,19 @@ const Version = require('../../service_worker/version.js');
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** The static files of the shell, as they are precached. */
+/** A script's minified copy (scripts/build_min_js.mjs), which is what the server sends. */
+function served(file) {
+  const relative = path.relative(ROOT, file);
+  let copy = null;
+  if (relative.startsWith(path.join('service_worker', ''))) {
+    copy = path.join(ROOT, 'web', 'static', 'min', 'sw', path.basename(file));
+  } else if (relative.startsWith(path.join('web', 'static', 'js', ''))) {
+    copy = path.join(ROOT, 'web', 'static', 'min', 'js', path.basename(file));
+  }
+  return copy && fs.existsSync(copy) ? copy : file;
+}
+
+/** The static files of the shell, as they are precached (as the server sends them). */
 function shellFiles() {
   const files = [];
   for (const url of Caches.PRECACHE_URLS) {
@@ -37,7 +49,7 @@ function shellDigest() {
   const hash = crypto.createHash('sha256');
   for (const [name, file] of shellFiles()) {
     hash.update(name + '\n');
-    hash.update(fs.readFileSync(file));
+    hash.update(fs.readFileSync(served(file)));
     hash.update('\n');
   }
   return hash.digest('hex').slice(0, 16);
@@ -50,7 +62,9 @@ describe('the service worker version', () => {
       Version.SHELL_DIGEST,
       digest,
       `The app shell changed. In service_worker/version.js set SHELL_DIGEST = '${digest}' and ` +
-        `bump VERSION (e.g. '${new Date().toISOString().slice(0, 10).replace(/-/g, '.')}-1').`
+        `bump VERSION (e.g. '${new Date().toISOString().slice(0, 10).replace(/-/g, '.')}-1'), ` +
+        'then run `node scripts/build_min_js.mjs` (the digest covers the minified copies: run ' +
+        'it first after changing a script, and again after setting the digest).'
     );
   });
 

@@ -1,0 +1,1 @@
+import{initAll as n}from"/static/js/nhsuk-components.min.js";const o=e=>{e?.name!=="InitError"&&console.error(e)};n({onError:o}),document.addEventListener("htmx:load",e=>{const t=e.target;n({scope:t.parentElement??t,onError:o})}),document.addEventListener("frontline:content",e=>{const t=e.target;n({scope:t.parentElement??t,onError:o})});

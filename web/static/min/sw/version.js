@@ -1,0 +1,1 @@
+(function(f){"use strict";var n="2026.12.06-21",E="2331f803cf76fac0",e="frontline-",i=Object.freeze({VERSION:n,SHELL_DIGEST:E,CACHE_PREFIX:e,SHELL_CACHE:e+"shell-"+n+"-"+E,PAGES_CACHE:e+"pages-v1",DATA_CACHE:e+"data-v1"});f&&(f.FrontlineVersion=i),typeof module<"u"&&module.exports&&(module.exports=i)})(typeof globalThis<"u"?globalThis:typeof self<"u"?self:void 0);
