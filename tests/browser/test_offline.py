@@ -228,6 +228,8 @@ _SERVE_WITH_WORKER_FROM = """
 import pathlib, sys
 import api.templating
 api.templating.SERVICE_WORKER_DIR = pathlib.Path(sys.argv[1])
+import api.main
+api.main.MINIFIED_DIR = pathlib.Path(sys.argv[3])
 from api.cli import app
 app(["serve", "--port", sys.argv[2]])
 """
@@ -250,10 +252,24 @@ def new_worker_version_deployed(server: LiveServer, workdir: Path) -> Iterator[s
     old_version = source.split(marker, 1)[1].split("'", 1)[0]
     new_version = f"9999.{old_version}"
     version_file.write_text(source.replace(marker + old_version, marker + new_version))
+    # What is served is the minified copy (scripts/build_min_js.mjs): the new version ships there too.
+    minified_dir = workdir / "min"
+    shutil.copytree(ROOT / "web" / "static" / "min", minified_dir)
+    minified = minified_dir / "sw" / "version.js"
+    shipped = minified.read_text()
+    assert shipped.count(f'"{old_version}"') == 1
+    minified.write_text(shipped.replace(f'"{old_version}"', f'"{new_version}"'))
 
     server.stop()
     process = subprocess.Popen(
-        [sys.executable, "-c", _SERVE_WITH_WORKER_FROM, str(worker_dir), str(server.port)],
+        [
+            sys.executable,
+            "-c",
+            _SERVE_WITH_WORKER_FROM,
+            str(worker_dir),
+            str(server.port),
+            str(minified_dir),
+        ],
         cwd=ROOT,
         env=server.env,
         stdout=subprocess.DEVNULL,
