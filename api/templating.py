@@ -30,6 +30,9 @@ _environment = Environment(
     autoescape=True,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates ship with the code and change only with a deployment (a restart), like the
+    # Python: no stat() of every template and macro file on each render (~100 a page).
+    auto_reload=False,
 )
 _environment.filters["label"] = label
 _environment.filters["london"] = london_time

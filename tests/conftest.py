@@ -219,9 +219,28 @@ def _seed_the_demo_trust() -> None:
                     )
 
 
+_apps: dict[int, Any] = {}
+
+
+def the_app() -> Any:
+    """The app for the settings now in force, built once per test process and settings.
+
+    FastAPI (0.16x) builds each included router's routes (dependency trees, pydantic adapters)
+    on an app's first request: about a third of the in-process tests' CPU went on doing that again
+    for a new app in every test. A production process builds its app once, as this does. A test
+    that changes the settings (`get_settings.cache_clear()` after new environment variables) gets
+    an app of its own, as `create_app()` reads them. The app keeps no records: every test still
+    starts from the demo trust in the database."""
+    settings = get_settings()
+    if id(settings) not in _apps:
+        _apps.clear()  # the settings of earlier tests are gone for good
+        _apps[id(settings)] = (settings, create_app())
+    return _apps[id(settings)][1]
+
+
 @pytest.fixture
 def app() -> Any:
-    return create_app()
+    return the_app()
 
 
 class Client:

@@ -10,14 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import Depends
 from sqlalchemy import func, select
 
 from api.admin.routes import router
-from api.auth.identity import identify
 from api.db import open_session
 from api.log_format import JsonFormatter
-from api.main import create_app
 from schemas.accounts import Aim, Partner, Team, User, UserSession
 from tests.conftest import DEMO_PASSWORDS, Client
 from tests.records import handover_data, new_id
@@ -27,15 +24,6 @@ MANAGER = "manager@demo.nhs.uk"
 ADMIN = "admin@demo.nhs.uk"
 NEW_PASSWORD = "a-long-enough-password"
 NEED_AN_ADMIN = "Frontline needs at least one active admin"
-
-
-@pytest.fixture
-def app() -> Any:
-    app = create_app()
-    # Until api/main.py mounts the admin router; then this fixture can go.
-    if not any(getattr(route, "path", None) == "/admin" for route in app.routes):
-        app.include_router(router, dependencies=[Depends(identify)])
-    return app
 
 
 # Helpers

@@ -586,7 +586,9 @@ def test_client_errors_never_show_a_stack_trace(crew: Client) -> None:
             assert "detail" in response.json()
 
 
-def test_an_unexpected_error_is_a_plain_500_with_the_security_headers(app: Any) -> None:
+def test_an_unexpected_error_is_a_plain_500_with_the_security_headers() -> None:
+    app = create_app()  # of its own: the route added below is not the product's
+
     def broken() -> None:
         raise RuntimeError("secret internals: /srv/frontline/api/thing.py line 12")
 

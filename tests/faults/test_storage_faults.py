@@ -224,7 +224,9 @@ def test_only_faults_of_the_database_itself_become_503(
     assert database_fault(wrapped) == fault
 
 
-def test_a_database_error_that_is_a_bug_stays_a_plain_500(app: Any) -> None:
+def test_a_database_error_that_is_a_bug_stays_a_plain_500() -> None:
+    app = create_app()  # of its own: the route added below is not the product's
+
     def broken() -> None:
         raise DBAPIError.instance(
             "INSERT …", {}, psycopg.errors.UniqueViolation("duplicate key"), psycopg.Error

@@ -7,14 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import Depends
 from sqlalchemy import func, select
 
-from api.auth.identity import identify
 from api.config import get_settings
 from api.db import get_engine, open_session
-from api.main import create_app
-from api.push import routes, service
+from api.push import service
 from api.push.keys import vapid_keys
 from schemas.accounts import User
 from schemas.push import PushDelivery, PushSubscription
@@ -28,13 +25,6 @@ ANDROID_CHROME = (
 )
 
 
-def with_push_routes(application: Any) -> Any:
-    """The app as main.py builds it, plus the push router until main.py includes it itself."""
-    if not any(getattr(r, "path", "").startswith("/api/v1/push/") for r in application.routes):
-        application.include_router(routes.router, dependencies=[Depends(identify)])
-    return application
-
-
 @pytest.fixture(autouse=True)
 def every_push_at_once(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """These tests follow each message through the queue, so nothing is coalesced here; coalescing
@@ -44,11 +34,6 @@ def every_push_at_once(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def app() -> Any:
-    return with_push_routes(create_app())
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from api.push.keys import (
 )
 from api.push.settings import PushSettings, push_settings
 from tests.conftest import ROOT, Client
-from tests.push.conftest import PUBLIC_KEY, queue, subscribe, with_push_routes
+from tests.push.conftest import PUBLIC_KEY, queue, subscribe
 from tests.push.stand_in import StandInPushService
 from tests.test_cli_and_schema import FRONTLINE, run_cli
 
@@ -84,7 +84,7 @@ def test_app_processes_starting_together_agree_on_one_key(tmp_path: Path) -> Non
 
 
 def test_every_app_instance_serves_the_same_public_key(crew: Any) -> None:
-    other_instance = Client(with_push_routes(create_app())).sign_in("staff@demo.nhs.uk")
+    other_instance = Client(create_app()).sign_in("staff@demo.nhs.uk")
     stored = public_key_text(load_or_create_key(get_settings().data_dir))
     assert crew.get(PUBLIC_KEY).json()["public_key"] == stored
     assert other_instance.get(PUBLIC_KEY).json()["public_key"] == stored

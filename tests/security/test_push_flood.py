@@ -12,21 +12,15 @@ import pytest
 from sqlalchemy import select
 
 from api.db import get_engine, open_session
-from api.main import create_app
 from api.push.delivery import deliver_due
 from api.push.keys import vapid_keys
 from schemas.push import DeliveryStatus, PushDelivery
 from schemas.timestamps import utcnow
-from tests.push.conftest import subscribe, with_push_routes
+from tests.push.conftest import subscribe
 from tests.push.stand_in import StandInPushService
 from tests.records import handover_data, new_id
 
 NARRATIVE = "Patient left on the trolley in bay four for two hours"
-
-
-@pytest.fixture
-def app() -> Any:
-    return with_push_routes(create_app())
 
 
 @pytest.fixture
