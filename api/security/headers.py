@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.config import Settings
+from api.static_assets import split_hashed
 
 logger = logging.getLogger("frontline")
 
@@ -44,7 +45,8 @@ def is_subresource(path: str, content_type: str) -> bool:
     """A static file only ever loaded by a page (CSS, JS, images, fonts, the manifest): the
     document-only headers (CSP, X-Frame-Options, COOP, Permissions-Policy) do nothing on it, and
     ~450 bytes on each of ~25 files is ~10 KB of a first visit on one bar (issue #16)."""
-    if path in WORKER_SCRIPTS or content_type.startswith(DOCUMENT_TYPES):
+    # A file's content-hashed URL (api/static_assets.py) is the same file: the same headers.
+    if split_hashed(path)[0] in WORKER_SCRIPTS or content_type.startswith(DOCUMENT_TYPES):
         return False
     return path.startswith("/static/") or path == "/manifest.webmanifest"
 
