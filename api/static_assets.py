@@ -155,14 +155,12 @@ class StaticAssets:
 
 
 def asset_response(asset: Asset, request_headers: Headers, *, hashed: bool) -> Response:
-    """The asset's bytes: immutable at its hashed URL (no validators: the URL is the validator);
-    at its plain URL revalidated every time, with an ETag so an unchanged file is a 304."""
-    if hashed:
-        return Response(
-            asset.content(), media_type=asset.media_type, headers={"Cache-Control": IMMUTABLE}
-        )
+    """The asset's bytes: immutable at its hashed URL, revalidated every time at its plain URL.
+    Both carry an ETag (the hash), so a revalidation of an unchanged file is a 304: browsers
+    revalidate even immutable files in places, such as a new service worker's importScripts (in
+    Chromium, whenever the registration was last checked over 24 hours ago, or never)."""
     etag = f'"{asset.digest}"'
-    headers = {"Cache-Control": REVALIDATE, "ETag": etag}
+    headers = {"Cache-Control": IMMUTABLE if hashed else REVALIDATE, "ETag": etag}
     sent = [
         t.strip().removeprefix("W/") for t in request_headers.get("if-none-match", "").split(",")
     ]
