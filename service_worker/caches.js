@@ -95,24 +95,29 @@
    */
   var HASHED_NAME = /\.[0-9a-f]{10}(\.[A-Za-z0-9]+)$/;
 
-  /** The plain URL of a precached file: what pages stored by an older release ask for. */
+  /** app.0a1b2c3d4e.js → app.js. */
+  function plainUrl(path) {
+    return path.replace(HASHED_NAME, '$1');
+  }
+
+  /** The precached URL of each file by its plain URL. */
   var PLAIN_URLS = {};
   PRECACHE_URLS.forEach(function (url) {
-    PLAIN_URLS[url.replace(HASHED_NAME, '$1')] = url;
+    PLAIN_URLS[plainUrl(url)] = url;
   });
 
   /**
-   * The precached URL that answers `path`: itself, or for a plain path the hashed URL of the same
-   * file; null for anything else. A hashed path of another version is never answered with this
-   * version's file (it goes to the browser: its HTTP cache, or the server, which has it or says 404).
+   * The precached URL of the file `path` names: itself; for a plain path (a page copy stored
+   * before content-hashed URLs) or another version's hash (a page copy stored by another release)
+   * the precached URL of the same file; null for a file outside the shell.
    *
    * @param {string} path
    * @returns {string | null}
    */
   function shellKey(path) {
     if (PRECACHE_URLS.indexOf(path) >= 0) return path;
-    if (HASHED_NAME.test(path) || !Object.prototype.hasOwnProperty.call(PLAIN_URLS, path)) return null;
-    return PLAIN_URLS[path];
+    var plain = plainUrl(path);
+    return Object.prototype.hasOwnProperty.call(PLAIN_URLS, plain) ? PLAIN_URLS[plain] : null;
   }
 
   /**
@@ -417,9 +422,33 @@
       });
     }
     if (o.route === 'static') {
-      var shellUrl = shellKey(o.url.pathname);
+      var path = o.url.pathname;
+      var shellUrl = shellKey(path) || path;
       return cachesImpl.open(Version.SHELL_CACHE).then(function (cache) {
-        return cache.match(shellUrl !== null ? shellUrl : o.request).then(function (hit) {
+        if (shellUrl !== path && HASHED_NAME.test(path)) {
+          // Another version's file, named by a page copy from another release: that very file
+          // from the HTTP cache or the server if it can be had; else this version's file of the
+          // same name (as before hashed URLs, when a page copy always got the current shell).
+          var ours = function () {
+            return cache.match(shellUrl);
+          };
+          return o.fetch(o.request).then(
+            function (response) {
+              return response.ok
+                ? response
+                : ours().then(function (hit) {
+                    return hit || response;
+                  });
+            },
+            function (error) {
+              return ours().then(function (hit) {
+                if (hit) return hit;
+                throw error;
+              });
+            }
+          );
+        }
+        return cache.match(shellUrl).then(function (hit) {
           if (hit) return hit;
           return o.fetch(o.request).then(function (response) {
             if (isStorable(response)) o.waitUntil(cache.put(o.request, response.clone()));

@@ -349,15 +349,35 @@ describe('as the server sends it: the precache list with content-hashed URLs (ap
     assert.deepEqual(seen.filter(([, mode]) => mode === 'no-cache').map(([u]) => u).sort(), ['/login', '/manifest.webmanifest', '/offline']);
   });
 
-  it('answers the hashed URL and an older page copy\'s plain URL from the shell, never another version\'s hash', () => {
+  it('answers the hashed URL, an older page copy\'s plain URL and another version\'s hash of a shell file', () => {
     const route = (pathname) => Served.routeFor(new URL(ORIGIN + pathname), { method: 'GET', mode: 'no-cors' }, ORIGIN);
     assert.equal(route(app), 'static');
     assert.equal(route('/static/js/app.js'), 'static');
     assert.equal(Served.shellKey('/static/js/app.js'), app);
-    assert.equal(route(hashed('/static/js/app.js', 'fedcba9876')), null);
-    assert.equal(Served.shellKey(hashed('/static/js/app.js', 'fedcba9876')), null);
+    assert.equal(route(hashed('/static/js/app.js', 'fedcba9876')), 'static');
+    assert.equal(Served.shellKey(hashed('/static/js/app.js', 'fedcba9876')), app);
     assert.equal(route(hashed('/static/css/measures.css')), null);
     assert.equal(route('/offline'), null);
+  });
+
+  it('gives another version\'s hash that very file when it can be had, else this version\'s', async () => {
+    const storage = new FakeCacheStorage();
+    await (await storage.open(Version.SHELL_CACHE)).put(app, basic('this version'));
+    const other = hashed('/static/js/app.js', 'fedcba9876');
+    const ask = async (fetchImpl) => {
+      const request = { url: ORIGIN + other, method: 'GET', mode: 'no-cors' };
+      const url = new URL(request.url);
+      const answer = await Served.respond({
+        request, url, route: Served.routeFor(url, request, ORIGIN), caches: storage, fetch: fetchImpl, waitUntil: () => {},
+      });
+      return answer.text();
+    };
+    assert.equal(await ask(async () => basic('the other version')), 'the other version');
+    assert.equal(await ask(async () => { throw new TypeError('offline'); }), 'this version');
+    assert.equal(await ask(async () => basic('', { status: 404 })), 'this version');
+    // Never stored: the shell keeps this version's file under this version's URL.
+    assert.equal(await (await (await storage.open(Version.SHELL_CACHE)).match(app)).text(), 'this version');
+    assert.equal(await (await storage.open(Version.SHELL_CACHE)).match(other), undefined);
   });
 
   it('gives an older page copy the precached file for its plain URL, with no request', async () => {
