@@ -199,7 +199,9 @@ class MinifiedFirst(StaticFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
         if scope["method"] in ("GET", "HEAD"):
             url, digest = split_hashed(self.prefix + path)
-            asset = self.assets.asset(url) if url not in NEVER_HASHED else None
+            # A hashed URL is checked against the files now: it is kept for a year.
+            fresh = digest is not None
+            asset = self.assets.asset(url, fresh=fresh) if url not in NEVER_HASHED else None
             if digest is not None and asset is not None:
                 # A URL names one content: another version's hash is not this file (404).
                 if asset.digest != digest:

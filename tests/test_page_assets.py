@@ -309,7 +309,7 @@ def test_a_changed_file_gets_a_new_url_and_so_does_the_file_that_names_it(tmp_pa
     icon = tmp_path / "img" / "icon.svg"
     icon.write_text("<svg>one</svg>")
     (tmp_path / "css" / "site.css").write_text('a{background:url("/static/img/icon.svg")}')
-    assets = StaticAssets({"/static/": [tmp_path]})
+    assets = StaticAssets({"/static/": [tmp_path]}, recheck_seconds=0)
     first_css, first_icon = assets.url("/static/css/site.css"), assets.url("/static/img/icon.svg")
     asset = assets.asset("/static/css/site.css")
     assert asset is not None and asset.body is not None and first_icon.encode() in asset.body
@@ -346,3 +346,24 @@ def test_the_worker_precaches_the_hashed_urls_the_offline_pages_use(
     # The worker's own imports are the pages' files too: one download serves both.
     imports = set(re.findall(r'"(/(?:sw|static)/[^"]+)"', worker.split(")", 1)[0]))
     assert _hashed(client, "/sw/outbox.js") in imports and _hashed(client, "/sw/outbox.js") in used
+
+
+def test_a_file_replaced_while_it_is_served_is_not_sent_under_its_old_hash(tmp_path: Path) -> None:
+    """A deploy that replaces files under a running process: the bytes read must be the bytes the
+    URL names, or nothing is sent (a year in every cache under the wrong name otherwise)."""
+    from starlette.datastructures import Headers
+
+    from api.static_assets import StaticAssets, asset_response
+
+    script = tmp_path / "app.js"
+    script.write_text("one();")
+    assets = StaticAssets({"/static/": [tmp_path]}, recheck_seconds=3600)
+    asset = assets.asset("/static/app.js")
+    assert asset is not None
+    assert asset_response(asset, Headers(), hashed=True).status_code == 200
+    script.write_text("two();")
+    assert asset_response(asset, Headers(), hashed=True).status_code == 404
+    # Asked again as a hashed URL is (fresh), the new file has its own URL.
+    fresh = assets.asset("/static/app.js", fresh=True)
+    assert fresh is not None and fresh.hashed_url != asset.hashed_url
+    assert assets.url("/static/app.js") == fresh.hashed_url  # and pages name it from then on
