@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -198,23 +199,35 @@ class MinifiedFirst(StaticFiles):
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if scope["method"] in ("GET", "HEAD"):
-            url, digest = split_hashed(self.prefix + path)
-            # A hashed URL is checked against the files now: it is kept for a year.
-            fresh = digest is not None
-            asset = self.assets.asset(url, fresh=fresh) if url not in NEVER_HASHED else None
-            if digest is not None and asset is not None:
-                # A URL names one content: another version's hash is not this file (404).
-                if asset.digest != digest:
-                    raise HTTPException(status_code=404)
-                return asset_response(asset, Headers(scope=scope), hashed=True)
-            if digest is None and asset is not None and asset.body is not None:
-                # Its references rewritten: the same bytes as at its hashed URL.
-                return asset_response(asset, Headers(scope=scope), hashed=False)
+            # Reading and hashing files: off the event loop, as StaticFiles does its look-ups.
+            answer = await anyio.to_thread.run_sync(self._asset_answer, path, Headers(scope=scope))
+            if answer is not None:
+                return answer
         response = await super().get_response(path, scope)
         if response.status_code in (200, 304):
             # Plain URLs (old page copies, old workers) are always checked: never a stale file.
             response.headers["Cache-Control"] = REVALIDATE
         return response
+
+    def _asset_answer(self, path: str, request_headers: Headers) -> Response | None:
+        """A hashed URL's answer, or a plain URL's when the file's references are rewritten;
+        None for StaticFiles to answer (a plain file as is, or no such file)."""
+        url, digest = split_hashed(self.prefix + path)
+        if url in NEVER_HASHED:
+            return None
+        # A hashed URL is checked against the files now: it is kept for a year.
+        asset = self.assets.asset(url, fresh=digest is not None)
+        if asset is None:
+            return None
+        if digest is not None:
+            # A URL names one content: another version's hash is not this file (404).
+            if asset.digest != digest:
+                raise HTTPException(status_code=404)
+            return asset_response(asset, request_headers, hashed=True)
+        if asset.body is not None:
+            # Its references rewritten: the same bytes as at its hashed URL.
+            return asset_response(asset, request_headers, hashed=False)
+        return None
 
 
 def _schema(app: FastAPI) -> dict[str, Any]:
