@@ -6,10 +6,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from api.admin import routes as admin_routes
 from api.auth import new_password as new_password_routes
@@ -34,6 +38,13 @@ from api.push import routes as push_routes
 from api.readiness import routes as readiness_routes
 from api.reference import routes as reference_routes
 from api.security.headers import CatchAll, CompressStatic, SecurityHeaders, WholeBody
+from api.static_assets import (
+    NEVER_HASHED,
+    REVALIDATE,
+    StaticAssets,
+    asset_response,
+    split_hashed,
+)
 from api.sync import routes as sync_routes
 from api.templating import SERVICE_WORKER_DIR, STATIC_DIR, render
 from api.triage import handover_pages
@@ -110,22 +121,37 @@ def create_app() -> FastAPI:
     app.include_router(page_routes.public_router)
     app.include_router(metrics.router)  # its own access rule: a token and/or addresses
 
-    app.mount("/static", MinifiedFirst(directory=STATIC_DIR, minified=MINIFIED_DIR), name="static")
+    # Every static file also at a URL naming its content, sent immutable (api/static_assets.py).
+    assets = StaticAssets(
+        {"/static/": [MINIFIED_DIR, STATIC_DIR], "/sw/": [MINIFIED_DIR / "sw", SERVICE_WORKER_DIR]}
+    )
+    app.state.static_assets = assets
+    app.mount(
+        "/static",
+        MinifiedFirst(
+            directory=STATIC_DIR, minified=MINIFIED_DIR, assets=assets, prefix="/static/"
+        ),
+        name="static",
+    )
     # The service worker's modules, also loaded by pages (one copy of the outbox logic).
     app.mount(
         "/sw",
-        NoCacheStaticFiles(directory=SERVICE_WORKER_DIR, minified=MINIFIED_DIR / "sw"),
+        MinifiedFirst(
+            directory=SERVICE_WORKER_DIR, minified=MINIFIED_DIR / "sw", assets=assets, prefix="/sw/"
+        ),
         name="service-worker-modules",
     )
 
     @app.get("/sw.js", include_in_schema=False)
-    def service_worker() -> FileResponse:
-        # no-cache: the browser must revalidate so a new version is found; scope "/" is allowed.
-        return FileResponse(
-            _minified_or_source(MINIFIED_DIR / "sw" / "sw.js", SERVICE_WORKER_DIR / "sw.js"),
-            media_type="text/javascript",
-            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
-        )
+    def service_worker(request: Request) -> Response:
+        # no-cache, never a hashed URL: the browser must revalidate so a new version is found
+        # (its importScripts name hashed files, so any change to them changes these bytes).
+        worker = assets.asset("/sw/sw.js")
+        if worker is None:
+            raise LookupError("service_worker/sw.js is missing")
+        response = asset_response(worker, request.headers, hashed=False)
+        response.headers["Service-Worker-Allowed"] = "/"
+        return response
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(identify)])
     def openapi(identity: IdentityDep) -> JSONResponse:
@@ -155,29 +181,53 @@ def create_app() -> FastAPI:
 MINIFIED_DIR = STATIC_DIR / "min"
 
 
-def _minified_or_source(minified: Path, source: Path) -> Path:
-    return minified if minified.is_file() else source
-
-
 class MinifiedFirst(StaticFiles):
-    """Static files, a script's minified copy (`minified`/<same path>) in place of it if built."""
+    """Static files, a script's minified copy (`minified`/<same path>) in place of it if built;
+    each also at its content-hashed URL (immutable), the plain URL revalidated (`no-cache`)."""
 
-    def __init__(self, *, directory: Path, minified: Path, **kwargs: Any) -> None:
+    def __init__(
+        self, *, directory: Path, minified: Path, assets: StaticAssets, prefix: str, **kwargs: Any
+    ) -> None:
         self.minified = minified
+        self.assets = assets
+        self.prefix = prefix
         super().__init__(directory=directory, **kwargs)
 
     def get_directories(self, directory: Any = None, packages: Any = None) -> list[Any]:
         # Looked up in order: the minified copies first, then the files as written.
         return [self.minified, *super().get_directories(directory, packages)]
 
-
-class NoCacheStaticFiles(MinifiedFirst):
-    """The worker's modules: revalidated on every fetch, so an update is seen as soon as it ships."""
-
-    def file_response(self, *args: Any, **kwargs: Any) -> Response:
-        response = super().file_response(*args, **kwargs)
-        response.headers["Cache-Control"] = "no-cache"
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if scope["method"] in ("GET", "HEAD"):
+            # Reading and hashing files: off the event loop, as StaticFiles does its look-ups.
+            answer = await anyio.to_thread.run_sync(self._asset_answer, path, Headers(scope=scope))
+            if answer is not None:
+                return answer
+        response = await super().get_response(path, scope)
+        if response.status_code in (200, 304):
+            # Plain URLs (old page copies, old workers) are always checked: never a stale file.
+            response.headers["Cache-Control"] = REVALIDATE
         return response
+
+    def _asset_answer(self, path: str, request_headers: Headers) -> Response | None:
+        """A hashed URL's answer, or a plain URL's when the file's references are rewritten;
+        None for StaticFiles to answer (a plain file as is, or no such file)."""
+        url, digest = split_hashed(self.prefix + path)
+        if url in NEVER_HASHED:
+            return None
+        # A hashed URL is checked against the files now: it is kept for a year.
+        asset = self.assets.asset(url, fresh=digest is not None)
+        if asset is None:
+            return None
+        if digest is not None:
+            # A URL names one content: another version's hash is not this file (404).
+            if asset.digest != digest:
+                raise HTTPException(status_code=404)
+            return asset_response(asset, request_headers, hashed=True)
+        if asset.body is not None:
+            # Its references rewritten: the same bytes as at its hashed URL.
+            return asset_response(asset, request_headers, hashed=False)
+        return None
 
 
 def _schema(app: FastAPI) -> dict[str, Any]:

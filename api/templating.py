@@ -11,7 +11,15 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+from jinja2 import (
+    ChainableUndefined,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    pass_context,
+)
+from jinja2.runtime import Context
 from starlette.responses import Response
 
 from schemas.enums import label
@@ -36,6 +44,18 @@ _environment = Environment(
 )
 _environment.filters["label"] = label
 _environment.filters["london"] = london_time
+
+
+@pass_context
+def static_url(context: Context, url: str) -> str:
+    """The content-hashed URL of a file under /static/ or /sw/ (api/static_assets.py): the one
+    way templates name a stylesheet, script or icon. Unchanged outside an app (no request)."""
+    request = context.get("request")
+    assets = getattr(request.app.state, "static_assets", None) if request is not None else None
+    return assets.url(url) if assets is not None else url
+
+
+_environment.globals["static_url"] = static_url
 templates = Jinja2Templates(env=_environment)
 
 

@@ -3,7 +3,10 @@
  *
  *   shell  (FrontlineVersion.SHELL_CACHE, per version) — CSS, scripts, icons, vendor files and
  *          the anonymous /offline page, precached at install; served cache-first. Static files
- *          outside the shell are not cached at all (so never stale).
+ *          outside the shell are not cached at all (so never stale). The server sends this file
+ *          with PRECACHE_URLS rewritten to content-hashed URLs (/static/js/app.<hash>.js,
+ *          api/static_assets.py), the ones its pages use; a page copy from an older release that
+ *          asks for the plain URL gets the same file from here.
  *   pages  (PAGES_CACHE) — the last good copy of /, /ideas/new, /handovers/new, /outbox, /mine and
  *          /logout; network-first with a short timeout, so a basement opens the app at once.
  *          Stored for the signed-in user right after sign-in and on every online visit
@@ -87,6 +90,37 @@
   ]);
 
   /**
+   * A file name that carries its content's hash (api/static_assets.py HASHED_NAME): app.0a1b2c3d4e.js.
+   * Such a URL always names the same bytes, so the HTTP cache's copy is as good as the network's.
+   */
+  var HASHED_NAME = /\.[0-9a-f]{10}(\.[A-Za-z0-9]+)$/;
+
+  /** app.0a1b2c3d4e.js → app.js. */
+  function plainUrl(path) {
+    return path.replace(HASHED_NAME, '$1');
+  }
+
+  /** The precached URL of each file by its plain URL. */
+  var PLAIN_URLS = {};
+  PRECACHE_URLS.forEach(function (url) {
+    PLAIN_URLS[plainUrl(url)] = url;
+  });
+
+  /**
+   * The precached URL of the file `path` names: itself; for a plain path (a page copy stored
+   * before content-hashed URLs) or another version's hash (a page copy stored by another release)
+   * the precached URL of the same file; null for a file outside the shell.
+   *
+   * @param {string} path
+   * @returns {string | null}
+   */
+  function shellKey(path) {
+    if (PRECACHE_URLS.indexOf(path) >= 0) return path;
+    var plain = plainUrl(path);
+    return Object.prototype.hasOwnProperty.call(PLAIN_URLS, plain) ? PLAIN_URLS[plain] : null;
+  }
+
+  /**
    * How to answer a request, or null to leave it to the browser.
    *
    * @param {URL} url
@@ -104,7 +138,8 @@
     if (CACHED_API.indexOf(path) >= 0) return 'api-cached';
     // Only the shell is served from the cache: it is versioned, so it is never stale. Any other
     // file (a manager page's stylesheet, say) goes to the network as if there were no worker.
-    if (PRECACHE_URLS.indexOf(path) >= 0 && ANONYMOUS_URLS.indexOf(path) < 0) return 'static';
+    var key = shellKey(path);
+    if (key !== null && ANONYMOUS_URLS.indexOf(key) < 0) return 'static';
     return null;
   }
 
@@ -387,8 +422,33 @@
       });
     }
     if (o.route === 'static') {
+      var path = o.url.pathname;
+      var shellUrl = shellKey(path) || path;
       return cachesImpl.open(Version.SHELL_CACHE).then(function (cache) {
-        return cache.match(o.request).then(function (hit) {
+        if (shellUrl !== path && HASHED_NAME.test(path)) {
+          // Another version's file, named by a page copy from another release: that very file
+          // from the HTTP cache or the server if it can be had; else this version's file of the
+          // same name (as before hashed URLs, when a page copy always got the current shell).
+          var ours = function () {
+            return cache.match(shellUrl);
+          };
+          return o.fetch(o.request).then(
+            function (response) {
+              return response.ok
+                ? response
+                : ours().then(function (hit) {
+                    return hit || response;
+                  });
+            },
+            function (error) {
+              return ours().then(function (hit) {
+                if (hit) return hit;
+                throw error;
+              });
+            }
+          );
+        }
+        return cache.match(shellUrl).then(function (hit) {
           if (hit) return hit;
           return o.fetch(o.request).then(function (response) {
             if (isStorable(response)) o.waitUntil(cache.put(o.request, response.clone()));
@@ -401,12 +461,14 @@
   }
 
   /**
-   * Fills this version's shell cache. Each file is asked for with cache: 'no-cache': the browser
-   * may answer from its HTTP cache, but only after the server confirms (304, headers only) that the
-   * copy there is the file it serves now. So the files the page that registered the worker has
-   * just loaded are not downloaded a second time (issue 16), and a new version still never
-   * precaches an old file. The offline and sign-in pages are fetched without cookies: they must
-   * name no one (they are no-store, so they always come from the network).
+   * Fills this version's shell cache. A content-hashed URL is asked for with the HTTP cache's
+   * default: the server sends those immutable, so a file the page that registered the worker has
+   * just loaded comes from the HTTP cache with no request at all (issue 16), and it cannot be an
+   * old file, since its URL names its bytes. Any other URL (the manifest; the plain URLs when
+   * this file is read as written, in node) is asked for with cache: 'no-cache': from the HTTP
+   * cache only after the server confirms (304) the copy there is current. The offline and sign-in
+   * pages are fetched without cookies: they must name no one (they are no-store, so they always
+   * come from the network).
    *
    * @param {CacheStorage} cachesImpl
    * @param {typeof fetch} fetchImpl
@@ -416,7 +478,7 @@
       return Promise.all(
         PRECACHE_URLS.map(function (url) {
           var init = {
-            cache: 'no-cache',
+            cache: HASHED_NAME.test(url) ? 'default' : 'no-cache',
             credentials: ANONYMOUS_URLS.indexOf(url) >= 0 ? 'omit' : 'same-origin',
           };
           return fetchImpl(url, init).then(function (response) {
@@ -525,6 +587,8 @@
     storeUserCopies: storeUserCopies,
     PAGE_TIMEOUT_MS: PAGE_TIMEOUT_MS,
     PRECACHE_URLS: PRECACHE_URLS,
+    HASHED_NAME: HASHED_NAME,
+    shellKey: shellKey,
     STORED_AT_HEADER: STORED_AT_HEADER,
     routeFor: routeFor,
     pageKey: pageKey,

@@ -3,6 +3,7 @@ pages use, and htmx only on the pages that use it."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -121,20 +122,26 @@ def test_a_page_loads_htmx_exactly_when_it_or_a_partial_it_includes_uses_hx_attr
         )
 
 
+def _hashed(client: Client, url: str) -> str:
+    """The content-hashed URL pages use for `url` (api/static_assets.py)."""
+    return str(client.http.app.state.static_assets.url(url))  # type: ignore[attr-defined]
+
+
 def test_the_capture_forms_and_home_load_no_htmx(crew: Client) -> None:
     for path in ("/", "/handovers/new", "/ideas/new", "/mine", "/outbox"):
         page = crew.get(path).text
-        assert HTMX not in page, path
+        assert "/static/vendor/htmx/" not in page, path
         assert "htmx-config" not in page, path
         # The rest of the page is still all there: its own scripts and the subset styles.
-        assert '<link rel="stylesheet" href="/static/css/nhsuk.min.css">' in page, path
-        assert "/static/js/outbox-client.js" in page, path
+        css = _hashed(crew, "/static/css/nhsuk.min.css")
+        assert f'<link rel="stylesheet" href="{css}">' in page, path
+        assert _hashed(crew, "/static/js/outbox-client.js") in page, path
 
 
 def test_the_managers_htmx_pages_still_load_it(manager: Client) -> None:
     for path in ("/triage", "/handovers", "/huddle"):
         page = manager.get(path).text
-        assert f'<script src="{HTMX}" defer></script>' in page, path
+        assert f'<script src="{_hashed(manager, HTMX)}" defer></script>' in page, path
         assert "htmx-config" in page, path
 
 
@@ -214,7 +221,149 @@ def test_pages_and_the_worker_get_the_minified_scripts(client: Client) -> None:
         ("/sw/outbox.js", minified / "sw" / "outbox.js"),
         ("/sw.js", minified / "sw" / "sw.js"),
     ):
+        for sent in {url, url if url == "/sw.js" else _hashed(client, url)}:
+            response = client.http.get(sent)
+            assert response.status_code == 200
+            # The copy, with the URLs it names (the worker's importScripts) at their hashed names.
+            assert _plain(response.text) == copy.read_text()
+            assert "\n *" not in response.text  # no comment blocks left
+
+
+# Content-hashed URLs (api/static_assets.py, docs/decisions/0010-content-hashed-static-urls.md)
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+STATIC_URL = re.compile(r"/(?:static|sw)/[A-Za-z0-9_./-]+")
+HASHED = re.compile(r"\.([0-9a-f]{10})(\.[A-Za-z0-9]+)$")
+
+
+def _plain(text: str) -> str:
+    return re.sub(
+        r"(/(?:static|sw)/[A-Za-z0-9_./-]+?)\.[0-9a-f]{10}(\.[A-Za-z0-9]+)", r"\1\2", text
+    )
+
+
+def _page_assets(html: str) -> list[str]:
+    return [u for u in re.findall(r'(?:src|href)="([^"]+)"', html) if STATIC_URL.fullmatch(u)]
+
+
+@pytest.mark.parametrize("role", sorted(PAGES))
+def test_pages_name_every_static_file_by_its_content_hash_and_it_is_sent_immutable(
+    role: str, request: pytest.FixtureRequest
+) -> None:
+    client: Client = request.getfixturevalue("client" if role == "anonymous" else role)
+    for path in PAGES[role]:
+        assets = _page_assets(client.get(path).text)
+        assert assets, path
+        for url in assets:
+            match = HASHED.search(url)
+            assert match, f"{path} names {url} without its hash"
+            response = client.http.get(url)
+            assert response.status_code == 200, (path, url)
+            assert response.headers["cache-control"] == IMMUTABLE, url
+            assert hashlib.sha256(response.content).hexdigest()[:10] == match[1], url
+
+
+def test_a_hashed_url_names_the_bytes_served_and_the_files_they_name(client: Client) -> None:
+    css_url = _hashed(client, "/static/css/nhsuk.min.css")
+    css = client.http.get(css_url)
+    icons = re.findall(r'url\("([^"]+)"\)', css.text)
+    assert icons and all(HASHED.search(icon) for icon in icons)
+    for icon in set(icons):
+        assert client.http.get(icon).headers["cache-control"] == IMMUTABLE
+    # The module's import and the worker's importScripts and precache list are hashed too.
+    init = client.http.get(_hashed(client, "/static/js/nhsuk-init.js")).text
+    assert _hashed(client, "/static/js/nhsuk-components.min.js") in init
+    worker = client.http.get("/sw.js").text
+    assert _hashed(client, "/sw/caches.js") in worker and '"/sw/caches.js"' not in worker
+
+
+def test_the_plain_url_still_works_and_is_always_revalidated(client: Client) -> None:
+    """What an older page copy or an older worker asks for: the current file, never stale."""
+    for url in ("/static/js/app.js", "/static/css/nhsuk.min.css", "/sw/outbox.js", "/sw.js"):
         response = client.http.get(url)
-        assert response.status_code == 200
-        assert response.text == copy.read_text()
-        assert "\n *" not in response.text  # no comment blocks left
+        assert response.status_code == 200, url
+        assert response.headers["cache-control"] == "no-cache", url
+        again = client.http.get(url, headers={"If-None-Match": response.headers["etag"]})
+        assert again.status_code == 304, url
+    # Never immutable, and never at a hashed URL: the worker's script must be seen to change.
+    assert client.http.get("/sw.js").headers["cache-control"] == "no-cache"
+    assert client.http.get("/sw/sw.js").headers["cache-control"] == "no-cache"
+
+
+def test_another_hash_for_a_file_is_404_not_the_current_file(client: Client) -> None:
+    hashed = _hashed(client, "/static/js/app.js")
+    digest = HASHED.search(hashed)[1]  # type: ignore[index]
+    for wrong in ("0000000000", "ffffffffff", digest[::-1]):
+        if wrong != digest:
+            assert client.http.get(hashed.replace(digest, wrong)).status_code == 404
+    assert client.http.get("/static/js/no-such-file.0123456789.js").status_code == 404
+    assert client.http.get("/sw/sw.0123456789.js").status_code == 404
+    assert client.http.get("/static/js/app.0123456789.js.map").status_code == 404
+
+
+def test_a_changed_file_gets_a_new_url_and_so_does_the_file_that_names_it(tmp_path: Path) -> None:
+    from api.static_assets import StaticAssets
+
+    (tmp_path / "css").mkdir()
+    (tmp_path / "img").mkdir()
+    icon = tmp_path / "img" / "icon.svg"
+    icon.write_text("<svg>one</svg>")
+    (tmp_path / "css" / "site.css").write_text('a{background:url("/static/img/icon.svg")}')
+    assets = StaticAssets({"/static/": [tmp_path]}, recheck_seconds=0)
+    first_css, first_icon = assets.url("/static/css/site.css"), assets.url("/static/img/icon.svg")
+    asset = assets.asset("/static/css/site.css")
+    assert asset is not None and asset.body is not None and first_icon.encode() in asset.body
+
+    icon.write_text("<svg>two, a new version</svg>")
+    assert assets.url("/static/img/icon.svg") != first_icon
+    assert assets.url("/static/css/site.css") != first_css  # it names the icon's new URL
+    with pytest.raises(LookupError):
+        assets.url("/static/css/missing.css")
+    assert assets.find("/static/../secret") is None
+
+
+def test_the_worker_precaches_the_hashed_urls_the_offline_pages_use(
+    crew: Client, client: Client
+) -> None:
+    """The precache list the server sends (caches.js, rewritten) against what the pages that open
+    offline actually reference: every one of them is precached, by the same hashed URL."""
+    worker = client.http.get("/sw.js").text
+    caches_url = re.search(r'"(/sw/caches\.[0-9a-f]{10}\.js)"', worker)
+    assert caches_url
+    caches_js = client.http.get(caches_url[1]).text
+    listed = re.search(r"=Object\.freeze\(\[([^\]]*\/static\/[^\]]*)\]\)", caches_js)
+    assert listed
+    precached = set(re.findall(r'"([^"]+)"', listed[1]))
+    assert all(HASHED.search(u) for u in precached if STATIC_URL.fullmatch(u))
+    used: set[str] = set()
+    for path in ("/", "/handovers/new", "/ideas/new", "/outbox", "/mine", "/logout"):
+        used |= set(_page_assets(crew.get(path).text))
+    for path in ("/offline", "/login"):
+        used |= set(_page_assets(client.get(path).text))
+    init = client.http.get(_hashed(client, "/static/js/nhsuk-init.js")).text
+    used |= set(re.findall(r'from"([^"]+)"', init.replace(" ", "")))
+    assert used and used <= precached, sorted(used - precached)
+    # The worker's own imports are the pages' files too: one download serves both.
+    imports = set(re.findall(r'"(/(?:sw|static)/[^"]+)"', worker.split(")", 1)[0]))
+    assert _hashed(client, "/sw/outbox.js") in imports and _hashed(client, "/sw/outbox.js") in used
+
+
+def test_a_file_replaced_while_it_is_served_is_not_sent_under_its_old_hash(tmp_path: Path) -> None:
+    """A deploy that replaces files under a running process: the bytes read must be the bytes the
+    URL names, or nothing is sent (a year in every cache under the wrong name otherwise)."""
+    from starlette.datastructures import Headers
+
+    from api.static_assets import StaticAssets, asset_response
+
+    script = tmp_path / "app.js"
+    script.write_text("one();")
+    assets = StaticAssets({"/static/": [tmp_path]}, recheck_seconds=3600)
+    asset = assets.asset("/static/app.js")
+    assert asset is not None
+    assert asset_response(asset, Headers(), hashed=True).status_code == 200
+    script.write_text("two();")
+    assert asset_response(asset, Headers(), hashed=True).status_code == 404
+    # Asked again as a hashed URL is (fresh), the new file has its own URL.
+    fresh = assets.asset("/static/app.js", fresh=True)
+    assert fresh is not None and fresh.hashed_url != asset.hashed_url
+    assert assets.url("/static/app.js") == fresh.hashed_url  # and pages name it from then on

@@ -33,20 +33,20 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-# Scripts a worker runs (registered or importScripts'd, service_worker/sw.js): a worker's CSP is
-# its script's response header, so these keep every header.
-WORKER_SCRIPTS = ("/static/vendor/idb/idb.umd.js",)
 # Content types a browser renders as a document when opened directly (an SVG can run script).
 DOCUMENT_TYPES = ("text/html", "image/svg+xml")
 
 
 def is_subresource(path: str, content_type: str) -> bool:
-    """A static file only ever loaded by a page (CSS, JS, images, fonts, the manifest): the
-    document-only headers (CSP, X-Frame-Options, COOP, Permissions-Policy) do nothing on it, and
-    ~450 bytes on each of ~25 files is ~10 KB of a first visit on one bar (issue #16)."""
-    if path in WORKER_SCRIPTS or content_type.startswith(DOCUMENT_TYPES):
+    """A static file only ever loaded by a page or imported by the worker (CSS, JS, images, fonts,
+    the manifest): the document-only headers (CSP, X-Frame-Options, COOP, Permissions-Policy) do
+    nothing on it, and ~450 bytes on each of ~25 files is ~10 KB of a first visit on one bar
+    (issue #16). A worker's CSP is its own script's answer (/sw.js, which keeps every header);
+    the scripts it imports (/sw/*, idb.umd.js) bring none of theirs (HTML: a worker's policy
+    container comes from its main script's response)."""
+    if content_type.startswith(DOCUMENT_TYPES):
         return False
-    return path.startswith("/static/") or path == "/manifest.webmanifest"
+    return path.startswith(("/static/", "/sw/")) or path == "/manifest.webmanifest"
 
 
 class SecurityHeaders:

@@ -176,6 +176,10 @@ SUBRESOURCES = [
     "/static/icons/icon-192.png",
     "/static/vendor/nhsuk-frontend/assets/images/favicon.ico",
     "/manifest.webmanifest",
+    # Imported by the worker (and loaded by pages): the worker's CSP is /sw.js's own answer.
+    "/sw/outbox.js",
+    "/sw/version.js",
+    "/static/vendor/idb/idb.umd.js",
 ]
 
 
@@ -197,15 +201,12 @@ def test_subresources_carry_nosniff_and_referrer_policy_but_no_document_headers(
     [
         "/login",
         "/sw.js",
-        "/sw/outbox.js",
-        "/sw/version.js",
-        "/static/vendor/idb/idb.umd.js",
         "/static/vendor/nhsuk-frontend/assets/images/favicon.svg",
     ],
 )
 def test_pages_worker_scripts_and_svg_keep_every_header(client: Client, path: str) -> None:
-    """A worker's CSP is its script's answer (sw.js and what it imports); an SVG opened on its own
-    is a document that can run script."""
+    """A worker's CSP is its own script's answer (/sw.js; what it imports brings none of its own);
+    an SVG opened on its own is a document that can run script."""
     response = client.get(path)
     assert response.status_code == 200
     assert_full_set(response)
@@ -653,3 +654,19 @@ def test_the_demo_passwords_are_not_in_any_page(client: Client, crew: Client) ->
     for response in (client.get("/login"), crew.get("/"), crew.get("/api/v1/me")):
         for password in DEMO_PASSWORDS.values():
             assert password not in response.text
+
+
+def test_content_hashed_urls_get_the_same_headers_as_their_files(client: Client) -> None:
+    """The immutable, hashed URL of a file (api/static_assets.py) is the same file: an SVG keeps
+    every header, a script carries only the subresource ones."""
+    assets = client.http.app.state.static_assets  # type: ignore[attr-defined]
+    svg = client.get(assets.url("/static/vendor/nhsuk-frontend/assets/images/favicon.svg"))
+    assert svg.status_code == 200
+    assert_full_set(svg)
+    for path in ("/sw/outbox.js", "/static/js/app.js", "/static/css/nhsuk.min.css"):
+        response = client.get(assets.url(path))
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        for name in DOCUMENT_ONLY:
+            assert name not in response.headers, (path, name)

@@ -235,11 +235,29 @@ app(["serve", "--port", sys.argv[2]])
 """
 
 
+#: The same, as the release before content-hashed static URLs (api/static_assets.py): its pages
+#: and its worker (importScripts, precache list) name the plain /static/ and /sw/ URLs.
+_SERVE_PLAIN_URLS_WITH_WORKER_FROM = """
+import pathlib, re, sys
+import api.templating
+api.templating.SERVICE_WORKER_DIR = pathlib.Path(sys.argv[1])
+import api.main, api.static_assets
+api.main.MINIFIED_DIR = pathlib.Path(sys.argv[3])
+api.static_assets.StaticAssets.url = lambda self, url: url
+api.static_assets.REFERENCE = re.compile(r"(?!)")
+from api.cli import app
+app(["serve", "--port", sys.argv[2]])
+"""
+
+
 @contextlib.contextmanager
-def new_worker_version_deployed(server: LiveServer, workdir: Path) -> Iterator[str]:
+def new_worker_version_deployed(
+    server: LiveServer, workdir: Path, *, label: str = "9999.", plain_urls: bool = False
+) -> Iterator[str]:
     """Swaps the live server for one whose service_worker/version.js carries a new VERSION (what
-    "Releasing a new version" in docs/offline.md ships). Yields the new VERSION; the original server
-    is back afterwards.
+    "Releasing a new version" in docs/offline.md ships): `label` before the current one;
+    `plain_urls`: as the release before content-hashed URLs, with that release's worker code.
+    Yields the new VERSION; the original server is back afterwards.
 
     Playwright's request routing cannot stand in for this: Chromium's update check for /sw.js and
     its imported scripts does not pass through page or context routes."""
@@ -250,7 +268,7 @@ def new_worker_version_deployed(server: LiveServer, workdir: Path) -> Iterator[s
     marker = "var VERSION = '"
     assert source.count(marker) == 1
     old_version = source.split(marker, 1)[1].split("'", 1)[0]
-    new_version = f"9999.{old_version}"
+    new_version = f"{label}{old_version}"
     version_file.write_text(source.replace(marker + old_version, marker + new_version))
     # What is served is the minified copy (scripts/build_min_js.mjs): the new version ships there too.
     minified_dir = workdir / "min"
@@ -259,13 +277,18 @@ def new_worker_version_deployed(server: LiveServer, workdir: Path) -> Iterator[s
     shipped = minified.read_text()
     assert shipped.count(f'"{old_version}"') == 1
     minified.write_text(shipped.replace(f'"{old_version}"', f'"{new_version}"'))
+    if plain_urls:
+        # The worker and registration code that release served (tests/browser/releases/).
+        release = Path(__file__).parent / "releases" / "2026.12.06-21"
+        shutil.copy(release / "caches.js", minified_dir / "sw" / "caches.js")
+        shutil.copy(release / "worker-updates.js", minified_dir / "js" / "worker-updates.js")
 
     server.stop()
     process = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            _SERVE_WITH_WORKER_FROM,
+            _SERVE_PLAIN_URLS_WITH_WORKER_FROM if plain_urls else _SERVE_WITH_WORKER_FROM,
             str(worker_dir),
             str(server.port),
             str(minified_dir),
@@ -664,6 +687,56 @@ def test_a_new_worker_version_waits_and_keeps_the_queued_item(
             assert_one_handover_on_server(live_server, narrative, record_id)
     finally:
         context.unroute_all(behavior="wait")
+
+
+def test_a_phone_with_the_plain_url_shell_updates_to_hashed_urls_and_works_offline_throughout(
+    context: Any, page: Any, live_server: LiveServer, tmp_path: Path
+) -> None:
+    """The first release with content-hashed static URLs reaches a phone whose worker (that
+    release's own code) and page copies name the plain URLs. Before the user takes the update, the
+    old worker shows the new pages offline (it ignores their hashed files, which the browser takes
+    from its HTTP cache, where the page and the new worker's precache put them); after it, the new
+    worker also answers an old copy's plain URLs."""
+    with new_worker_version_deployed(
+        live_server, tmp_path / "old", label="0001.", plain_urls=True
+    ) as old_version:
+        start_signed_in(page, live_server, CREW)
+        keep_for_offline(page, live_server, "/handovers/new")
+        assert page.evaluate("FrontlineVersion.VERSION") == old_version
+        assert page.locator("script[src='/static/js/record-forms.js']").count() == 1
+        registration = "navigator.serviceWorker.getRegistration().then(r => r.updateViaCache)"
+        assert page.evaluate(registration) == "none"  # that release's worker-updates.js
+    # The live server is this release again: the page and its worker find it, with signal.
+    open_page(page, live_server, "/handovers/new")
+    assert page.locator("script[src^='/static/js/record-forms.'][src$='.js']").count() == 1
+    wait_until(page, "!document.querySelector('[data-update-banner]').hidden", timeout=SEND_TIMEOUT)
+    assert page.evaluate("FrontlineVersion.VERSION") != old_version
+
+    # No signal, the update not taken yet: the old worker shows the stored copy of the new page,
+    # and the form still keeps what is submitted on the phone.
+    context.set_offline(True)
+    page.reload()
+    outbox_ready(page)
+    assert page.evaluate("document.documentElement.hasAttribute('data-offline-copy')")
+    narrative = unique("Queued across the hashed URLs update handover")
+    record_id = fill_handover(page, narrative)
+    submit_and_see_it_saved(page)
+    wait_count(page, 1)
+
+    # The update, with no signal: the new worker answers the hashed URLs from its shell, and a
+    # plain URL (what an old page copy names) with the same file.
+    with page.expect_navigation():
+        page.click("[data-update-reload]")
+    outbox_ready(page)
+    assert page.evaluate("FrontlineVersion.VERSION") != old_version
+    assert page.evaluate(registration) == "imports"
+    assert [i["id"] for i in phone_items(page)] == [record_id]
+    assert page.evaluate(
+        "fetch('/static/js/record-forms.js').then(r => r.ok && r.text()).then(t => t.length > 100)"
+    )
+    context.set_offline(False)
+    assert wait_sent(page, record_id)["outcome"] == "created"
+    assert_one_handover_on_server(live_server, narrative, record_id)
 
 
 def test_the_app_shell_opens_with_no_network(

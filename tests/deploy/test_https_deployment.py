@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import ipaddress
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -406,3 +407,20 @@ def test_the_nginx_template_refuses_to_render_with_a_value_missing() -> None:
     with pytest.raises(KeyError, match="CERTIFICATE_KEY"):
         render({"SERVER_NAME": "x"}, "server_name @SERVER_NAME@; key @CERTIFICATE_KEY@;")
     assert os.access(ROOT / "deploy" / "render_nginx.py", os.R_OK)
+
+
+def test_content_hashed_static_files_through_nginx(deployment: Deployment) -> None:
+    """What a page names reaches the phone immutable through the proxy; an unknown hash is a 404
+    (nginx asks the other process first: during an upgrade one of them may not know it yet)."""
+    with httpx.Client(base_url=deployment.url, verify=deployment.trust(), timeout=10) as phone:
+        page = phone.get("/login").text
+        named = re.findall(r'(?:src|href)="(/static/[^"]+\.[0-9a-f]{10}\.[a-z]+)"', page)
+        assert named
+        for url in named:
+            response = phone.get(url)
+            assert response.status_code == 200, url
+            assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        unknown = re.sub(r"\.[0-9a-f]{10}\.", ".0000000000.", named[0])
+        assert phone.get(unknown).status_code == 404
+    site = (ROOT / "deploy" / "nginx-frontline.conf.template").read_text()
+    assert "proxy_next_upstream error timeout http_502 http_503 http_404;" in site

@@ -299,7 +299,9 @@ describe('the precache list', () => {
       assert.doesNotMatch(source, /set uses_htmx/, `${name} opens offline and must not need htmx`);
       const html = source.replace(/\{%-?\s*if uses_htmx\s*-?%\}[\s\S]*?\{%-?\s*endif\s*-?%\}/g, '');
       for (const match of html.matchAll(/\{%-?\s*(?:extends|include|from|import)\s+"([^"]+)"/g)) pending.push(match[1]);
-      for (const match of html.matchAll(/(?:src|href)="(\/(?:static|sw)\/[^"?#]+)"/g)) used.add(match[1]);
+      // Pages name static files through static_url (api/templating.py), which hashes them.
+      for (const match of html.matchAll(/(?:src|href)="\{\{ static_url\('(\/(?:static|sw)\/[^'?#]+)'\) \}\}"/g)) used.add(match[1]);
+      assert.doesNotMatch(html, /(?:src|href)="\/(?:static|sw)\//, `${name} names a static file without static_url`);
     }
     const nhsInit = fs.readFileSync(path.join(ROOT, 'web', 'static', 'js', 'nhsuk-init.js'), 'utf8');
     for (const match of nhsInit.matchAll(/from "(\/static\/[^"]+)"/g)) used.add(match[1]);
@@ -312,6 +314,82 @@ describe('the precache list', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'web', 'static', 'manifest.webmanifest'), 'utf8'));
     assert.ok(manifest.icons.length >= 2);
     for (const icon of manifest.icons) assert.ok(!Caches.PRECACHE_URLS.includes(icon.src), icon.src);
+  });
+});
+
+describe('as the server sends it: the precache list with content-hashed URLs (api/static_assets.py)', () => {
+  // What the server does to caches.js: each /static/ and /sw/ URL in it becomes its hashed URL.
+  const hashed = (url, digest = '0123abcdef') =>
+    /^\/(static|sw)\//.test(url) ? url.replace(/(\.[A-Za-z0-9]+)$/, `.${digest}$1`) : url;
+  function served() {
+    let source = fs.readFileSync(path.join(ROOT, 'service_worker', 'caches.js'), 'utf8');
+    for (const url of Caches.PRECACHE_URLS) source = source.split(`'${url}'`).join(`'${hashed(url)}'`);
+    const module = { exports: {} };
+    new Function('module', 'require', source)(module, (name) => require(path.join(ROOT, 'service_worker', name)));
+    return module.exports;
+  }
+  const Served = served();
+  const app = hashed('/static/js/app.js');
+
+  it('holds the hashed URLs and only them', () => {
+    assert.equal(Served.PRECACHE_URLS.length, Caches.PRECACHE_URLS.length);
+    assert.ok(Served.PRECACHE_URLS.includes(app));
+    assert.ok(!Served.PRECACHE_URLS.includes('/static/js/app.js'));
+  });
+
+  it('takes a hashed file from the HTTP cache (it cannot be another version) and revalidates the rest', async () => {
+    const seen = [];
+    await Served.precache(new FakeCacheStorage(), async (url, init) => {
+      seen.push([url, init.cache]);
+      return basic('x');
+    });
+    for (const [url, mode] of seen) {
+      assert.equal(mode, Served.HASHED_NAME.test(url) ? 'default' : 'no-cache', url);
+    }
+    assert.deepEqual(seen.filter(([, mode]) => mode === 'no-cache').map(([u]) => u).sort(), ['/login', '/manifest.webmanifest', '/offline']);
+  });
+
+  it('answers the hashed URL, an older page copy\'s plain URL and another version\'s hash of a shell file', () => {
+    const route = (pathname) => Served.routeFor(new URL(ORIGIN + pathname), { method: 'GET', mode: 'no-cors' }, ORIGIN);
+    assert.equal(route(app), 'static');
+    assert.equal(route('/static/js/app.js'), 'static');
+    assert.equal(Served.shellKey('/static/js/app.js'), app);
+    assert.equal(route(hashed('/static/js/app.js', 'fedcba9876')), 'static');
+    assert.equal(Served.shellKey(hashed('/static/js/app.js', 'fedcba9876')), app);
+    assert.equal(route(hashed('/static/css/measures.css')), null);
+    assert.equal(route('/offline'), null);
+  });
+
+  it('gives another version\'s hash that very file when it can be had, else this version\'s', async () => {
+    const storage = new FakeCacheStorage();
+    await (await storage.open(Version.SHELL_CACHE)).put(app, basic('this version'));
+    const other = hashed('/static/js/app.js', 'fedcba9876');
+    const ask = async (fetchImpl) => {
+      const request = { url: ORIGIN + other, method: 'GET', mode: 'no-cors' };
+      const url = new URL(request.url);
+      const answer = await Served.respond({
+        request, url, route: Served.routeFor(url, request, ORIGIN), caches: storage, fetch: fetchImpl, waitUntil: () => {},
+      });
+      return answer.text();
+    };
+    assert.equal(await ask(async () => basic('the other version')), 'the other version');
+    assert.equal(await ask(async () => { throw new TypeError('offline'); }), 'this version');
+    assert.equal(await ask(async () => basic('', { status: 404 })), 'this version');
+    // Never stored: the shell keeps this version's file under this version's URL.
+    assert.equal(await (await (await storage.open(Version.SHELL_CACHE)).match(app)).text(), 'this version');
+    assert.equal(await (await storage.open(Version.SHELL_CACHE)).match(other), undefined);
+  });
+
+  it('gives an older page copy the precached file for its plain URL, with no request', async () => {
+    const storage = new FakeCacheStorage();
+    await (await storage.open(Version.SHELL_CACHE)).put(app, basic('the app script', { headers: { 'content-type': 'text/javascript' } }));
+    const request = { url: ORIGIN + '/static/js/app.js', method: 'GET', mode: 'no-cors' };
+    const url = new URL(request.url);
+    const answer = await Served.respond({
+      request, url, route: Served.routeFor(url, request, ORIGIN), caches: storage,
+      fetch: async () => assert.fail('no request'), waitUntil: () => {},
+    });
+    assert.equal(await answer.text(), 'the app script');
   });
 });
 

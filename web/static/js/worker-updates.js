@@ -43,10 +43,10 @@
   });
 
   container
-    // updateViaCache "none": the update check also refetches the imported /sw/*.js modules past
-    // the HTTP cache, so a new version.js is seen at once (StaticFiles sends no Cache-Control, so
-    // browsers would otherwise cache those files heuristically).
-    .register('/sw.js', { scope: '/', updateViaCache: 'none' })
+    // updateViaCache "imports": /sw.js itself is always refetched past the HTTP cache; the files
+    // it imports are named by content hash (api/static_assets.py), so a new version of any of them
+    // is a new URL in /sw.js, and the ones this page has just loaded come from the HTTP cache.
+    .register('/sw.js', { scope: '/', updateViaCache: 'imports' })
     .then(function (registration) {
       offer(registration);
       // A page that opened while the first worker was still activating can miss its
