@@ -106,9 +106,22 @@ def insert_rows(
         # Nothing to answer: one single-row statement run for every row (the driver's
         # executemany), so a varying number of rows (link rows) needs no new statement.
         compiled = _compiled(dialect, table, plan.columns, 1, conflict_on_id, None)
-        connection.exec_driver_sql(
-            compiled.sql, [_parameters(compiled, _values(pairs, (row,))) for row in rows]
-        )
+        if compiled.positions == tuple(range(len(pairs))):
+            # The statement takes the values in the plan's order (link rows on SQLite): each
+            # row's tuple built straight, a few hundred a batch.
+            many: list[Any] = [
+                tuple(
+                    [
+                        value if process is None else process(value)
+                        for name, process in pairs
+                        for value in (row[name],)
+                    ]
+                )
+                for row in rows
+            ]
+        else:
+            many = [_parameters(compiled, _values(pairs, (row,))) for row in rows]
+        connection.exec_driver_sql(compiled.sql, many)
         return []
     found: list[Any] = []
     position = plan.columns.index(returning)
