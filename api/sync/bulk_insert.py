@@ -102,6 +102,8 @@ def insert_rows(
     plan = _plan(dialect, table, tuple(rows[0]))
     pairs = tuple(zip(plan.columns, plan.processors, strict=True))
     per_statement = max(1, MAX_PARAMETERS // len(plan.columns))
+    if dialect.name == "postgresql":
+        return _pipelined(connection, table, plan, pairs, rows, conflict_on_id, returning)
     if not returning:
         # Nothing to answer: one single-row statement run for every row (the driver's
         # executemany), so a varying number of rows (link rows) needs no new statement.
@@ -135,6 +137,41 @@ def insert_rows(
         sent = {flat[i * width + position]: row[returning] for i, row in enumerate(chunk)}
         result = connection.exec_driver_sql(compiled.sql, _parameters(compiled, flat))
         found.extend(sent[row[0]] for row in result)
+    return found
+
+
+def _pipelined(
+    connection: Any,
+    table: Table,
+    plan: _Plan,
+    pairs: tuple[tuple[str, Callable[[Any], Any] | None], ...],
+    rows: Sequence[dict[str, Any]],
+    conflict_on_id: bool,
+    returning: str | None,
+) -> list[Any]:
+    """PostgreSQL: the single-row statement for every row in one pipelined executemany (psycopg
+    sends them together and gathers RETURNING from each), as the floor does. A multi-row
+    statement there was parsed for its placeholders on every execution: psycopg caches only
+    short queries, and a 100-row one took a third of the batch's CPU."""
+    compiled = _compiled(connection.dialect, table, plan.columns, 1, conflict_on_id, returning)
+    many = [_parameters(compiled, _values(pairs, (row,))) for row in rows]
+    found: list[Any] = []
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(compiled.sql, many, returning=bool(returning))
+        if returning:
+            key = (compiled.names or ())[plan.columns.index(returning)]
+            sent = {values[key]: row[returning] for values, row in zip(many, rows, strict=True)}
+            while True:
+                found.extend(sent[answer[0]] for answer in cursor.fetchall())
+                if not cursor.nextset():
+                    break
+    except connection.dialect.loaded_dbapi.Error as exc:
+        # Raised as SQLAlchemy raises a driver's error (DBAPIError and its kinds, the connection
+        # invalidated when it was lost), so the app's answers to a database fault (503) hold.
+        connection._handle_dbapi_exception(exc, compiled.sql, many, cursor, None)
+    finally:
+        cursor.close()
     return found
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from api.db import open_session
 from api.handovers.records import HANDOVER_KIND
@@ -151,4 +152,14 @@ def test_a_column_with_a_default_must_be_given() -> None:
     row = IDEA_KIND.to_row(uuid.uuid4(), _idea(ids), ids["user"], "h" * 64, datetime.now(UTC))
     del row["version"]  # a Core insert would fill its default; this insert refuses instead
     with open_session(write=True) as session, pytest.raises(ValueError, match=r"idea\.version"):
+        insert_rows(session, IDEA_KIND.table, [row], returning="id")
+
+
+def test_a_refused_row_raises_as_sqlalchemy_raises_it() -> None:
+    # The app answers database faults from SQLAlchemy's exceptions (api/errors.py): the driver's
+    # own error must not slip past them as a bare psycopg or sqlite3 one.
+    ids = _first_ids()
+    row = IDEA_KIND.to_row(uuid.uuid4(), _idea(ids), ids["user"], "h" * 64, datetime.now(UTC))
+    row["team_id"] = 2**31 - 1  # no such team: the foreign key refuses it
+    with open_session(write=True) as session, pytest.raises(IntegrityError):
         insert_rows(session, IDEA_KIND.table, [row], returning="id")
