@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy import BindParameter, Table, bindparam, literal, select, union_all
 from sqlmodel import Session
 
 from schemas.accounts import Aim, Partner, Team
@@ -51,8 +51,8 @@ def _known(models: tuple[Listed, ...]) -> Any:
     """Built once (its cache key with it), the ids bound at each execution."""
     parts = []
     for position, model in enumerate(models):
-        table = model.__table__  # type: ignore[attr-defined]
-        wanted = bindparam(f"ids{position}", expanding=True)
+        table: Table = model.__table__  # type: ignore[union-attr]
+        wanted: BindParameter[Any] = bindparam(f"ids{position}", expanding=True)
         parts.append(select(literal(position), table.c.id).where(table.c.id.in_(wanted)))
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
