@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 
 from api.sync.guard import limit_writes
 from api.sync.ingest import submit_one
+from api.sync.kinds import Sender
 from api.sync.outcome import Outcome
 from schemas.accounts import User
 from schemas.field_errors import FieldError
@@ -117,7 +118,7 @@ def submit_form(
         values["id"] = str(uuid.uuid4())
         return page(request, session, values, notice=STALE_FORM_NOTICE, status_code=422)
     limit_writes(user)
-    result = submit_one(session, user.id, kind, record_id, form_to_data(form))  # type: ignore[arg-type]
+    result = submit_one(session, Sender.of(user), kind, record_id, form_to_data(form))
     if result.outcome is Outcome.rejected:
         return page(request, session, values, errors=result.errors, status_code=422)
     if result.outcome is Outcome.conflict:

@@ -6,10 +6,15 @@ validation, the insert, the commit, the answer) on a temporary SQLite database, 
 dropped first). The client's own share (httpx over an ASGI transport) is in the figure; it is the
 same for every version of the app, so differences between runs are the app's.
 
-`--profile FILE` also runs cProfile over a further round of each size and writes its statistics to
-FILE.<size> (read with `python -m pstats`), which is how docs/performance.md's profiles were made.
+`--profile FILE` also runs cProfile (timed by process CPU, like the figures) over a further round of
+each size and writes its statistics to FILE.<size> (read with `python -m pstats`), which is how
+docs/performance.md's profiles were made.
 
-Run: python -m bench.request_cpu"""
+`--floor` measures the floor (`bench/floor_app.py`, the same stack doing the least) the same way
+in the same run, on a SQLite file of its own or with `--database-url` in that PostgreSQL database,
+and prints each figure's ratio floor ÷ Frontline: on CPU alone, the most a request could reach.
+
+Run: python -m bench.request_cpu [--floor]"""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -95,13 +101,67 @@ async def _measure(
             figures[key] = best * 1000
             if profile:
                 with _inline_threads():
-                    profiler = cProfile.Profile()
+                    # Process CPU, as the timed rounds: waits on the disk and the database
+                    # (and the machine's other work) stay out of the shares.
+                    profiler = cProfile.Profile(time.process_time)
                     profiler.enable()
                     for body in bodies[20 + rounds * requests :]:
                         await client.post(path, content=body, headers=headers)
                     profiler.disable()
                 profiler.dump_stats(f"{profile}.{key}")
     return figures
+
+
+async def _measure_floor(
+    sizes: list[int], requests: int, rounds: int, kind: str
+) -> dict[int | str, float]:
+    """The floor app through the same client, the same bodies and the same timing."""
+    from bench import floor_app
+
+    reference = Reference(partner_id=1, team_id=1, aim_ids=[1, 2])
+    figures: dict[int | str, float] = {}
+    transport = httpx.ASGITransport(app=floor_app.app)
+    headers = {"Content-Type": "application/json"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+        plan: list[tuple[int | str, str, list[Any]]] = [
+            (size, "/api/v1/sync", batches(requests * rounds + 20, size, reference, kind))
+            for size in sizes
+        ]
+        singles = [
+            {"id": str(uuid.uuid4()), **handover(reference.partner_id)}
+            for _ in range(requests * rounds + 20)
+        ]
+        plan.append((SINGLE, "/api/v1/handovers", singles))
+        for key, path, payloads in plan:
+            bodies = [json.dumps(b).encode() for b in payloads]
+            for body in bodies[:20]:
+                assert (await client.post(path, content=body, headers=headers)).is_success
+            best = float("inf")
+            for r in range(rounds):
+                started = time.process_time()
+                for body in bodies[20 + r * requests : 20 + (r + 1) * requests]:
+                    answer = await client.post(path, content=body, headers=headers)
+                best = min(best, (time.process_time() - started) / requests)
+                assert answer.is_success, answer.text
+            figures[key] = best * 1000
+    return figures
+
+
+def measure_floor(
+    requests: int = 50,
+    rounds: int = 4,
+    kind: str = "idea",
+    database_url: str = "",
+    sizes: list[int] | None = None,
+) -> dict[int | str, float]:
+    """measure() for the floor app: milliseconds of process CPU per request."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        os.environ["FLOOR_DB"] = str(Path(data_dir) / "floor.db")
+        if database_url:
+            os.environ["FLOOR_DATABASE_URL"] = database_url
+        else:
+            os.environ.pop("FLOOR_DATABASE_URL", None)
+        return asyncio.run(_measure_floor(sizes or SIZES, requests, rounds, kind))
 
 
 def measure(
@@ -148,8 +208,14 @@ def main() -> None:
     parser.add_argument("--kind", choices=["idea", "handover"], default="idea")
     parser.add_argument("--database-url", default="", help="a throwaway PostgreSQL database")
     parser.add_argument("--profile", default="", help="write cProfile statistics to FILE.<size>")
+    parser.add_argument("--floor", action="store_true", help="measure the floor app too")
     args = parser.parse_args()
     figures = measure(args.requests, args.rounds, args.kind, args.database_url, args.profile)
+    floor = (
+        measure_floor(args.requests, args.rounds, args.kind, args.database_url)
+        if args.floor
+        else {}
+    )
     print(f"{'PostgreSQL' if args.database_url else 'SQLite'}, fresh {args.kind}s")
     for key, ms in figures.items():
         what = (
@@ -157,8 +223,16 @@ def main() -> None:
             if key == SINGLE
             else f"POST /api/v1/sync with {key:>3} item(s)"
         )
-        print(f"{what:38}: {ms:6.2f} ms of process CPU a request")
-    print(f"per item beyond the first: {(figures[100] - figures[1]) / 99 * 1000:.0f} µs")
+        beside = (
+            f"   floor {floor[key]:5.2f} ms, floor ÷ Frontline {floor[key] / ms:.2f}"
+            if floor
+            else ""
+        )
+        print(f"{what:38}: {ms:6.2f} ms of process CPU a request{beside}")
+    print(f"per item beyond the first: {(figures[100] - figures[1]) / 99 * 1000:.0f} µs", end="")
+    if floor:
+        print(f" (floor {(floor[100] - floor[1]) / 99 * 1000:.0f} µs)", end="")
+    print()
 
 
 if __name__ == "__main__":

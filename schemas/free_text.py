@@ -70,15 +70,25 @@ def is_blank(value: str) -> bool:
 
 
 def _require_text(min_length: int) -> AfterValidator:
+    """No NUL, not blank, long enough, no NHS number: in that order (the first that fails is the
+    field's error), in one validator call rather than three (issue 16: a sync batch of 100 ideas
+    makes 300 of them)."""
+
     def check(value: str) -> str:
+        _refuse_nul(value)
         stripped = visible_text(value)
         if not stripped:
             raise PydanticCustomError("text_blank", "is blank")
         if len(stripped) < min_length:
             raise PydanticCustomError("text_too_short", "is too short", {"min_length": min_length})
-        return value
+        return _refuse_nhs_numbers(value)
 
     return AfterValidator(check)
+
+
+def _optional_text(value: str) -> str:
+    """No NUL, no NHS number, in one validator call."""
+    return _refuse_nhs_numbers(_refuse_nul(value))
 
 
 def required_text(max_length: int, min_length: int = 1) -> Any:
@@ -86,9 +96,7 @@ def required_text(max_length: int, min_length: int = 1) -> Any:
     return Annotated[
         str,
         StringConstraints(max_length=max_length),
-        no_nul,
         _require_text(min_length),
-        AfterValidator(_refuse_nhs_numbers),
         # What the validator above checks, told to the API description (and so to clients and
         # the fuzzer): at least this long, and not only spaces.
         Field(json_schema_extra={"minLength": min_length, "pattern": r"\S"}),
@@ -96,9 +104,7 @@ def required_text(max_length: int, min_length: int = 1) -> Any:
 
 
 def optional_text(max_length: int) -> Any:
-    return Annotated[
-        str, StringConstraints(max_length=max_length), no_nul, AfterValidator(_refuse_nhs_numbers)
-    ]
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_optional_text)]
 
 
 def _unique(values: list[Any]) -> list[Any]:

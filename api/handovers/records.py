@@ -13,7 +13,7 @@ from sqlmodel import Session
 from api.push import messages
 from api.push import service as push
 from api.reference.service import known_ids
-from api.sync.kinds import RecordKind
+from api.sync.kinds import RecordKind, Sender
 from schemas.accounts import Partner
 from schemas.enums import Role
 from schemas.field_errors import FieldError
@@ -75,14 +75,16 @@ def _check_references(session: Session, records: list[BaseModel]) -> list[list[F
 
 
 def _tell_managers_of_harm(
-    session: Session, created: list[tuple[uuid.UUID, BaseModel]], user_id: int
+    session: Session, created: list[tuple[uuid.UUID, BaseModel]], sender: Sender
 ) -> None:
     """Moderate harm or worse reaches every manager's phone at once (no record text in it)."""
     for record_id, data in created:
         assert isinstance(data, HandoverIn)
         if data.needs_formal_report and data.harm is not None:
             message = messages.handover_harm_reported(record_id, data.harm)
-            push.notify_role(session, Role.manager, **message.model_dump(), exclude_user_id=user_id)
+            push.notify_role(
+                session, Role.manager, **message.model_dump(), exclude_user_id=sender.id
+            )
 
 
 HANDOVER_KIND = RecordKind(

@@ -35,7 +35,13 @@ def get_handover_for(session: Session, viewer: User, note_id: uuid.UUID) -> Hand
     note = session.get(Handover, note_id)
     if note is None or (not is_manager(viewer) and note.reported_by != viewer.id):
         raise NotFound("No handover note has this id.")
-    return to_read(note, user_names(session, {note.reported_by}))
+    # Most often the viewer wrote it (the answer to their own POST): their name is at hand.
+    names = (
+        {viewer.id: viewer.name}
+        if note.reported_by == viewer.id
+        else user_names(session, {note.reported_by})
+    )
+    return to_read(note, names)  # type: ignore[arg-type]
 
 
 class Attention(StrEnum):

@@ -10,10 +10,10 @@ from pydantic import BaseModel
 from sqlalchemy import Table, select, update
 from sqlmodel import Session
 
-from api.reference.service import known_ids
-from api.sync.kinds import RecordKind
-from schemas.accounts import Aim, Team, User
-from schemas.enums import IdeaStatus, Role
+from api.reference.service import known_ids_of
+from api.sync.kinds import RecordKind, Sender
+from schemas.accounts import Aim, Team
+from schemas.enums import IdeaStatus
 from schemas.field_errors import FieldError
 from schemas.ideas import Idea, IdeaAim, IdeaIn, IdeaWaste
 
@@ -73,8 +73,10 @@ def shared_ideas(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
 
 def _check_references(session: Session, records: list[BaseModel]) -> list[list[FieldError]]:
     ideas = [r for r in records if isinstance(r, IdeaIn)]
-    teams = known_ids(session, Team, (i.team_id for i in ideas))
-    aims = known_ids(session, Aim, (a for i in ideas for a in i.aims))
+    known = known_ids_of(
+        session, {Team: [i.team_id for i in ideas], Aim: [a for i in ideas for a in i.aims]}
+    )
+    teams, aims = known[Team], known[Aim]
     sources = shared_ideas(session, {i.spread_from for i in ideas if i.spread_from})
     problems: list[list[FieldError]] = []
     for idea in ideas:
@@ -94,18 +96,13 @@ def _check_references(session: Session, records: list[BaseModel]) -> list[list[F
     return problems
 
 
-USER_TABLE: Table = User.__table__  # type: ignore[attr-defined]
-
-
 def _mark_partner_ideas(
-    session: Session, created: list[tuple[Any, BaseModel]], user_id: int
+    session: Session, created: list[tuple[Any, BaseModel]], sender: Sender
 ) -> None:
     """Ideas from a partner organisation's user join the queue marked with that organisation: one
-    look-up of the sender a batch (two columns, no ORM object), one update when they are a partner."""
-    sender = session.execute(
-        select(USER_TABLE.c.role, USER_TABLE.c.partner_id).where(USER_TABLE.c.id == user_id)
-    ).first()
-    if sender is None or sender.role != Role.partner or sender.partner_id is None:
+    update a batch, only for a partner's (the sender as this request's sign-in check read them,
+    so staff batches, nearly all, cost no statement here)."""
+    if sender.partner_id is None:
         return
     session.execute(
         update(IDEA_TABLE)

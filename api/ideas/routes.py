@@ -22,6 +22,7 @@ from api.reference.service import reference_data
 from api.sync.guard import limit_writes
 from api.sync.http import RECORD_RESPONSES, record_response
 from api.sync.ingest import submit_one
+from api.sync.kinds import Sender
 from api.templating import render
 from schemas.audit import CommentIn, EventRead, RecordKind
 from schemas.enums import IdeaStatus, Waste
@@ -41,7 +42,7 @@ page_router = APIRouter(tags=["pages"], include_in_schema=False)
 def create_idea(body: IdeaSubmission, user: SignedInUser, session: SessionDep) -> Response:
     limit_writes(user)
     data = body.model_dump(mode="json", exclude={"id"})
-    result = submit_one(session, user.id, "idea", body.id, data)  # type: ignore[arg-type]
+    result = submit_one(session, Sender.of(user), "idea", body.id, data)
     return record_response(
         result.outcome, result.errors, lambda: get_idea_for(session, user, body.id)
     )

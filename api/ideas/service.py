@@ -44,7 +44,13 @@ def get_idea_for(session: Session, viewer: User, idea_id: uuid.UUID) -> IdeaRead
     if not is_manager(viewer) and idea.submitted_by != viewer.id:
         # Reporters (and partners' users) see only their own; say "not found" so ids of others' ideas are not confirmed.
         raise NotFound("No idea has this id.")
-    return to_read(idea, viewer, user_names(session, {idea.submitted_by}))
+    # Most often the viewer wrote it (the answer to their own POST): their name is at hand.
+    names = (
+        {viewer.id: viewer.name}
+        if idea.submitted_by == viewer.id
+        else user_names(session, {idea.submitted_by})
+    )
+    return to_read(idea, viewer, names)  # type: ignore[arg-type]
 
 
 FIRST_RESPONSE_DUE = timedelta(days=7)

@@ -13,14 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from api.db import reading_for
 from api.handovers.records import HANDOVER_KIND
 from api.ideas.records import IDEA_KIND
 from api.operations.metrics import count_sync_outcomes
-from api.sync.kinds import RecordKind
+from api.sync.bulk_insert import insert_rows
+from api.sync.kinds import RecordKind, Sender
 from api.sync.outcome import Outcome, fingerprint, replay_outcome
 from schemas.field_errors import FieldError, field_errors
 from schemas.record_identity import RecordIdentity
@@ -54,11 +54,6 @@ class _Valid:
     record_id: uuid.UUID
     data: BaseModel
     digest: str
-
-
-def _insert(session: Session, table: Table) -> Any:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
 def _validate(
@@ -121,7 +116,7 @@ _VALIDATING = threading.BoundedSemaphore(2)
 
 def ingest(
     session: Session,
-    user_id: int,
+    sender: Sender,
     items: list[Submitted],
     allowed_kinds: frozenset[str] | None = None,
 ) -> list[ItemResult]:
@@ -144,7 +139,7 @@ def ingest(
         with reading_for(session) as reader:
             problems = kind.check_references(reader, [e.data for e in entries])
         storable = [e for e, errors in zip(entries, problems, strict=True) if not errors]
-        created = _store(session, kind, user_id, storable)
+        created = _store(session, kind, sender, storable)
         # Whatever was not stored just now is judged against what the database holds, before its
         # reference problems: a stored record stays acknowledged even if, say, its partner
         # organisation has been deactivated since. New records need no such look-up.
@@ -173,9 +168,9 @@ def ingest(
                 # The same id twice in one batch: the first is stored, the rest are replays of it.
                 outcome = replay_outcome(
                     stored_hash=first.digest,
-                    stored_owner=user_id,
+                    stored_owner=sender.id,
                     sent_hash=entry.digest,
-                    sender=user_id,
+                    sender=sender.id,
                 )
                 errors = []
             elif entry.record_id in stored:
@@ -184,7 +179,7 @@ def ingest(
                     stored_hash=stored_hash,
                     stored_owner=stored_owner,
                     sent_hash=entry.digest,
-                    sender=user_id,
+                    sender=sender.id,
                 )
                 errors = []
             elif entry.record_id in elsewhere:
@@ -238,7 +233,7 @@ def _take_the_summary_lock(session: Session) -> None:
 
 
 def _store(
-    session: Session, kind: RecordKind, user_id: int, entries: list[_Valid]
+    session: Session, kind: RecordKind, sender: Sender, entries: list[_Valid]
 ) -> dict[uuid.UUID, _Valid]:
     """Inserts what is new, with its link rows; answers which entry each new id was stored from."""
     if not entries:
@@ -251,7 +246,7 @@ def _store(
     # held back every other writer (issue 16).
     now = utcnow()
     rows = {
-        record_id: kind.to_row(record_id, e.data, user_id, e.digest, now)
+        record_id: kind.to_row(record_id, e.data, sender.id, e.digest, now)
         for record_id, e in first.items()
     }
     links_of = {record_id: kind.link_rows(record_id, e.data) for record_id, e in first.items()}
@@ -260,45 +255,41 @@ def _store(
 
     # Claim each id for this kind first, in the same transaction: an id another kind (or a
     # concurrent request) holds is not claimed, so its record is not written here either.
-    claimed = {
-        row[0]
-        for row in session.execute(
-            _insert(session, IDENTITY)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(IDENTITY.c.id),
+    claimed = set(
+        insert_rows(
+            session,
+            IDENTITY,
             [{"id": record_id, "kind": kind.name} for record_id in first],
+            returning="id",
         )
-    }
+    )
     if not claimed:
         return {}
-    # One statement compiled once (and cached) with the rows as parameters: SQLAlchemy's
-    # "insertmanyvalues" sends them in batches and gathers RETURNING from every batch.
-    statement = (
-        _insert(session, kind.table)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(kind.table.c.id)
-    )
+    # One multi-row statement, compiled once for its number of rows (bulk_insert.py), with
+    # RETURNING: what it answers is what was stored.
     created = {
-        row[0]: first[row[0]]
-        for row in session.execute(statement, [rows[i] for i in first if i in claimed])
+        record_id: first[record_id]
+        for record_id in insert_rows(
+            session, kind.table, [rows[i] for i in first if i in claimed], returning="id"
+        )
     }
     links: dict[Table, list[dict[str, Any]]] = defaultdict(list)
     for record_id in created:
         for table, row in links_of[record_id]:
             links[table].append(row)
     for table, link_rows in links.items():
-        session.execute(_insert(session, table).on_conflict_do_nothing(), link_rows)
+        insert_rows(session, table, link_rows, conflict_on_id=False)
     if kind.after_create is not None and created:
-        kind.after_create(session, [(i, e.data) for i, e in created.items()], user_id)
+        kind.after_create(session, [(i, e.data) for i, e in created.items()], sender)
     return created
 
 
 def submit_one(
     session: Session,
-    user_id: int,
+    sender: Sender,
     kind: str,
     record_id: uuid.UUID,
     data: Any,
 ) -> ItemResult:
     """One record through the same path as a batch, so the outcome rule is the same everywhere."""
-    return ingest(session, user_id, [Submitted(kind=kind, id=str(record_id), data=data)])[0]
+    return ingest(session, sender, [Submitted(kind=kind, id=str(record_id), data=data)])[0]

@@ -10,7 +10,23 @@ from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlmodel import Session
 
+from schemas.accounts import User
+from schemas.enums import Role
 from schemas.field_errors import FieldError
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent a batch, as the request's sign-in check found them (read fresh this request)."""
+
+    id: int
+    # The partner organisation of a partner organisation's user; None for the trust's staff.
+    partner_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> Sender:
+        partner = user.partner_id if user.role == Role.partner else None
+        return cls(id=user.id, partner_id=partner)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -28,4 +44,4 @@ class RecordKind:
     # What else happens, in the same transaction, when records are new (not on a replay): called
     # once a batch with every new (id, record) of this kind, so its look-ups are per batch, not per
     # record (issue 16: one look-up per idea was a quarter of a batch's time).
-    after_create: Callable[[Session, list[tuple[Any, BaseModel]], int], None] | None = None
+    after_create: Callable[[Session, list[tuple[Any, BaseModel]], Sender], None] | None = None

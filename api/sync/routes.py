@@ -13,6 +13,7 @@ from api.db import SessionDep
 from api.errors import error_responses
 from api.sync.guard import limit_writes
 from api.sync.ingest import Submitted, ingest
+from api.sync.kinds import Sender
 from schemas.field_errors import FieldError
 
 PARTNER_KINDS = frozenset({"idea"})
@@ -55,7 +56,7 @@ def sync(body: SyncRequest, user: SignedInUser, session: SessionDep) -> JSONResp
     limit_writes(user)
     results = ingest(
         session,
-        user.id,  # type: ignore[arg-type]
+        Sender.of(user),
         [Submitted(kind=i.kind, id=i.id, data=i.data) for i in body.items],
         # A partner organisation's user submits ideas, never handover notes (SPEC §2).
         allowed_kinds=None if is_staff(user) else PARTNER_KINDS,

@@ -1,0 +1,193 @@
+"""The sync path's multi-row INSERT … ON CONFLICT DO NOTHING, compiled once per table, columns and
+number of rows, with each row's values bound by the columns' own SQLAlchemy bind processors.
+
+SQLAlchemy's executemany of Core inserts ("insertmanyvalues") rebuilt the parameters of every row
+through its per-row machinery (a dict of bound parameters a row, a processor look-up a value): a
+third of a 100-item batch's CPU (issue 16, docs/performance.md). The statement here is the same
+one SQLAlchemy compiles (its quoting, its PostgreSQL bind casts, its RETURNING) and each value goes
+through the same processor SQLAlchemy would apply, so what reaches the database is identical
+(tests/api/test_bulk_insert.py holds the stored rows equal to a Core insert's)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, bindparam
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlmodel import Session
+
+# Bound parameters a statement: under SQLite's limit (32,766 since 3.32) and PostgreSQL's (65,535).
+MAX_PARAMETERS = 30_000
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    # How the flat list of values (row by row, in the caller's column order) becomes the driver's
+    # parameters: positions for a positional paramstyle (SQLite's qmark), else names.
+    positions: tuple[int, ...] | None
+    names: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    columns: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+def _dialect_insert(dialect: Dialect, table: Table) -> Any:
+    return postgresql.insert(table) if dialect.name == "postgresql" else sqlite.insert(table)
+
+
+@lru_cache(maxsize=64)
+def _plan(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Plan:
+    for column in table.columns:
+        # A Core insert fills a Python-side default for a column left out; this one does not, so
+        # every such column must be given (the record kinds' to_row functions give them all).
+        if column.name not in columns and column.default is not None:
+            raise ValueError(f"{table.name}.{column.name} has a default: give it in every row")
+    return _Plan(
+        columns,
+        tuple(table.c[name].type._cached_bind_processor(dialect) for name in columns),
+    )
+
+
+@lru_cache(maxsize=512)
+def _compiled(
+    dialect: Dialect,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: int,
+    conflict_on_id: bool,
+    returning: str | None,
+) -> _Compiled:
+    names = [f"p{row}_{position}" for row in range(rows) for position in range(len(columns))]
+    values = [
+        {
+            name: bindparam(names[row * len(columns) + position], type_=table.c[name].type)
+            for position, name in enumerate(columns)
+        }
+        for row in range(rows)
+    ]
+    statement = _dialect_insert(dialect, table).values(values)
+    statement = statement.on_conflict_do_nothing(index_elements=["id"] if conflict_on_id else None)
+    if returning:
+        statement = statement.returning(table.c[returning])
+    compiled = statement.compile(dialect=dialect)
+    if compiled.positional:
+        slot = {name: index for index, name in enumerate(names)}
+        positions = tuple(slot[name] for name in compiled.positiontup or ())
+        return _Compiled(str(compiled), positions, None)
+    return _Compiled(str(compiled), None, tuple(names))
+
+
+def insert_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict_on_id: bool = True,
+    returning: str | None = None,
+) -> list[Any]:
+    """INSERT the rows (every row with the same keys) … ON CONFLICT (id) DO NOTHING (or on any
+    conflict, `conflict_on_id=False`); answers the `returning` column of the rows inserted."""
+    if not rows:
+        return []
+    connection = session.connection()
+    dialect = connection.dialect
+    plan = _plan(dialect, table, tuple(rows[0]))
+    pairs = tuple(zip(plan.columns, plan.processors, strict=True))
+    per_statement = max(1, MAX_PARAMETERS // len(plan.columns))
+    if dialect.name == "postgresql":
+        return _pipelined(connection, table, plan, pairs, rows, conflict_on_id, returning)
+    if not returning:
+        # Nothing to answer: one single-row statement run for every row (the driver's
+        # executemany), so a varying number of rows (link rows) needs no new statement.
+        compiled = _compiled(dialect, table, plan.columns, 1, conflict_on_id, None)
+        if compiled.positions == tuple(range(len(pairs))):
+            # The statement takes the values in the plan's order (link rows on SQLite): each
+            # row's tuple built straight, a few hundred a batch.
+            many: list[Any] = [
+                tuple(
+                    [
+                        value if process is None else process(value)
+                        for name, process in pairs
+                        for value in (row[name],)
+                    ]
+                )
+                for row in rows
+            ]
+        else:
+            many = [_parameters(compiled, _values(pairs, (row,))) for row in rows]
+        connection.exec_driver_sql(compiled.sql, many)
+        return []
+    found: list[Any] = []
+    position = plan.columns.index(returning)
+    width = len(plan.columns)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        compiled = _compiled(dialect, table, plan.columns, len(chunk), conflict_on_id, returning)
+        flat = _values(pairs, chunk)
+        # What the database answers is the value as bound (on SQLite a UUID's hex): mapped back
+        # to the caller's own value rather than converted again, row by row.
+        sent = {flat[i * width + position]: row[returning] for i, row in enumerate(chunk)}
+        result = connection.exec_driver_sql(compiled.sql, _parameters(compiled, flat))
+        found.extend(sent[row[0]] for row in result)
+    return found
+
+
+def _pipelined(
+    connection: Any,
+    table: Table,
+    plan: _Plan,
+    pairs: tuple[tuple[str, Callable[[Any], Any] | None], ...],
+    rows: Sequence[dict[str, Any]],
+    conflict_on_id: bool,
+    returning: str | None,
+) -> list[Any]:
+    """PostgreSQL: the single-row statement for every row in one pipelined executemany (psycopg
+    sends them together and gathers RETURNING from each), as the floor does. A multi-row
+    statement there was parsed for its placeholders on every execution: psycopg caches only
+    short queries, and a 100-row one took a third of the batch's CPU."""
+    compiled = _compiled(connection.dialect, table, plan.columns, 1, conflict_on_id, returning)
+    many = [_parameters(compiled, _values(pairs, (row,))) for row in rows]
+    found: list[Any] = []
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(compiled.sql, many, returning=bool(returning))
+        if returning:
+            key = (compiled.names or ())[plan.columns.index(returning)]
+            sent = {values[key]: row[returning] for values, row in zip(many, rows, strict=True)}
+            while True:
+                found.extend(sent[answer[0]] for answer in cursor.fetchall())
+                if not cursor.nextset():
+                    break
+    except connection.dialect.loaded_dbapi.Error as exc:
+        # Raised as SQLAlchemy raises a driver's error (DBAPIError and its kinds, the connection
+        # invalidated when it was lost), so the app's answers to a database fault (503) hold.
+        connection._handle_dbapi_exception(exc, compiled.sql, many, cursor, None)
+    finally:
+        cursor.close()
+    return found
+
+
+def _values(
+    pairs: tuple[tuple[str, Callable[[Any], Any] | None], ...], rows: Sequence[dict[str, Any]]
+) -> list[Any]:
+    """The rows' values, row by row in the plan's column order, as the driver takes them."""
+    return [
+        value if process is None else process(value)
+        for row in rows
+        for name, process in pairs
+        for value in (row[name],)
+    ]
+
+
+def _parameters(compiled: _Compiled, flat: list[Any]) -> Any:
+    if compiled.positions is not None:
+        return tuple([flat[i] for i in compiled.positions])
+    return dict(zip(compiled.names or (), flat, strict=True))
