@@ -89,16 +89,7 @@ async def _measure(
         plan.append((SINGLE, "/api/v1/handovers", singles))
         for key, path, payloads in plan:
             bodies = [json.dumps(b).encode() for b in payloads]
-            for body in bodies[:20]:  # warm-up: statement caches, the pool, the first pages
-                assert (await client.post(path, content=body, headers=headers)).is_success
-            best = float("inf")
-            for r in range(rounds):
-                started = time.process_time()
-                for body in bodies[20 + r * requests : 20 + (r + 1) * requests]:
-                    answer = await client.post(path, content=body, headers=headers)
-                best = min(best, (time.process_time() - started) / requests)
-                assert answer.is_success, answer.text
-            figures[key] = best * 1000
+            figures[key] = await _best_cpu_ms(client, path, bodies, headers, requests, rounds)
             if profile:
                 with _inline_threads():
                     # Process CPU, as the timed rounds: waits on the disk and the database
@@ -110,6 +101,28 @@ async def _measure(
                     profiler.disable()
                 profiler.dump_stats(f"{profile}.{key}")
     return figures
+
+
+async def _best_cpu_ms(
+    client: httpx.AsyncClient,
+    path: str,
+    bodies: list[bytes],
+    headers: dict[str, str],
+    requests: int,
+    rounds: int,
+) -> float:
+    """Process CPU milliseconds a request, the best of `rounds` rounds of `requests` requests,
+    after 20 to warm up (statement caches, the pool, the first pages)."""
+    for body in bodies[:20]:
+        assert (await client.post(path, content=body, headers=headers)).is_success
+    best = float("inf")
+    for r in range(rounds):
+        started = time.process_time()
+        for body in bodies[20 + r * requests : 20 + (r + 1) * requests]:
+            answer = await client.post(path, content=body, headers=headers)
+        best = min(best, (time.process_time() - started) / requests)
+        assert answer.is_success, answer.text
+    return best * 1000
 
 
 async def _measure_floor(
@@ -134,16 +147,7 @@ async def _measure_floor(
         plan.append((SINGLE, "/api/v1/handovers", singles))
         for key, path, payloads in plan:
             bodies = [json.dumps(b).encode() for b in payloads]
-            for body in bodies[:20]:
-                assert (await client.post(path, content=body, headers=headers)).is_success
-            best = float("inf")
-            for r in range(rounds):
-                started = time.process_time()
-                for body in bodies[20 + r * requests : 20 + (r + 1) * requests]:
-                    answer = await client.post(path, content=body, headers=headers)
-                best = min(best, (time.process_time() - started) / requests)
-                assert answer.is_success, answer.text
-            figures[key] = best * 1000
+            figures[key] = await _best_cpu_ms(client, path, bodies, headers, requests, rounds)
     return figures
 
 
