@@ -141,6 +141,75 @@ describe('the outbox store', () => {
     assert.deepEqual([e.kind, e.userId, e.outcome], ['idea', '2', 'created']);
   });
 
+  it('finds a due item behind items that are not (the read stops at the first one due)', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    for (const id of ['a', 'b', 'c']) {
+      await store.enqueue({ id, kind: 'idea', userId: 1, data: {} });
+      await store.backOff(id, () => time.now() + 5000, 'Not sent yet');
+    }
+    await store.markAttention('b', 'rejected', [], 'Check');
+    assert.equal(await store.hasWork('1', time.now(), false, 60000), false);
+    await store.enqueue({ id: 'z', kind: 'idea', userId: 1, data: {} });
+    assert.equal(await store.hasWork('1', time.now(), false, 60000), true, 'the last item by key is due');
+    assert.equal(await store.hasWork(null, time.now(), false, 60000), true);
+  });
+
+  it('claims the first batch in the transaction that starts a drain', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    for (const id of ['a', 'b', 'c', 'd']) {
+      await store.enqueue({ id, kind: 'idea', userId: 1, data: { title: id } });
+      time.advance(1);
+    }
+    await store.markSending(['a']); // a sender that died
+    await store.backOff('d', () => time.now() + 5000, 'Not sent yet');
+    let offered = null;
+    const due = await store.startDrain(1, time.now(), false, 0, (items) => {
+      offered = items.map((i) => i.id);
+      return items.slice(0, 2);
+    });
+    assert.deepEqual(offered, ['a', 'b', 'c'], 'the stale item is due again, the backing-off one not');
+    assert.deepEqual(due.map((i) => [i.id, i.state]), [['a', 'sending'], ['b', 'sending'], ['c', 'waiting']]);
+    const stored = await Promise.all(['a', 'b', 'c', 'd'].map((id) => store.getItem(id)));
+    assert.deepEqual(stored.map((i) => i.state), ['sending', 'sending', 'waiting', 'waiting']);
+    assert.equal(stored[0].sendingSince, time.now());
+    // Claimed: a second sender can claim neither.
+    assert.deepEqual((await store.markSending(['a', 'b', 'c'])).map((i) => i.id), ['c']);
+  });
+
+  it('writes an answer and claims the next batch in one go, claiming only waiting items', async () => {
+    const store = await freshStore();
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
+    await store.markSending(['a', 'b', 'e']);
+    await store.markAttention('d', 'rejected', [], 'Check');
+    const settled = await store.settleBatch(
+      [
+        { id: 'a', outcome: 'created', kind: 'handover', userId: '1' },
+        { id: 'b', outcome: 'duplicate', kind: 'handover', userId: '1' },
+      ],
+      ['c', 'd', 'e', 'gone']
+    );
+    assert.equal(settled.acknowledged, 2);
+    assert.deepEqual(settled.claimed.map((i) => [i.id, i.state]), [['c', 'sending']], 'not attention, not already sending');
+    assert.equal(await store.getItem('a'), undefined);
+    assert.equal((await store.getReceipt('b')).outcome, 'duplicate');
+    assert.equal((await store.getItem('c')).state, 'sending');
+    assert.equal((await store.getItem('d')).state, 'attention');
+  });
+
+  it('writes no receipt for an acknowledged item signed out of the phone meanwhile', async () => {
+    const store = await freshStore();
+    for (const id of ['a', 'b']) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
+    await store.enqueue({ id: 'c', kind: 'handover', userId: 2, data: note('c') });
+    await store.markSending(['a', 'b']);
+    await store.clearUser(1, { keepItems: false });
+    const settled = await store.settleBatch([{ id: 'a', outcome: 'created', kind: 'handover', userId: '1' }], ['c']);
+    assert.equal(settled.acknowledged, 0);
+    assert.equal(await store.getReceipt('a'), undefined);
+    assert.equal((await store.getItem('c')).state, 'sending');
+  });
+
   it('backs off many items at once, each with its own attempt count', async () => {
     const time = clock();
     const store = await freshStore(time.now);

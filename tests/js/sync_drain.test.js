@@ -542,8 +542,8 @@ describe('a long outbox (issue 16)', () => {
 
   it('a drain that dies after the server stored a batch, before deleting it: sent again, answered duplicate, stored once', async () => {
     const { store, server, ids, time } = await queued(150);
-    const acknowledgeMany = store.acknowledgeMany.bind(store);
-    store.acknowledgeMany = async () => {
+    const settleBatch = store.settleBatch.bind(store);
+    store.settleBatch = async () => {
       throw new Error('the tab was closed'); // the answer came, the deletes never happened
     };
     await assert.rejects(drain({ store, fetch: server.fetch, now: time.now, random: () => 0.5 }));
@@ -551,7 +551,7 @@ describe('a long outbox (issue 16)', () => {
     while ([...server.inFlight.values()].some(Boolean)) await server.tick();
     for (const id of ids) assert.equal(server.created.get(id), 1);
     assert.ok((await store.listItems(1)).every((i) => i.state === 'sending'), 'left "sending"');
-    store.acknowledgeMany = acknowledgeMany;
+    store.settleBatch = settleBatch;
 
     // The next drain under Web Locks knows the dead sender is gone and sends them again.
     const result = await withOutboxLock(
@@ -587,6 +587,48 @@ describe('a long outbox (issue 16)', () => {
     assert.equal(server.syncRequests().length, 2);
     const left = await store.listItems(1);
     assert.deepEqual(left.map((i) => [i.id, i.state]), ids.slice(200).map((id) => [id, 'waiting']));
+  });
+
+  it('writes each answer and claims the next batch in one read-write transaction', async () => {
+    const { store, server, run, ids } = await queued(300);
+    const calls = [];
+    for (const name of ['startDrain', 'markSending', 'settleBatch', 'acknowledgeMany']) {
+      const real = store[name].bind(store);
+      store[name] = (...args) => {
+        calls.push([name, ...args.filter(Array.isArray).map((list) => list.length)]);
+        return real(...args);
+      };
+    }
+    const result = await run();
+    assert.equal(result.acknowledged, 300);
+    assert.deepEqual(calls, [
+      ['startDrain'], // reads what is due and claims batch 1
+      ['markSending', 100], // batch 2, while batch 1 is in flight
+      ['settleBatch', 100, 100], // answer 1 and batch 3, while batch 2 is in flight
+      ['settleBatch', 100, 0], // answer 2, while batch 3 is in flight
+      ['settleBatch', 100, 0], // answer 3
+    ]);
+    assert.deepEqual(server.syncRequests().flatMap((r) => r.ids), ids);
+    for (const id of ids) assert.equal((await store.getReceipt(id)).outcome, 'created');
+  });
+
+  it('an item discarded and queued again under its id mid-drain is sent with what was queued last', async () => {
+    const { store, server, run, ids } = await queued(300);
+    const later = ids[250]; // in batch 3, still waiting while batch 1 is in flight
+    const judged = server.sync.bind(server);
+    let first = true;
+    server.sync = async (init) => {
+      if (first) {
+        first = false;
+        assert.equal(await store.discard(later, 1), true);
+        await store.enqueue({ id: later, kind: 'idea', userId: 1, data: { title: 'queued again' } });
+      }
+      return judged(init);
+    };
+    const result = await run();
+    assert.equal(result.acknowledged, 300);
+    assert.equal(server.records.get(later).content, '{"title":"queued again"}');
+    assert.equal(server.created.get(later), 1);
   });
 
   it('backs off a whole failed batch in one go, each item counted once', async () => {
