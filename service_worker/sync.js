@@ -586,10 +586,29 @@
     while (current && current.items) {
       var batch = current.items;
       progress({ userId: user.id, done: done, total: total, sending: batch.length, acknowledged: summary.acknowledged });
-      var answered = await Promise.all([send(batch), settle(previous)]);
-      var verdict = answered[0];
-      var following = answered[1].following;
-      count(answered[1].counts);
+      // Both finish before the drain goes on or gives up: if writing the previous answer (or
+      // claiming the next batch) fails, the request still in flight is waited for, so the lock is
+      // never released while a batch is on its way (a waiting "Send now" would take the items
+      // for abandoned and send them a second time at once). send() never rejects.
+      var sending = send(batch);
+      var written = await settle(previous).then(
+        function (value) {
+          return { value: value };
+        },
+        function (error) {
+          return { error: error || new Error('The outbox could not be written') };
+        }
+      );
+      var verdict = await sending;
+      if (written.error) {
+        // The answer that did arrive is written if the outbox can still be written; if not, the
+        // batch stays "sending" and the next drain sends it again (answered `duplicate`).
+        // Nothing was claimed by the failed step: its claim is in the transaction that failed.
+        await applyVerdict(store, batch, verdict, now, random).catch(function () {});
+        throw written.error;
+      }
+      var following = written.value.following;
+      count(written.value.counts);
       previous = null;
       done += batch.length;
 

@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-24';
+  var VERSION = '2026.12.06-25';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = 'f43614d7b9b7ff3c';
+  var SHELL_DIGEST = 'd94f886dcef2b5c4';
 
   var CACHE_PREFIX = 'frontline-';
 

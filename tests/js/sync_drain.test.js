@@ -631,6 +631,109 @@ describe('a long outbox (issue 16)', () => {
     assert.equal(server.created.get(later), 1);
   });
 
+  /**
+   * A phone-side fetch whose first sync request is held until `release()`; it notes every id the
+   * phone has in flight more than once at a time.
+   */
+  function heldFirstRequest(server) {
+    let release;
+    const gate = new Promise((resolve) => (release = resolve));
+    const inFlight = new Map();
+    const twice = new Set();
+    let held = false;
+    const fetch = async (url, init) => {
+      if (String(url) !== '/api/v1/sync') return server.fetch(url, init);
+      const sent = JSON.parse(init.body).items.map((i) => i.id);
+      for (const id of sent) {
+        if (inFlight.get(id)) twice.add(id);
+        inFlight.set(id, (inFlight.get(id) || 0) + 1);
+      }
+      try {
+        if (!held) {
+          held = true;
+          await gate; // a slow network
+        } else {
+          release(); // another request while the first is held: let both go
+        }
+        return await server.fetch(url, init);
+      } finally {
+        for (const id of sent) inFlight.set(id, inFlight.get(id) - 1);
+      }
+    };
+    const busy = () => [...inFlight.values()].some(Boolean);
+    return { fetch, twice, busy, release: () => release() };
+  }
+
+  it('a write failing while a batch is in flight: the lock is kept until its answer, which is written; a waiting "Send now" never sends it twice', async () => {
+    const { store, server, time, ids } = await queued(250);
+    const phone = heldFirstRequest(server);
+    const markSending = store.markSending.bind(store);
+    let failed = false;
+    store.markSending = async (...args) => {
+      if (!failed) {
+        // Claiming batch 2 while batch 1 is in flight fails (a full disk, say). Batch 1's
+        // answer comes a little later.
+        failed = true;
+        (async () => {
+          for (let k = 0; k < 50; k++) await new Promise((r) => setImmediate(r));
+          phone.release();
+        })();
+        throw new Error('QuotaExceededError');
+      }
+      return markSending(...args);
+    };
+    const locks = fakeLocks();
+    let lockedWhileInFlight = false;
+    const run = (force) =>
+      withOutboxLock(
+        (renew, lock) => {
+          if (phone.busy()) lockedWhileInFlight = true;
+          return drain({ store, fetch: phone.fetch, now: time.now, random: () => 0.5, renew, lock, force, timeoutMs: 5000 });
+        },
+        { locks, store, wait: force }
+      );
+    const first = run(false);
+    const second = run(true); // "Send now" tapped meanwhile: waits for the lock
+    await assert.rejects(first, /QuotaExceededError/);
+    const result = await second;
+    assert.equal(lockedWhileInFlight, false, 'the lock was not given up with a request in flight');
+    assert.deepEqual([...phone.twice], [], 'no id in flight twice');
+    assert.deepEqual(server.overlaps, []);
+    assert.equal(result.acknowledged, 150, 'batch 1 was written by the first drain, on its own answer');
+    for (const id of ids.slice(0, 100)) assert.equal((await store.getReceipt(id)).outcome, 'created', id);
+    assert.deepEqual(server.syncRequests().map((r) => r.ids[0]), [ids[0], ids[100], ids[200]]);
+    for (const id of ids) assert.equal(server.created.get(id), 1, id + ' stored once');
+    assert.equal((await store.listItems(1)).length, 0);
+  });
+
+  it('writing an answer failing while the next batch is in flight: that batch\'s answer is still written, the unwritten one sent again', async () => {
+    const { store, server, time, ids } = await queued(300);
+    const settleBatch = store.settleBatch.bind(store);
+    let calls = 0;
+    store.settleBatch = async (...args) => {
+      calls += 1;
+      if (calls === 1) throw new Error('QuotaExceededError'); // answer 1, with batch 2 in flight
+      return settleBatch(...args);
+    };
+    const locks = fakeLocks();
+    const run = () =>
+      withOutboxLock((renew, lock) => drain({ store, fetch: server.fetch, now: time.now, random: () => 0.5, renew, lock, timeoutMs: 5000 }), { locks, store });
+    await assert.rejects(run(), /QuotaExceededError/);
+    assert.deepEqual(server.syncRequests().map((r) => r.ids[0]), [ids[0], ids[100]], 'nothing sent after the failure');
+    for (const id of ids.slice(100, 200)) assert.equal((await store.getReceipt(id)).outcome, 'created', id);
+    const left = await store.listItems(1);
+    assert.deepEqual(left.map((i) => [i.id, i.state]), [
+      ...ids.slice(0, 100).map((id) => [id, 'sending']), // stored on the server; the phone did not write it
+      ...ids.slice(200).map((id) => [id, 'waiting']), // never claimed
+    ]);
+    const again = await run();
+    assert.equal(again.acknowledged, 200);
+    assert.equal((await store.getReceipt(ids[0])).outcome, 'duplicate');
+    assert.deepEqual(server.overlaps, []);
+    for (const id of ids) assert.equal(server.created.get(id), 1, id + ' stored once');
+    assert.equal((await store.listItems(1)).length, 0);
+  });
+
   it('backs off a whole failed batch in one go, each item counted once', async () => {
     const { store, server, run } = await queued(100);
     server.plan = ['503-retry-after'];
