@@ -531,13 +531,14 @@
    * A whole batch acknowledged at once: every item deleted and its receipt kept, in one
    * transaction (one transaction per item made a 1,000-item drain spend most of its time here).
    *
-   * An acknowledgement that names the item's kind and userId (the drain has them from the items
-   * it claimed; neither ever changes under an id) only checks that the item is still there (one
-   * read of that user's keys for the whole batch: no copy of any content read back); without
-   * them the item is read.
+   * Only the copy that was sent is deleted: the item must still be "sending" and, when the
+   * acknowledgement names them, have the sent copy's createdAt and userId. An item queued again
+   * under the same id since (discarded, then submitted again: another createdAt), or put back to
+   * waiting by another sender, stays: it is sent on its own and the server answers `duplicate`
+   * or `conflict` about it (SPEC §6). A late answer about one version can never delete another.
    *
-   * @param {Array<{id: string, outcome: 'created' | 'duplicate', kind?: Kind, userId?: string}>}
-   *   acknowledgements
+   * @param {Array<{id: string, outcome: 'created' | 'duplicate', kind?: Kind, userId?: string,
+   *   createdAt?: string}>} acknowledgements
    * @returns {Promise<number>} how many items were removed
    */
   OutboxStore.prototype.acknowledgeMany = async function (acknowledgements) {
@@ -547,13 +548,13 @@
   /**
    * What a drain writes when an answer arrives, in ONE read-write transaction (issue 16):
    * the acknowledged items of the answered batch deleted with their receipts (as
-   * acknowledgeMany), and the next batch claimed for sending (as markSending: only items still
-   * waiting are claimed, so no id is ever claimed twice). One transaction instead of two per batch
-   * (each commit is a disk flush on a phone), and the claim no longer queues behind a separate
-   * acknowledging transaction.
+   * acknowledgeMany: only the copy that was sent), and the next batch claimed for sending (as
+   * markSending: only items still waiting are claimed, so no id is ever claimed twice). One
+   * transaction instead of two per batch (each commit is a disk flush on a phone), and the claim
+   * no longer queues behind a separate acknowledging transaction.
    *
-   * @param {Array<{id: string, outcome: 'created' | 'duplicate', kind?: Kind, userId?: string}>}
-   *   acknowledgements
+   * @param {Array<{id: string, outcome: 'created' | 'duplicate', kind?: Kind, userId?: string,
+   *   createdAt?: string}>} acknowledgements
    * @param {string[]} claimIds
    * @returns {Promise<{acknowledged: number, claimed: OutboxItem[]}>}
    */
@@ -564,48 +565,18 @@
     return inTransaction(this.raw, ['outbox', 'receipts'], function (tx, finish) {
       var outbox = tx.objectStore('outbox');
       var receipts = tx.objectStore('receipts');
-      // Acknowledgements that name kind and user are checked against one read of that user's
-      // keys (a drain's batch has one user); others read their item.
-      var keyReads = {};
-      var requests = [];
-      acknowledgements.forEach(function (ack) {
-        if (!ack.kind || ack.userId === undefined) return;
-        var who = userKey(ack.userId);
-        if (!keyReads[who]) {
-          keyReads[who] = outbox.index('byUser').getAllKeys(who);
-          requests.push(keyReads[who]);
-        }
-      });
-      var itemReads = acknowledgements.map(function (ack) {
-        if (ack.kind && ack.userId !== undefined) return null;
-        var request = outbox.get(String(ack.id));
-        requests.push(request);
-        return request;
+      // Each acknowledged item is read: whether it is still the copy that was sent is in it.
+      var ackReads = acknowledgements.map(function (ack) {
+        return outbox.get(String(ack.id));
       });
       var claimReads = claimIds.map(function (id) {
-        var request = outbox.get(String(id));
-        requests.push(request);
-        return request;
+        return outbox.get(String(id));
       });
-      afterAll(requests, function () {
-        var held = {};
-        Object.keys(keyReads).forEach(function (who) {
-          var set = {};
-          keyReads[who].result.forEach(function (key) {
-            set[key] = true;
-          });
-          held[who] = set;
-        });
+      afterAll(ackReads.concat(claimReads), function () {
         var acknowledged = 0;
         acknowledgements.forEach(function (ack, i) {
-          var item;
-          if (itemReads[i]) {
-            item = itemReads[i].result;
-          } else {
-            var who = userKey(ack.userId);
-            item = held[who][String(ack.id)] ? { id: String(ack.id), kind: ack.kind, userId: who } : null;
-          }
-          if (!item) return;
+          var item = ackReads[i].result;
+          if (!item || !isSentCopy(item, ack)) return;
           acknowledged += 1;
           outbox.delete(item.id);
           receipts.put({ id: item.id, kind: item.kind, userId: item.userId, outcome: ack.outcome, sentAt: at });
@@ -627,6 +598,20 @@
       });
     });
   };
+
+  /**
+   * Whether `item`, as stored now, is the copy an acknowledgement is about: still being sent,
+   * and queued when (and by whom) the sent copy was, where the acknowledgement says.
+   *
+   * @param {OutboxItem} item
+   * @param {{createdAt?: string, userId?: string}} ack
+   */
+  function isSentCopy(item, ack) {
+    if (item.state !== STATES.SENDING) return false;
+    if (ack.createdAt !== undefined && item.createdAt !== ack.createdAt) return false;
+    if (ack.userId !== undefined && item.userId !== userKey(ack.userId)) return false;
+    return true;
+  }
 
   /**
    * The server answered, and the user must act: parks the item (it is sent again only when the

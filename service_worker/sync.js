@@ -735,7 +735,14 @@
       var outcome = result && result.outcome;
       if (outcome === 'created' || outcome === 'duplicate') {
         counts.acknowledged += 1;
-        acknowledged.push({ id: ids[r], outcome: outcome, kind: batch[r].kind, userId: batch[r].userId });
+        acknowledged.push({
+          id: ids[r],
+          outcome: outcome,
+          kind: batch[r].kind,
+          userId: batch[r].userId,
+          // Which copy was sent: only that one may be deleted on this answer (settleBatch).
+          createdAt: batch[r].createdAt,
+        });
       } else if (outcome === 'rejected') {
         counts.attention += 1;
         var errors = Array.isArray(result.errors)

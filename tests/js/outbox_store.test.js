@@ -127,6 +127,7 @@ describe('the outbox store', () => {
     await store.clearUser(1, { keepItems: false }); // signed out without keeping them, mid-send
     await store.enqueue({ id: 'd', kind: 'handover', userId: 1, data: note('d') });
     await store.enqueue({ id: 'e', kind: 'idea', userId: 2, data: { title: 'e' } });
+    await store.markSending(['d', 'e']);
     const removed = await store.acknowledgeMany([
       { id: 'a', outcome: 'created', kind: 'handover', userId: '1' },
       { id: 'd', outcome: 'duplicate', kind: 'handover', userId: '1' },
@@ -208,6 +209,32 @@ describe('the outbox store', () => {
     assert.equal(settled.acknowledged, 0);
     assert.equal(await store.getReceipt('a'), undefined);
     assert.equal((await store.getItem('c')).state, 'sending');
+  });
+
+  it('deletes on an acknowledgement only the copy that was sent, still being sent', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    for (const id of ['x', 'y', 'z']) await store.enqueue({ id, kind: 'idea', userId: 1, data: { title: 'version one' } });
+    const sent = await store.markSending(['x', 'y', 'z']);
+    const createdAt = Object.fromEntries(sent.map((i) => [i.id, i.createdAt]));
+    // x: put back, discarded and queued again under its id with other words, claimed again.
+    await store.release(['x', 'y'], null);
+    assert.equal(await store.discard('x', 1), true);
+    time.advance(1000);
+    await store.enqueue({ id: 'x', kind: 'idea', userId: 1, data: { title: 'version two' } });
+    await store.markSending(['x']);
+    // y: put back to waiting by another sender; z: still the copy being sent.
+    const settled = await store.settleBatch(
+      ['x', 'y', 'z'].map((id) => ({ id, outcome: 'created', kind: 'idea', userId: '1', createdAt: createdAt[id] })),
+      []
+    );
+    assert.equal(settled.acknowledged, 1);
+    assert.deepEqual((await store.getItem('x')).data, { title: 'version two' }, 'a late answer about version one');
+    assert.equal((await store.getItem('x')).state, 'sending');
+    assert.equal(await store.getReceipt('x'), undefined);
+    assert.equal((await store.getItem('y')).state, 'waiting', 'not being sent: it goes again, answered duplicate');
+    assert.equal(await store.getItem('z'), undefined);
+    assert.equal((await store.getReceipt('z')).outcome, 'created');
   });
 
   it('backs off many items at once, each with its own attempt count', async () => {

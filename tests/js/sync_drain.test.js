@@ -374,6 +374,47 @@ describe('one sender at a time', () => {
     });
   }
 
+  it('under the lease, a suspended sender\'s late answer never deletes another version queued under the id', async () => {
+    const { store, server, time, add, run } = await world();
+    await add('x', 1, { title: 'version one' });
+    let release;
+    const gate = new Promise((r) => (release = r));
+    let held = false;
+    const suspended = async (url, init) => {
+      const answer = await server.fetch(url, init);
+      if (String(url) === '/api/v1/sync' && !held) {
+        held = true;
+        await gate; // the tab is suspended with the answer on its way
+      }
+      return answer;
+    };
+    const frozen = { setTimeout: () => 0, clearTimeout: () => {} }; // its timers do not fire
+    const a = withOutboxLock(
+      (renew, lock) => drain({ store, fetch: suspended, now: time.now, random: () => 0.5, renew, lock, ...frozen }),
+      { locks: null, store, owner: 'A' }
+    );
+    while (!held) await server.tick();
+    time.advance(61000); // the lease and the "sending" mark are both stale
+    server.plan = ['network'];
+    const b = await withOutboxLock(
+      (renew, lock) => drain({ store, fetch: server.fetch, now: time.now, random: () => 0.5, renew, lock, timeoutMs: 5000 }),
+      { locks: null, store, owner: 'B' }
+    );
+    assert.equal(b.status, 'retry');
+    // The user discards it and submits other words under the same id.
+    assert.equal(await store.discard('x', 1), true);
+    time.advance(1000);
+    assert.equal((await store.enqueue({ id: 'x', kind: 'idea', userId: 1, data: { title: 'version two' } })).status, 'queued');
+    release();
+    await a;
+    assert.deepEqual((await store.getItem('x')).data, { title: 'version two' }, 'version two is still on the phone');
+    // Sent on its own, it is answered `conflict` (the server holds version one): the user decides.
+    time.advance(600000);
+    const later = await run();
+    assert.equal(later.attention, 1);
+    assert.deepEqual([(await store.getItem('x')).state, (await store.getItem('x')).attentionReason], ['attention', 'conflict']);
+  });
+
   it('tells a second sender the outbox is busy instead of waiting, unless asked to wait', async () => {
     for (const locks of [fakeLocks(), null]) {
       const { store } = await world();
