@@ -350,15 +350,20 @@
    * Claims waiting items for sending. Atomic: an item already claimed (or discarded, or sent) is
    * not returned, so two senders can never both send it.
    *
+   * With `userId` (a drain always gives its user), only that user's items are claimed: an id
+   * picked for a batch may since have been discarded and queued again by someone else on the
+   * phone, and a drain sends only the signed-in user's items.
+   *
    * @param {string[]} ids
+   * @param {string | number} [userId]
    * @returns {Promise<OutboxItem[]>} the items now in "sending", to be sent
    */
-  OutboxStore.prototype.markSending = function (ids) {
+  OutboxStore.prototype.markSending = function (ids, userId) {
     var nowMs = this.now();
     return this.updateItems(
       ids,
       function (item) {
-        return item.state === STATES.WAITING;
+        return isClaimable(item, userId);
       },
       function (item) {
         item.state = STATES.SENDING;
@@ -556,9 +561,10 @@
    * @param {Array<{id: string, outcome: 'created' | 'duplicate', kind?: Kind, userId?: string,
    *   createdAt?: string}>} acknowledgements
    * @param {string[]} claimIds
+   * @param {string | number} [userId] the drain's user: only their items are claimed
    * @returns {Promise<{acknowledged: number, claimed: OutboxItem[]}>}
    */
-  OutboxStore.prototype.settleBatch = function (acknowledgements, claimIds) {
+  OutboxStore.prototype.settleBatch = function (acknowledgements, claimIds, userId) {
     if (!acknowledgements.length && !claimIds.length) return Promise.resolve({ acknowledged: 0, claimed: [] });
     var at = this.isoNow();
     var nowMs = this.now();
@@ -586,7 +592,7 @@
             return request.result;
           })
           .filter(function (item) {
-            return item && item.state === STATES.WAITING;
+            return item && isClaimable(item, userId);
           });
         claimed.forEach(function (item) {
           item.state = STATES.SENDING;
@@ -598,6 +604,17 @@
       });
     });
   };
+
+  /**
+   * Whether a drain for `userId` (anyone's when not given) may claim `item`: waiting, and theirs.
+   *
+   * @param {OutboxItem} item
+   * @param {string | number} [userId]
+   */
+  function isClaimable(item, userId) {
+    if (item.state !== STATES.WAITING) return false;
+    return userId === undefined || userId === null || item.userId === userKey(userId);
+  }
 
   /**
    * Whether `item`, as stored now, is the copy an acknowledgement is about: still being sent,

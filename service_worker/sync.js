@@ -495,7 +495,7 @@
       var ids;
       while ((ids = nextIds())) {
         if (!(await renew())) return { lostLease: true };
-        var items = await store.markSending(ids);
+        var items = await store.markSending(ids, user.id);
         if (items.length) return { items: items };
       }
       return null;
@@ -509,12 +509,12 @@
       var ids = nextIds();
       if (ids && !(await renew())) {
         // The lease is gone: the answer is still written, nothing more is claimed.
-        var kept = previous ? await applyVerdict(store, previous.batch, previous.verdict, now, random) : null;
+        var kept = previous ? await applyVerdict(store, previous.batch, previous.verdict, now, random, [], user.id) : null;
         return { counts: kept && kept.counts, following: { lostLease: true } };
       }
       var written = previous
-        ? await applyVerdict(store, previous.batch, previous.verdict, now, random, ids || [])
-        : { counts: null, claimed: ids ? await store.markSending(ids) : [] };
+        ? await applyVerdict(store, previous.batch, previous.verdict, now, random, ids || [], user.id)
+        : { counts: null, claimed: ids ? await store.markSending(ids, user.id) : [] };
       return { counts: written.counts, following: ids ? await claimMore(written.claimed) : null };
     }
 
@@ -656,13 +656,14 @@
    * @param {() => number} random
    * @param {string[]} [claimIds] the next batch, claimed once the answer is written (in the same
    *   transaction as the acknowledgements when the answer is a results list)
+   * @param {string} [claimUser] the drain's user: only their items are claimed
    * @returns {Promise<{counts: Object<string, number>, claimed: OutboxItem[]}>}
    */
-  async function applyVerdict(store, batch, verdict, now, random, claimIds) {
+  async function applyVerdict(store, batch, verdict, now, random, claimIds, claimUser) {
     var counts = { acknowledged: 0, attention: 0, retrying: 0, released: 0 };
     var claim = claimIds || [];
     var written = async function () {
-      return { counts: counts, claimed: claim.length ? await store.markSending(claim) : [] };
+      return { counts: counts, claimed: claim.length ? await store.markSending(claim, claimUser) : [] };
     };
     var ids = batch.map(function (item) {
       return item.id;
@@ -758,7 +759,7 @@
         await later(MESSAGES.noResult, null)(ids[r]);
       }
     }
-    var settled = await store.settleBatch(acknowledged, claim);
+    var settled = await store.settleBatch(acknowledged, claim, claimUser);
     return { counts: counts, claimed: settled.claimed };
   }
 

@@ -237,6 +237,17 @@ describe('the outbox store', () => {
     assert.equal((await store.getReceipt('z')).outcome, 'created');
   });
 
+  it('claims for a drain only its user\'s items', async () => {
+    const store = await freshStore();
+    await store.enqueue({ id: 'a', kind: 'idea', userId: 1, data: { title: 'a' } });
+    await store.enqueue({ id: 'b', kind: 'idea', userId: 2, data: { title: 'b' } });
+    await store.enqueue({ id: 'c', kind: 'idea', userId: 2, data: { title: 'c' } });
+    assert.deepEqual((await store.markSending(['a', 'b'], '1')).map((i) => i.id), ['a']);
+    assert.deepEqual((await store.settleBatch([], ['c'], 1)).claimed, [], 'not in the answer\'s transaction either');
+    assert.deepEqual([(await store.getItem('b')).state, (await store.getItem('c')).state], ['waiting', 'waiting']);
+    assert.deepEqual((await store.settleBatch([], ['b', 'c'], '2')).claimed.map((i) => i.id), ['b', 'c']);
+  });
+
   it('backs off many items at once, each with its own attempt count', async () => {
     const time = clock();
     const store = await freshStore(time.now);

@@ -775,6 +775,30 @@ describe('a long outbox (issue 16)', () => {
     assert.equal((await store.listItems(1)).length, 0);
   });
 
+  it('an id discarded and queued again by another user mid-drain is never sent as the drain\'s user', async () => {
+    const { store, server, run, ids } = await queued(300);
+    const later = ids[250]; // in batch 3, still waiting while batch 1 is in flight
+    const judged = server.sync.bind(server);
+    let first = true;
+    server.sync = async (init) => {
+      if (first) {
+        first = false;
+        assert.equal(await store.discard(later, 1), true);
+        await store.enqueue({ id: later, kind: 'idea', userId: 2, data: { title: 'user 2 wrote this' } });
+      }
+      return judged(init);
+    };
+    const result = await run();
+    assert.equal(result.acknowledged, 299);
+    assert.ok(!server.syncRequests().some((r) => r.ids.includes(later)), 'not in user 1\'s requests');
+    assert.equal(server.records.has(later), false);
+    const kept = await store.getItem(later);
+    assert.deepEqual([kept.userId, kept.state, kept.data], ['2', 'waiting', { title: 'user 2 wrote this' }]);
+    server.signIn(2);
+    assert.equal((await run()).acknowledged, 1);
+    assert.equal(server.records.get(later).owner, '2');
+  });
+
   it('backs off a whole failed batch in one go, each item counted once', async () => {
     const { store, server, run } = await queued(100);
     server.plan = ['503-retry-after'];
