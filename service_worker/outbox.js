@@ -26,6 +26,12 @@
   var DB_NAME = 'frontline';
   var DB_VERSION = 1;
 
+  /**
+   * The meta key naming who is signed in on this phone: set by the first page of a session
+   * (outbox-client.js), removed at sign-out (clearUser, sign-out.js).
+   */
+  var LAST_USER = 'last-user';
+
   var STATES = Object.freeze({ WAITING: 'waiting', SENDING: 'sending', ATTENTION: 'attention' });
   var KINDS = Object.freeze(['idea', 'handover']);
 
@@ -568,7 +574,7 @@
     if (!acknowledgements.length && !claimIds.length) return Promise.resolve({ acknowledged: 0, claimed: [] });
     var at = this.isoNow();
     var nowMs = this.now();
-    return inTransaction(this.raw, ['outbox', 'receipts'], function (tx, finish) {
+    return inTransaction(this.raw, ['outbox', 'receipts', 'meta'], function (tx, finish) {
       var outbox = tx.objectStore('outbox');
       var receipts = tx.objectStore('receipts');
       // Each acknowledged item is read: whether it is still the copy that was sent is in it.
@@ -578,13 +584,21 @@
       var claimReads = claimIds.map(function (id) {
         return outbox.get(String(id));
       });
-      afterAll(ackReads.concat(claimReads), function () {
+      // Who is signed in on the phone now: a receipt is the user's record of what was sent, and
+      // sign-out removes them (O8); a user who signed out mid-drain gets none written after.
+      var signedIn = acknowledgements.length ? tx.objectStore('meta').get(LAST_USER) : null;
+      afterAll(ackReads.concat(claimReads, signedIn ? [signedIn] : []), function () {
+        var row = signedIn && signedIn.result;
+        var current = row && row.value !== undefined && row.value !== null ? userKey(row.value) : null;
         var acknowledged = 0;
         acknowledgements.forEach(function (ack, i) {
           var item = ackReads[i].result;
           if (!item || !isSentCopy(item, ack)) return;
           acknowledged += 1;
+          // The server has it: the item goes whoever is signed in (kept at sign-out, it would
+          // only be sent again); its receipt only for the user still signed in.
           outbox.delete(item.id);
+          if (item.userId !== current) return;
           receipts.put({ id: item.id, kind: item.kind, userId: item.userId, outcome: ack.outcome, sentAt: at });
         });
         var claimed = claimReads
@@ -872,7 +886,10 @@
 
   /**
    * Sign-out on this phone (O8): the user's drafts and receipts always go; their queued items go
-   * only when they chose not to keep them. Other users' data is not touched.
+   * only when they chose not to keep them. Other users' data is not touched. If the phone names
+   * this user as signed in (LAST_USER), that goes in the same transaction, so a drain still under
+   * way writes no receipt for them after this (settleBatch); what the server acknowledges is
+   * still deleted.
    *
    * @param {string | number} userId
    * @param {{keepItems: boolean}} options
@@ -880,7 +897,14 @@
    */
   OutboxStore.prototype.clearUser = async function (userId, options) {
     var who = userKey(userId);
-    var tx = this.db.transaction(['outbox', 'drafts', 'receipts'], 'readwrite');
+    var tx = this.db.transaction(['outbox', 'drafts', 'receipts', 'meta'], 'readwrite');
+    // In the same transaction as the receipts: from here on no receipt is written for this user
+    // (settleBatch), even by a drain still under way.
+    var meta = tx.objectStore('meta');
+    var last = await meta.get(LAST_USER);
+    if (last && last.value !== undefined && last.value !== null && userKey(last.value) === who) {
+      await meta.delete(LAST_USER);
+    }
     var deleted = 0;
     var kept = 0;
     var outbox = tx.objectStore('outbox');
@@ -947,6 +971,7 @@
   var api = {
     DB_NAME: DB_NAME,
     DB_VERSION: DB_VERSION,
+    LAST_USER: LAST_USER,
     STATES: STATES,
     KINDS: KINDS,
     openOutbox: openOutbox,

@@ -22,7 +22,7 @@
   var VERSION = '2026.12.06-25';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = 'a1a8be5889e5b211';
+  var SHELL_DIGEST = 'c909d44dfa3e6133';
 
   var CACHE_PREFIX = 'frontline-';
 

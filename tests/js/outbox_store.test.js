@@ -5,12 +5,17 @@ const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { freshStore, clock } = require('./support/offline_world.js');
-const { newRecordId, openOutbox } = require('../../service_worker/outbox.js');
+const { newRecordId, openOutbox, LAST_USER } = require('../../service_worker/outbox.js');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 function note(text = 'Patient not ready') {
   return { occurred_at: '2026-11-24T09:00:00+00:00', partner_id: '1', categories: ['patient_not_ready'], narrative: text };
+}
+
+/** As the first page of a session records it: `userId` is signed in on this phone. */
+function signedIn(store, userId) {
+  return store.setMeta(LAST_USER, String(userId));
 }
 
 describe('the outbox store', () => {
@@ -122,9 +127,11 @@ describe('the outbox store', () => {
 
   it('acknowledges a batch in one go, keeping receipts only for items still there', async () => {
     const store = await freshStore();
+    await signedIn(store, 1);
     for (const id of ['a', 'b', 'c']) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
     await store.markSending(['a', 'b', 'c']);
     await store.clearUser(1, { keepItems: false }); // signed out without keeping them, mid-send
+    await signedIn(store, 1); // and in again
     await store.enqueue({ id: 'd', kind: 'handover', userId: 1, data: note('d') });
     await store.enqueue({ id: 'e', kind: 'idea', userId: 2, data: { title: 'e' } });
     await store.markSending(['d', 'e']);
@@ -138,8 +145,8 @@ describe('the outbox store', () => {
     assert.deepEqual(await store.getItem('d'), undefined);
     const d = await store.getReceipt('d');
     assert.deepEqual([d.kind, d.userId, d.outcome], ['handover', '1', 'duplicate']);
-    const e = await store.getReceipt('e');
-    assert.deepEqual([e.kind, e.userId, e.outcome], ['idea', '2', 'created']);
+    assert.equal(await store.getItem('e'), undefined);
+    assert.equal(await store.getReceipt('e'), undefined, 'user 2 is not signed in on the phone');
   });
 
   it('finds a due item behind items that are not (the read stops at the first one due)', async () => {
@@ -181,6 +188,7 @@ describe('the outbox store', () => {
 
   it('writes an answer and claims the next batch in one go, claiming only waiting items', async () => {
     const store = await freshStore();
+    await signedIn(store, 1);
     for (const id of ['a', 'b', 'c', 'd', 'e']) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
     await store.markSending(['a', 'b', 'e']);
     await store.markAttention('d', 'rejected', [], 'Check');
@@ -214,6 +222,7 @@ describe('the outbox store', () => {
   it('deletes on an acknowledgement only the copy that was sent, still being sent', async () => {
     const time = clock();
     const store = await freshStore(time.now);
+    await signedIn(store, 1);
     for (const id of ['x', 'y', 'z']) await store.enqueue({ id, kind: 'idea', userId: 1, data: { title: 'version one' } });
     const sent = await store.markSending(['x', 'y', 'z']);
     const createdAt = Object.fromEntries(sent.map((i) => [i.id, i.createdAt]));
@@ -246,6 +255,29 @@ describe('the outbox store', () => {
     assert.deepEqual((await store.settleBatch([], ['c'], 1)).claimed, [], 'not in the answer\'s transaction either');
     assert.deepEqual([(await store.getItem('b')).state, (await store.getItem('c')).state], ['waiting', 'waiting']);
     assert.deepEqual((await store.settleBatch([], ['b', 'c'], '2')).claimed.map((i) => i.id), ['b', 'c']);
+  });
+
+  it('writes no receipt for a user who signed out mid-drain keeping their items; the items still go on the answer', async () => {
+    const store = await freshStore();
+    await signedIn(store, 1);
+    for (const id of ['a', 'b']) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
+    await store.markSending(['a', 'b']);
+    const kept = await store.clearUser(1, { keepItems: true });
+    assert.equal(kept.itemsKept, 2);
+    assert.equal(await store.getMeta(LAST_USER), undefined, 'signed out on the phone with the same step');
+    const settled = await store.settleBatch(['a', 'b'].map((id) => ({ id, outcome: 'created', kind: 'handover', userId: '1' })), []);
+    assert.equal(settled.acknowledged, 2);
+    assert.deepEqual(await store.listItems(1), [], 'the server has them: not sent again');
+    assert.deepEqual(await store.listReceipts(1), []);
+  });
+
+  it('at sign-out forgets who is signed in only if it is that user', async () => {
+    const store = await freshStore();
+    await signedIn(store, 2);
+    await store.clearUser(1, { keepItems: true });
+    assert.equal(await store.getMeta(LAST_USER), '2');
+    await store.clearUser(2, { keepItems: true });
+    assert.equal(await store.getMeta(LAST_USER), undefined);
   });
 
   it('backs off many items at once, each with its own attempt count', async () => {

@@ -6,10 +6,12 @@ const assert = require('node:assert/strict');
 
 const { FakeServer, fakeLocks, freshStore, clock } = require('./support/offline_world.js');
 const { drain, withOutboxLock, makeBatches, MESSAGES } = require('../../service_worker/sync.js');
+const { LAST_USER } = require('../../service_worker/outbox.js');
 
 async function world(options = {}) {
   const time = clock();
   const store = await freshStore(time.now);
+  await store.setMeta(LAST_USER, '1'); // user 1 is signed in on the phone (their page says so)
   const server = new FakeServer();
   const random = options.random || (() => 0.5);
   const run = (extra = {}) =>
@@ -797,6 +799,21 @@ describe('a long outbox (issue 16)', () => {
     server.signIn(2);
     assert.equal((await run()).acknowledged, 1);
     assert.equal(server.records.get(later).owner, '2');
+  });
+
+  it('signed out mid-drain keeping the items: no receipt is written for them, the answered items still leave the phone', async () => {
+    const { store, server, run } = await queued(300);
+    const judged = server.sync.bind(server);
+    let n = 0;
+    server.sync = async (init) => {
+      n += 1;
+      if (n === 2) await store.clearUser(1, { keepItems: true }); // while batch 2 is in flight
+      return judged(init);
+    };
+    const result = await run();
+    assert.equal(result.acknowledged, 300);
+    assert.deepEqual(await store.listReceipts(1), [], 'nothing of theirs left on the phone');
+    assert.deepEqual(await store.listItems(1), [], 'the server has every one: none sent again');
   });
 
   it('backs off a whole failed batch in one go, each item counted once', async () => {
