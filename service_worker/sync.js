@@ -448,38 +448,74 @@
     var user = me.user;
     summary.userId = user.id;
 
-    var due = await store.startDrain(user.id, now(), force, staleMs);
-    var total = due.length;
-    if (!total) return summary;
-    summary.status = 'done';
-
     // Each item's JSON is made once: to size the batches, then to build the request bodies. Its
-    // data never changes once queued (O11), so the text made here is what the claimed item holds.
+    // data never changes once queued (O11), so the text made here is what the claimed item holds,
+    // unless the item was discarded meanwhile and a new one queued under the same id (another
+    // tab submitting the same draft): its createdAt differs then, and the claimed copy is sent.
     var wire = {};
     var limits = Object.assign({}, o.limits, {
       size: function (item) {
         var text = JSON.stringify(wireItem(item));
-        wire[item.id] = text;
+        wire[item.id] = { createdAt: item.createdAt, text: text };
         return text.length;
       },
     });
-    var batches = makeBatches(due, limits);
+    var batches = [];
     var next = 0;
+    var renewed = await renew();
+    // One transaction reads what is due and claims the first batch (issue 16).
+    var due = await store.startDrain(user.id, now(), force, staleMs, function (items) {
+      batches = makeBatches(items, limits);
+      next = 1;
+      return renewed ? batches[0] : [];
+    });
+    var total = due.length;
+    if (!total) return summary;
+    summary.status = 'done';
+    if (!renewed) {
+      summary.status = 'lost-lease';
+      return summary;
+    }
+
+    /** The ids of the next batch to claim, or null when none is left. */
+    function nextIds() {
+      if (next >= batches.length) return null;
+      return batches[next++].map(function (item) {
+        return item.id;
+      });
+    }
 
     /**
      * Claims the next batch that still has items to send (others may have been discarded or
-     * claimed meanwhile). Resolves to {items}, {lostLease: true}, or null when none is left.
+     * claimed meanwhile), after `claimed` (what the answer's transaction claimed) came back empty.
+     * Resolves to {items}, {lostLease: true}, or null when none is left.
      */
-    async function claimNext() {
-      while (next < batches.length) {
-        var ids = batches[next++].map(function (item) {
-          return item.id;
-        });
+    async function claimMore(claimed) {
+      if (claimed && claimed.length) return { items: claimed };
+      var ids;
+      while ((ids = nextIds())) {
         if (!(await renew())) return { lostLease: true };
-        var items = await store.markSending(ids);
+        var items = await store.markSending(ids, user.id);
         if (items.length) return { items: items };
       }
       return null;
+    }
+
+    /**
+     * Writes the answer to the previous batch and claims the next one, in one transaction where
+     * it can (settleBatch). Resolves to {counts, following}.
+     */
+    async function settle(previous) {
+      var ids = nextIds();
+      if (ids && !(await renew())) {
+        // The lease is gone: the answer is still written, nothing more is claimed.
+        var kept = previous ? await applyVerdict(store, previous.batch, previous.verdict, now, random, [], user.id) : null;
+        return { counts: kept && kept.counts, following: { lostLease: true } };
+      }
+      var written = previous
+        ? await applyVerdict(store, previous.batch, previous.verdict, now, random, ids || [], user.id)
+        : { counts: null, claimed: ids ? await store.markSending(ids, user.id) : [] };
+      return { counts: written.counts, following: ids ? await claimMore(written.claimed) : null };
     }
 
     /** One request for a claimed batch; resolves to the verdict, never rejects. */
@@ -488,7 +524,8 @@
         '{"items":[' +
         batch
           .map(function (item) {
-            return wire[item.id] || JSON.stringify(wireItem(item));
+            var made = wire[item.id];
+            return made && made.createdAt === item.createdAt ? made.text : JSON.stringify(wireItem(item));
           })
           .join(',') +
         ']}';
@@ -534,22 +571,45 @@
     }
 
     // One request at a time, in queue order, as before; what the phone does around each request
-    // overlaps it instead of waiting its turn (issue 16). While batch n is in flight, batch n+1
-    // is claimed ("sending") and the answer to batch n-1 is written (acknowledged items deleted,
-    // receipts kept). An item still leaves the outbox only on the server's own answer about it;
-    // a claimed batch that is not sent (the one before failed) is put back, uncounted.
+    // overlaps it instead of waiting its turn (issue 16). While batch n is in flight, ONE
+    // transaction writes the answer to batch n-1 (acknowledged items deleted, receipts kept) and
+    // claims batch n+1 ("sending"). An item still leaves the outbox only on the server's own
+    // answer about it; a claimed batch that is not sent (the one before failed) is put back,
+    // uncounted.
     var done = 0;
-    var current = await claimNext();
-    /** @type {Promise<*> | null} writing the answer to the previous batch */
-    var writing = null;
+    var first = due.filter(function (item) {
+      return item.state === 'sending';
+    });
+    var current = first.length ? { items: first } : await claimMore(null);
+    /** @type {{batch: OutboxItem[], verdict: Verdict} | null} answered, not yet written */
+    var previous = null;
     while (current && current.items) {
       var batch = current.items;
       progress({ userId: user.id, done: done, total: total, sending: batch.length, acknowledged: summary.acknowledged });
-      var answered = await Promise.all([send(batch), claimNext(), writing]);
-      var verdict = answered[0];
-      var following = answered[1];
-      count(answered[2]);
-      writing = null;
+      // Both finish before the drain goes on or gives up: if writing the previous answer (or
+      // claiming the next batch) fails, the request still in flight is waited for, so the lock is
+      // never released while a batch is on its way (a waiting "Send now" would take the items
+      // for abandoned and send them a second time at once). send() never rejects.
+      var sending = send(batch);
+      var written = await settle(previous).then(
+        function (value) {
+          return { value: value };
+        },
+        function (error) {
+          return { error: error || new Error('The outbox could not be written') };
+        }
+      );
+      var verdict = await sending;
+      if (written.error) {
+        // The answer that did arrive is written if the outbox can still be written; if not, the
+        // batch stays "sending" and the next drain sends it again (answered `duplicate`).
+        // Nothing was claimed by the failed step: its claim is in the transaction that failed.
+        await applyVerdict(store, batch, verdict, now, random).catch(function () {});
+        throw written.error;
+      }
+      var following = written.value.following;
+      count(written.value.counts);
+      previous = null;
       done += batch.length;
 
       var stop =
@@ -557,7 +617,7 @@
         verdict.type === 'retry' ||
         (verdict.type === 'too-large' && batch.length > 1);
       if (stop) {
-        count(await applyVerdict(store, batch, verdict, now, random));
+        count((await applyVerdict(store, batch, verdict, now, random)).counts);
         if (following && following.items) {
           // Claimed while this batch was in flight, never sent: back as it was.
           await store.release(
@@ -579,10 +639,10 @@
         progress({ userId: user.id, done: done, total: total, sending: 0, acknowledged: summary.acknowledged });
         return summary;
       }
-      writing = applyVerdict(store, batch, verdict, now, random);
+      previous = { batch: batch, verdict: verdict };
       current = following;
     }
-    count(await writing);
+    if (previous) count((await applyVerdict(store, previous.batch, previous.verdict, now, random)).counts);
     progress({ userId: user.id, done: done, total: total, sending: 0, acknowledged: summary.acknowledged });
     if (current && current.lostLease) summary.status = 'lost-lease';
     return summary;
@@ -594,9 +654,17 @@
    * @param {Verdict} verdict
    * @param {() => number} now
    * @param {() => number} random
+   * @param {string[]} [claimIds] the next batch, claimed once the answer is written (in the same
+   *   transaction as the acknowledgements when the answer is a results list)
+   * @param {string} [claimUser] the drain's user: only their items are claimed
+   * @returns {Promise<{counts: Object<string, number>, claimed: OutboxItem[]}>}
    */
-  async function applyVerdict(store, batch, verdict, now, random) {
+  async function applyVerdict(store, batch, verdict, now, random, claimIds, claimUser) {
     var counts = { acknowledged: 0, attention: 0, retrying: 0, released: 0 };
+    var claim = claimIds || [];
+    var written = async function () {
+      return { counts: counts, claimed: claim.length ? await store.markSending(claim, claimUser) : [] };
+    };
     var ids = batch.map(function (item) {
       return item.id;
     });
@@ -620,7 +688,7 @@
 
     if (verdict.type === 'signed-out') {
       await store.release(ids, MESSAGES.signIn);
-      return counts;
+      return written();
     }
     if (verdict.type === 'retry') {
       // Every item of the batch backs off, in one transaction.
@@ -637,7 +705,7 @@
         },
         verdict.message
       );
-      return counts;
+      return written();
     }
     if (verdict.type === 'too-large') {
       if (ids.length === 1) {
@@ -646,7 +714,7 @@
       } else {
         for (var t = 0; t < ids.length; t++) await later(MESSAGES.server, null)(ids[t]);
       }
-      return counts;
+      return written();
     }
     if (verdict.type === 'invalid') {
       for (var v = 0; v < ids.length; v++) {
@@ -660,7 +728,7 @@
           await store.release([ids[v]], null);
         }
       }
-      return counts;
+      return written();
     }
     var acknowledged = [];
     for (var r = 0; r < ids.length; r++) {
@@ -668,7 +736,14 @@
       var outcome = result && result.outcome;
       if (outcome === 'created' || outcome === 'duplicate') {
         counts.acknowledged += 1;
-        acknowledged.push({ id: ids[r], outcome: outcome, kind: batch[r].kind, userId: batch[r].userId });
+        acknowledged.push({
+          id: ids[r],
+          outcome: outcome,
+          kind: batch[r].kind,
+          userId: batch[r].userId,
+          // Which copy was sent: only that one may be deleted on this answer (settleBatch).
+          createdAt: batch[r].createdAt,
+        });
       } else if (outcome === 'rejected') {
         counts.attention += 1;
         var errors = Array.isArray(result.errors)
@@ -684,8 +759,8 @@
         await later(MESSAGES.noResult, null)(ids[r]);
       }
     }
-    await store.acknowledgeMany(acknowledged);
-    return counts;
+    var settled = await store.settleBatch(acknowledged, claim, claimUser);
+    return { counts: counts, claimed: settled.claimed };
   }
 
   var api = {

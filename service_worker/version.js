@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-22';
+  var VERSION = '2026.12.06-26';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '893c8dbf9b2fc407';
+  var SHELL_DIGEST = 'a575f2f6a2f75b48';
 
   var CACHE_PREFIX = 'frontline-';
 

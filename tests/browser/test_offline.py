@@ -853,8 +853,8 @@ def test_a_long_outbox_is_sent_in_batches_each_item_once_and_the_list_keeps_unch
     context: Any, page: Any, live_server: LiveServer
 ) -> None:
     """Issue 16: 250 items queued with no signal go in batches of 100 once signal returns, the
-    status line follows each batch, every item is stored once, and /outbox redraws by keeping
-    the cards of items that did not change."""
+    status line follows each batch, every item is stored once, /outbox redraws by keeping
+    the cards of items that did not change, and a card far down the list takes focus."""
     start_signed_in(page, live_server, CREW)
     keep_for_offline(page, live_server, "/outbox")
     open_page(page, live_server, "/outbox")
@@ -893,6 +893,17 @@ def test_a_long_outbox_is_sent_in_batches_each_item_once_and_the_list_keeps_unch
     assert page.evaluate(
         "Array.from(document.querySelectorAll('.app-outbox-item')).every(c => c.dataset.seen === 'y')"
     ), "a card was rebuilt though its item did not change"
+
+    # Cards far from the screen are not rendered until they come near it (content-visibility):
+    # a button in the last card still takes focus, and is then on screen to be pressed.
+    last = page.locator(f"#item-{ids[-1]} [data-action=resend]")
+    last.focus()
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Resend now"
+    box = last.bounding_box()
+    viewport = page.viewport_size
+    assert viewport is not None
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
+    assert last.is_visible()
 
     page.evaluate(
         """window.statuses = [];

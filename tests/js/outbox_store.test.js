@@ -5,12 +5,17 @@ const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { freshStore, clock } = require('./support/offline_world.js');
-const { newRecordId, openOutbox } = require('../../service_worker/outbox.js');
+const { newRecordId, openOutbox, LAST_USER } = require('../../service_worker/outbox.js');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 function note(text = 'Patient not ready') {
   return { occurred_at: '2026-11-24T09:00:00+00:00', partner_id: '1', categories: ['patient_not_ready'], narrative: text };
+}
+
+/** As the first page of a session records it: `userId` is signed in on this phone. */
+function signedIn(store, userId) {
+  return store.setMeta(LAST_USER, String(userId));
 }
 
 describe('the outbox store', () => {
@@ -122,11 +127,14 @@ describe('the outbox store', () => {
 
   it('acknowledges a batch in one go, keeping receipts only for items still there', async () => {
     const store = await freshStore();
+    await signedIn(store, 1);
     for (const id of ['a', 'b', 'c']) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
     await store.markSending(['a', 'b', 'c']);
     await store.clearUser(1, { keepItems: false }); // signed out without keeping them, mid-send
+    await signedIn(store, 1); // and in again
     await store.enqueue({ id: 'd', kind: 'handover', userId: 1, data: note('d') });
     await store.enqueue({ id: 'e', kind: 'idea', userId: 2, data: { title: 'e' } });
+    await store.markSending(['d', 'e']);
     const removed = await store.acknowledgeMany([
       { id: 'a', outcome: 'created', kind: 'handover', userId: '1' },
       { id: 'd', outcome: 'duplicate', kind: 'handover', userId: '1' },
@@ -137,8 +145,139 @@ describe('the outbox store', () => {
     assert.deepEqual(await store.getItem('d'), undefined);
     const d = await store.getReceipt('d');
     assert.deepEqual([d.kind, d.userId, d.outcome], ['handover', '1', 'duplicate']);
-    const e = await store.getReceipt('e');
-    assert.deepEqual([e.kind, e.userId, e.outcome], ['idea', '2', 'created']);
+    assert.equal(await store.getItem('e'), undefined);
+    assert.equal(await store.getReceipt('e'), undefined, 'user 2 is not signed in on the phone');
+  });
+
+  it('finds a due item behind items that are not (the read stops at the first one due)', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    for (const id of ['a', 'b', 'c']) {
+      await store.enqueue({ id, kind: 'idea', userId: 1, data: {} });
+      await store.backOff(id, () => time.now() + 5000, 'Not sent yet');
+    }
+    await store.markAttention('b', 'rejected', [], 'Check');
+    assert.equal(await store.hasWork('1', time.now(), false, 60000), false);
+    await store.enqueue({ id: 'z', kind: 'idea', userId: 1, data: {} });
+    assert.equal(await store.hasWork('1', time.now(), false, 60000), true, 'the last item by key is due');
+    assert.equal(await store.hasWork(null, time.now(), false, 60000), true);
+  });
+
+  it('claims the first batch in the transaction that starts a drain', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    for (const id of ['a', 'b', 'c', 'd']) {
+      await store.enqueue({ id, kind: 'idea', userId: 1, data: { title: id } });
+      time.advance(1);
+    }
+    await store.markSending(['a']); // a sender that died
+    await store.backOff('d', () => time.now() + 5000, 'Not sent yet');
+    let offered = null;
+    const due = await store.startDrain(1, time.now(), false, 0, (items) => {
+      offered = items.map((i) => i.id);
+      return items.slice(0, 2);
+    });
+    assert.deepEqual(offered, ['a', 'b', 'c'], 'the stale item is due again, the backing-off one not');
+    assert.deepEqual(due.map((i) => [i.id, i.state]), [['a', 'sending'], ['b', 'sending'], ['c', 'waiting']]);
+    const stored = await Promise.all(['a', 'b', 'c', 'd'].map((id) => store.getItem(id)));
+    assert.deepEqual(stored.map((i) => i.state), ['sending', 'sending', 'waiting', 'waiting']);
+    assert.equal(stored[0].sendingSince, time.now());
+    // Claimed: a second sender can claim neither.
+    assert.deepEqual((await store.markSending(['a', 'b', 'c'])).map((i) => i.id), ['c']);
+  });
+
+  it('writes an answer and claims the next batch in one go, claiming only waiting items', async () => {
+    const store = await freshStore();
+    await signedIn(store, 1);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
+    await store.markSending(['a', 'b', 'e']);
+    await store.markAttention('d', 'rejected', [], 'Check');
+    const settled = await store.settleBatch(
+      [
+        { id: 'a', outcome: 'created', kind: 'handover', userId: '1' },
+        { id: 'b', outcome: 'duplicate', kind: 'handover', userId: '1' },
+      ],
+      ['c', 'd', 'e', 'gone']
+    );
+    assert.equal(settled.acknowledged, 2);
+    assert.deepEqual(settled.claimed.map((i) => [i.id, i.state]), [['c', 'sending']], 'not attention, not already sending');
+    assert.equal(await store.getItem('a'), undefined);
+    assert.equal((await store.getReceipt('b')).outcome, 'duplicate');
+    assert.equal((await store.getItem('c')).state, 'sending');
+    assert.equal((await store.getItem('d')).state, 'attention');
+  });
+
+  it('writes no receipt for an acknowledged item signed out of the phone meanwhile', async () => {
+    const store = await freshStore();
+    for (const id of ['a', 'b']) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
+    await store.enqueue({ id: 'c', kind: 'handover', userId: 2, data: note('c') });
+    await store.markSending(['a', 'b']);
+    await store.clearUser(1, { keepItems: false });
+    const settled = await store.settleBatch([{ id: 'a', outcome: 'created', kind: 'handover', userId: '1' }], ['c']);
+    assert.equal(settled.acknowledged, 0);
+    assert.equal(await store.getReceipt('a'), undefined);
+    assert.equal((await store.getItem('c')).state, 'sending');
+  });
+
+  it('deletes on an acknowledgement only the copy that was sent, still being sent', async () => {
+    const time = clock();
+    const store = await freshStore(time.now);
+    await signedIn(store, 1);
+    for (const id of ['x', 'y', 'z']) await store.enqueue({ id, kind: 'idea', userId: 1, data: { title: 'version one' } });
+    const sent = await store.markSending(['x', 'y', 'z']);
+    const createdAt = Object.fromEntries(sent.map((i) => [i.id, i.createdAt]));
+    // x: put back, discarded and queued again under its id with other words, claimed again.
+    await store.release(['x', 'y'], null);
+    assert.equal(await store.discard('x', 1), true);
+    time.advance(1000);
+    await store.enqueue({ id: 'x', kind: 'idea', userId: 1, data: { title: 'version two' } });
+    await store.markSending(['x']);
+    // y: put back to waiting by another sender; z: still the copy being sent.
+    const settled = await store.settleBatch(
+      ['x', 'y', 'z'].map((id) => ({ id, outcome: 'created', kind: 'idea', userId: '1', createdAt: createdAt[id] })),
+      []
+    );
+    assert.equal(settled.acknowledged, 1);
+    assert.deepEqual((await store.getItem('x')).data, { title: 'version two' }, 'a late answer about version one');
+    assert.equal((await store.getItem('x')).state, 'sending');
+    assert.equal(await store.getReceipt('x'), undefined);
+    assert.equal((await store.getItem('y')).state, 'waiting', 'not being sent: it goes again, answered duplicate');
+    assert.equal(await store.getItem('z'), undefined);
+    assert.equal((await store.getReceipt('z')).outcome, 'created');
+  });
+
+  it('claims for a drain only its user\'s items', async () => {
+    const store = await freshStore();
+    await store.enqueue({ id: 'a', kind: 'idea', userId: 1, data: { title: 'a' } });
+    await store.enqueue({ id: 'b', kind: 'idea', userId: 2, data: { title: 'b' } });
+    await store.enqueue({ id: 'c', kind: 'idea', userId: 2, data: { title: 'c' } });
+    assert.deepEqual((await store.markSending(['a', 'b'], '1')).map((i) => i.id), ['a']);
+    assert.deepEqual((await store.settleBatch([], ['c'], 1)).claimed, [], 'not in the answer\'s transaction either');
+    assert.deepEqual([(await store.getItem('b')).state, (await store.getItem('c')).state], ['waiting', 'waiting']);
+    assert.deepEqual((await store.settleBatch([], ['b', 'c'], '2')).claimed.map((i) => i.id), ['b', 'c']);
+  });
+
+  it('writes no receipt for a user who signed out mid-drain keeping their items; the items still go on the answer', async () => {
+    const store = await freshStore();
+    await signedIn(store, 1);
+    for (const id of ['a', 'b']) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
+    await store.markSending(['a', 'b']);
+    const kept = await store.clearUser(1, { keepItems: true });
+    assert.equal(kept.itemsKept, 2);
+    assert.equal(await store.getMeta(LAST_USER), undefined, 'signed out on the phone with the same step');
+    const settled = await store.settleBatch(['a', 'b'].map((id) => ({ id, outcome: 'created', kind: 'handover', userId: '1' })), []);
+    assert.equal(settled.acknowledged, 2);
+    assert.deepEqual(await store.listItems(1), [], 'the server has them: not sent again');
+    assert.deepEqual(await store.listReceipts(1), []);
+  });
+
+  it('at sign-out forgets who is signed in only if it is that user', async () => {
+    const store = await freshStore();
+    await signedIn(store, 2);
+    await store.clearUser(1, { keepItems: true });
+    assert.equal(await store.getMeta(LAST_USER), '2');
+    await store.clearUser(2, { keepItems: true });
+    assert.equal(await store.getMeta(LAST_USER), undefined);
   });
 
   it('backs off many items at once, each with its own attempt count', async () => {

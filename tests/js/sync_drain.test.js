@@ -6,10 +6,12 @@ const assert = require('node:assert/strict');
 
 const { FakeServer, fakeLocks, freshStore, clock } = require('./support/offline_world.js');
 const { drain, withOutboxLock, makeBatches, MESSAGES } = require('../../service_worker/sync.js');
+const { LAST_USER } = require('../../service_worker/outbox.js');
 
 async function world(options = {}) {
   const time = clock();
   const store = await freshStore(time.now);
+  await store.setMeta(LAST_USER, '1'); // user 1 is signed in on the phone (their page says so)
   const server = new FakeServer();
   const random = options.random || (() => 0.5);
   const run = (extra = {}) =>
@@ -374,6 +376,47 @@ describe('one sender at a time', () => {
     });
   }
 
+  it('under the lease, a suspended sender\'s late answer never deletes another version queued under the id', async () => {
+    const { store, server, time, add, run } = await world();
+    await add('x', 1, { title: 'version one' });
+    let release;
+    const gate = new Promise((r) => (release = r));
+    let held = false;
+    const suspended = async (url, init) => {
+      const answer = await server.fetch(url, init);
+      if (String(url) === '/api/v1/sync' && !held) {
+        held = true;
+        await gate; // the tab is suspended with the answer on its way
+      }
+      return answer;
+    };
+    const frozen = { setTimeout: () => 0, clearTimeout: () => {} }; // its timers do not fire
+    const a = withOutboxLock(
+      (renew, lock) => drain({ store, fetch: suspended, now: time.now, random: () => 0.5, renew, lock, ...frozen }),
+      { locks: null, store, owner: 'A' }
+    );
+    while (!held) await server.tick();
+    time.advance(61000); // the lease and the "sending" mark are both stale
+    server.plan = ['network'];
+    const b = await withOutboxLock(
+      (renew, lock) => drain({ store, fetch: server.fetch, now: time.now, random: () => 0.5, renew, lock, timeoutMs: 5000 }),
+      { locks: null, store, owner: 'B' }
+    );
+    assert.equal(b.status, 'retry');
+    // The user discards it and submits other words under the same id.
+    assert.equal(await store.discard('x', 1), true);
+    time.advance(1000);
+    assert.equal((await store.enqueue({ id: 'x', kind: 'idea', userId: 1, data: { title: 'version two' } })).status, 'queued');
+    release();
+    await a;
+    assert.deepEqual((await store.getItem('x')).data, { title: 'version two' }, 'version two is still on the phone');
+    // Sent on its own, it is answered `conflict` (the server holds version one): the user decides.
+    time.advance(600000);
+    const later = await run();
+    assert.equal(later.attention, 1);
+    assert.deepEqual([(await store.getItem('x')).state, (await store.getItem('x')).attentionReason], ['attention', 'conflict']);
+  });
+
   it('tells a second sender the outbox is busy instead of waiting, unless asked to wait', async () => {
     for (const locks of [fakeLocks(), null]) {
       const { store } = await world();
@@ -542,8 +585,8 @@ describe('a long outbox (issue 16)', () => {
 
   it('a drain that dies after the server stored a batch, before deleting it: sent again, answered duplicate, stored once', async () => {
     const { store, server, ids, time } = await queued(150);
-    const acknowledgeMany = store.acknowledgeMany.bind(store);
-    store.acknowledgeMany = async () => {
+    const settleBatch = store.settleBatch.bind(store);
+    store.settleBatch = async () => {
       throw new Error('the tab was closed'); // the answer came, the deletes never happened
     };
     await assert.rejects(drain({ store, fetch: server.fetch, now: time.now, random: () => 0.5 }));
@@ -551,7 +594,7 @@ describe('a long outbox (issue 16)', () => {
     while ([...server.inFlight.values()].some(Boolean)) await server.tick();
     for (const id of ids) assert.equal(server.created.get(id), 1);
     assert.ok((await store.listItems(1)).every((i) => i.state === 'sending'), 'left "sending"');
-    store.acknowledgeMany = acknowledgeMany;
+    store.settleBatch = settleBatch;
 
     // The next drain under Web Locks knows the dead sender is gone and sends them again.
     const result = await withOutboxLock(
@@ -587,6 +630,190 @@ describe('a long outbox (issue 16)', () => {
     assert.equal(server.syncRequests().length, 2);
     const left = await store.listItems(1);
     assert.deepEqual(left.map((i) => [i.id, i.state]), ids.slice(200).map((id) => [id, 'waiting']));
+  });
+
+  it('writes each answer and claims the next batch in one read-write transaction', async () => {
+    const { store, server, run, ids } = await queued(300);
+    const calls = [];
+    for (const name of ['startDrain', 'markSending', 'settleBatch', 'acknowledgeMany']) {
+      const real = store[name].bind(store);
+      store[name] = (...args) => {
+        calls.push([name, ...args.filter(Array.isArray).map((list) => list.length)]);
+        return real(...args);
+      };
+    }
+    const result = await run();
+    assert.equal(result.acknowledged, 300);
+    assert.deepEqual(calls, [
+      ['startDrain'], // reads what is due and claims batch 1
+      ['markSending', 100], // batch 2, while batch 1 is in flight
+      ['settleBatch', 100, 100], // answer 1 and batch 3, while batch 2 is in flight
+      ['settleBatch', 100, 0], // answer 2, while batch 3 is in flight
+      ['settleBatch', 100, 0], // answer 3
+    ]);
+    assert.deepEqual(server.syncRequests().flatMap((r) => r.ids), ids);
+    for (const id of ids) assert.equal((await store.getReceipt(id)).outcome, 'created');
+  });
+
+  it('an item discarded and queued again under its id mid-drain is sent with what was queued last', async () => {
+    const { store, server, run, ids } = await queued(300);
+    const later = ids[250]; // in batch 3, still waiting while batch 1 is in flight
+    const judged = server.sync.bind(server);
+    let first = true;
+    server.sync = async (init) => {
+      if (first) {
+        first = false;
+        assert.equal(await store.discard(later, 1), true);
+        await store.enqueue({ id: later, kind: 'idea', userId: 1, data: { title: 'queued again' } });
+      }
+      return judged(init);
+    };
+    const result = await run();
+    assert.equal(result.acknowledged, 300);
+    assert.equal(server.records.get(later).content, '{"title":"queued again"}');
+    assert.equal(server.created.get(later), 1);
+  });
+
+  /**
+   * A phone-side fetch whose first sync request is held until `release()`; it notes every id the
+   * phone has in flight more than once at a time.
+   */
+  function heldFirstRequest(server) {
+    let release;
+    const gate = new Promise((resolve) => (release = resolve));
+    const inFlight = new Map();
+    const twice = new Set();
+    let held = false;
+    const fetch = async (url, init) => {
+      if (String(url) !== '/api/v1/sync') return server.fetch(url, init);
+      const sent = JSON.parse(init.body).items.map((i) => i.id);
+      for (const id of sent) {
+        if (inFlight.get(id)) twice.add(id);
+        inFlight.set(id, (inFlight.get(id) || 0) + 1);
+      }
+      try {
+        if (!held) {
+          held = true;
+          await gate; // a slow network
+        } else {
+          release(); // another request while the first is held: let both go
+        }
+        return await server.fetch(url, init);
+      } finally {
+        for (const id of sent) inFlight.set(id, inFlight.get(id) - 1);
+      }
+    };
+    const busy = () => [...inFlight.values()].some(Boolean);
+    return { fetch, twice, busy, release: () => release() };
+  }
+
+  it('a write failing while a batch is in flight: the lock is kept until its answer, which is written; a waiting "Send now" never sends it twice', async () => {
+    const { store, server, time, ids } = await queued(250);
+    const phone = heldFirstRequest(server);
+    const markSending = store.markSending.bind(store);
+    let failed = false;
+    store.markSending = async (...args) => {
+      if (!failed) {
+        // Claiming batch 2 while batch 1 is in flight fails (a full disk, say). Batch 1's
+        // answer comes a little later.
+        failed = true;
+        (async () => {
+          for (let k = 0; k < 50; k++) await new Promise((r) => setImmediate(r));
+          phone.release();
+        })();
+        throw new Error('QuotaExceededError');
+      }
+      return markSending(...args);
+    };
+    const locks = fakeLocks();
+    let lockedWhileInFlight = false;
+    const run = (force) =>
+      withOutboxLock(
+        (renew, lock) => {
+          if (phone.busy()) lockedWhileInFlight = true;
+          return drain({ store, fetch: phone.fetch, now: time.now, random: () => 0.5, renew, lock, force, timeoutMs: 5000 });
+        },
+        { locks, store, wait: force }
+      );
+    const first = run(false);
+    const second = run(true); // "Send now" tapped meanwhile: waits for the lock
+    await assert.rejects(first, /QuotaExceededError/);
+    const result = await second;
+    assert.equal(lockedWhileInFlight, false, 'the lock was not given up with a request in flight');
+    assert.deepEqual([...phone.twice], [], 'no id in flight twice');
+    assert.deepEqual(server.overlaps, []);
+    assert.equal(result.acknowledged, 150, 'batch 1 was written by the first drain, on its own answer');
+    for (const id of ids.slice(0, 100)) assert.equal((await store.getReceipt(id)).outcome, 'created', id);
+    assert.deepEqual(server.syncRequests().map((r) => r.ids[0]), [ids[0], ids[100], ids[200]]);
+    for (const id of ids) assert.equal(server.created.get(id), 1, id + ' stored once');
+    assert.equal((await store.listItems(1)).length, 0);
+  });
+
+  it('writing an answer failing while the next batch is in flight: that batch\'s answer is still written, the unwritten one sent again', async () => {
+    const { store, server, time, ids } = await queued(300);
+    const settleBatch = store.settleBatch.bind(store);
+    let calls = 0;
+    store.settleBatch = async (...args) => {
+      calls += 1;
+      if (calls === 1) throw new Error('QuotaExceededError'); // answer 1, with batch 2 in flight
+      return settleBatch(...args);
+    };
+    const locks = fakeLocks();
+    const run = () =>
+      withOutboxLock((renew, lock) => drain({ store, fetch: server.fetch, now: time.now, random: () => 0.5, renew, lock, timeoutMs: 5000 }), { locks, store });
+    await assert.rejects(run(), /QuotaExceededError/);
+    assert.deepEqual(server.syncRequests().map((r) => r.ids[0]), [ids[0], ids[100]], 'nothing sent after the failure');
+    for (const id of ids.slice(100, 200)) assert.equal((await store.getReceipt(id)).outcome, 'created', id);
+    const left = await store.listItems(1);
+    assert.deepEqual(left.map((i) => [i.id, i.state]), [
+      ...ids.slice(0, 100).map((id) => [id, 'sending']), // stored on the server; the phone did not write it
+      ...ids.slice(200).map((id) => [id, 'waiting']), // never claimed
+    ]);
+    const again = await run();
+    assert.equal(again.acknowledged, 200);
+    assert.equal((await store.getReceipt(ids[0])).outcome, 'duplicate');
+    assert.deepEqual(server.overlaps, []);
+    for (const id of ids) assert.equal(server.created.get(id), 1, id + ' stored once');
+    assert.equal((await store.listItems(1)).length, 0);
+  });
+
+  it('an id discarded and queued again by another user mid-drain is never sent as the drain\'s user', async () => {
+    const { store, server, run, ids } = await queued(300);
+    const later = ids[250]; // in batch 3, still waiting while batch 1 is in flight
+    const judged = server.sync.bind(server);
+    let first = true;
+    server.sync = async (init) => {
+      if (first) {
+        first = false;
+        assert.equal(await store.discard(later, 1), true);
+        await store.enqueue({ id: later, kind: 'idea', userId: 2, data: { title: 'user 2 wrote this' } });
+      }
+      return judged(init);
+    };
+    const result = await run();
+    assert.equal(result.acknowledged, 299);
+    assert.ok(!server.syncRequests().some((r) => r.ids.includes(later)), 'not in user 1\'s requests');
+    assert.equal(server.records.has(later), false);
+    const kept = await store.getItem(later);
+    assert.deepEqual([kept.userId, kept.state, kept.data], ['2', 'waiting', { title: 'user 2 wrote this' }]);
+    server.signIn(2);
+    assert.equal((await run()).acknowledged, 1);
+    assert.equal(server.records.get(later).owner, '2');
+  });
+
+  it('signed out mid-drain keeping the items: no receipt is written for them, the answered items still leave the phone', async () => {
+    const { store, server, run } = await queued(300);
+    const judged = server.sync.bind(server);
+    let n = 0;
+    server.sync = async (init) => {
+      n += 1;
+      if (n === 2) await store.clearUser(1, { keepItems: true }); // while batch 2 is in flight
+      return judged(init);
+    };
+    const result = await run();
+    assert.equal(result.acknowledged, 300);
+    assert.deepEqual(await store.listReceipts(1), [], 'nothing of theirs left on the phone');
+    assert.deepEqual(await store.listItems(1), [], 'the server has every one: none sent again');
   });
 
   it('backs off a whole failed batch in one go, each item counted once', async () => {
