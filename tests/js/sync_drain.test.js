@@ -655,19 +655,27 @@ describe('a long outbox (issue 16)', () => {
     for (const id of ids) assert.equal((await store.getReceipt(id)).outcome, 'created');
   });
 
-  it('an item discarded and queued again under its id mid-drain is sent with what was queued last', async () => {
-    const { store, server, run, ids } = await queued(300);
-    const later = ids[250]; // in batch 3, still waiting while batch 1 is in flight
+  /**
+   * While the server takes the first sync request, user 1 discards `id` and `userId` queues new
+   * content under it (one draft submitted from two tabs, or another person on a shared phone).
+   */
+  function requeuedDuringFirstRequest(store, server, id, userId, data) {
     const judged = server.sync.bind(server);
     let first = true;
     server.sync = async (init) => {
       if (first) {
         first = false;
-        assert.equal(await store.discard(later, 1), true);
-        await store.enqueue({ id: later, kind: 'idea', userId: 1, data: { title: 'queued again' } });
+        assert.equal(await store.discard(id, 1), true);
+        await store.enqueue({ id, kind: 'idea', userId, data });
       }
       return judged(init);
     };
+  }
+
+  it('an item discarded and queued again under its id mid-drain is sent with what was queued last', async () => {
+    const { store, server, run, ids } = await queued(300);
+    const later = ids[250]; // in batch 3, still waiting while batch 1 is in flight
+    requeuedDuringFirstRequest(store, server, later, 1, { title: 'queued again' });
     const result = await run();
     assert.equal(result.acknowledged, 300);
     assert.equal(server.records.get(later).content, '{"title":"queued again"}');
@@ -780,16 +788,7 @@ describe('a long outbox (issue 16)', () => {
   it('an id discarded and queued again by another user mid-drain is never sent as the drain\'s user', async () => {
     const { store, server, run, ids } = await queued(300);
     const later = ids[250]; // in batch 3, still waiting while batch 1 is in flight
-    const judged = server.sync.bind(server);
-    let first = true;
-    server.sync = async (init) => {
-      if (first) {
-        first = false;
-        assert.equal(await store.discard(later, 1), true);
-        await store.enqueue({ id: later, kind: 'idea', userId: 2, data: { title: 'user 2 wrote this' } });
-      }
-      return judged(init);
-    };
+    requeuedDuringFirstRequest(store, server, later, 2, { title: 'user 2 wrote this' });
     const result = await run();
     assert.equal(result.acknowledged, 299);
     assert.ok(!server.syncRequests().some((r) => r.ids.includes(later)), 'not in user 1\'s requests');
