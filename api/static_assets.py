@@ -95,7 +95,12 @@ class StaticAssets:
             if not url.startswith(prefix):
                 continue
             relative = url[len(prefix) :]
-            if not relative or relative.startswith(("/", "\\")) or "\\" in relative:
+            if (
+                not relative
+                or relative.startswith(("/", "\\"))
+                or "\\" in relative
+                or "\x00" in relative  # no file has such a name (and Path refuses it: a 500)
+            ):
                 return None
             for root in folders:
                 candidate = (root / relative).resolve()

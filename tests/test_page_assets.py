@@ -301,6 +301,14 @@ def test_another_hash_for_a_file_is_404_not_the_current_file(client: Client) -> 
     assert client.http.get("/static/js/app.0123456789.js.map").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["/static/js/%00.js", "/sw/%00.js", "/static/%00", "/static/js/app.0123456789%00.js"],
+)
+def test_a_path_with_a_nul_byte_is_404_not_a_server_error(client: Client, url: str) -> None:
+    assert client.http.get(url).status_code == 404
+
+
 def test_a_changed_file_gets_a_new_url_and_so_does_the_file_that_names_it(tmp_path: Path) -> None:
     from api.static_assets import StaticAssets
 
