@@ -344,10 +344,14 @@
     }
     outbox = ready;
     return render().then(loadNames).then(function () {
-      // The partners' names are known now: every card's heading may change.
+      // The partners' names are known now: every card's heading may change. Each card is
+      // rebuilt in place by the next redraw, in one step once the outbox has been read: emptying
+      // the list first left it empty while that read was under way (a flicker, and a list that
+      // read "nothing" to whoever looked at that moment).
       lastSignature = '';
-      drawn = {};
-      list.textContent = '';
+      Object.keys(drawn).forEach(function (id) {
+        drawn[id].signature = '';
+      });
       return render();
     });
   });
