@@ -22,6 +22,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 from starlette.responses import Response
 
+from api.component_cache import remember_components
 from schemas.enums import label
 from schemas.timestamps import london_time
 
@@ -42,6 +43,8 @@ _environment = Environment(
     # Python: no stat() of every template and macro file on each render (~100 a page).
     auto_reload=False,
 )
+#: NHS.UK component macros answer from memory for arguments seen before (api/component_cache.py).
+component_cache = remember_components(_environment)
 _environment.filters["label"] = label
 _environment.filters["london"] = london_time
 

@@ -91,7 +91,13 @@ def test_serve_tls_prints_the_fingerprint_and_answers_over_https(tmp_path: Path)
         deadline = time.monotonic() + 60
         while True:
             try:
-                answer = httpx.get(f"https://127.0.0.1:{port}/healthz", verify=trust, timeout=2)
+                # Connecting is retried until the server listens; its first answer may take a
+                # while on a busy machine (it builds its routes on first use), so no 2 s read limit.
+                answer = httpx.get(
+                    f"https://127.0.0.1:{port}/healthz",
+                    verify=trust,
+                    timeout=httpx.Timeout(60, connect=2),
+                )
                 break
             except httpx.ConnectError:
                 assert server.poll() is None, "the server exited"
