@@ -11,7 +11,8 @@ component.
 
 What is never remembered: a call with a caller block (`{% call fieldset(…) %}`: its body is the
 calling template's), and arguments of a type not listed in `_key` (an object whose value could
-change under the same key). The cache is bounded (least recently used out first) and per process.
+change under the same key). The cache is bounded in entries and characters (least recently used out first; a very long
+answer is not kept) and per process.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ COMPONENT_SUFFIX = "/macro.jinja"
 #: How many answers a process keeps: a few hundred distinct components across all pages, the rest
 #: is room for the values of forms drawn again with what was typed (those rarely repeat).
 CACHE_SIZE = 4096
+#: And how much HTML, in characters, at most (a long table is not worth a place; the total stays
+#: a few megabytes a process whatever the pages hold).
+CACHE_CHARACTERS = 4_000_000
+LARGEST_ANSWER = 32_000
 
 #: Immutable values that stand for themselves in a key (with their type, so True ≠ 1 and
 #: Markup("a") ≠ "a").
@@ -63,8 +68,10 @@ class ComponentCache:
     """Answers of component macros by (macro, arguments); bounded, shared by the threads that
     render pages."""
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
+    def __init__(self, size: int = CACHE_SIZE, characters: int = CACHE_CHARACTERS) -> None:
         self.size = size
+        self.characters = characters
+        self._held = 0
         self._answers: OrderedDict[Any, Any] = OrderedDict()
         self._lock = Lock()
         self.hits = 0
@@ -86,14 +93,18 @@ class ComponentCache:
         answer = macro(*args)
         with self._lock:
             self.misses += 1
-            self._answers[key] = answer
-            if len(self._answers) > self.size:
-                self._answers.popitem(last=False)
+            if len(answer) <= LARGEST_ANSWER and key not in self._answers:
+                self._answers[key] = answer
+                self._held += len(answer)
+                while len(self._answers) > self.size or self._held > self.characters:
+                    _, dropped = self._answers.popitem(last=False)
+                    self._held -= len(dropped)
         return answer
 
     def clear(self) -> None:
         with self._lock:
             self._answers.clear()
+            self._held = 0
 
 
 class _RememberedMacro:

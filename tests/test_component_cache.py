@@ -13,7 +13,7 @@ import pytest
 from jinja2 import ChainableUndefined, DictLoader, Environment
 from markupsafe import Markup
 
-from api.component_cache import ComponentCache, remember_components
+from api.component_cache import LARGEST_ANSWER, ComponentCache, remember_components
 from api.templating import component_cache
 
 # A component as nhsuk-frontend-jinja writes them: a macro file that includes its template.
@@ -35,9 +35,9 @@ COMPONENTS = {
 }
 
 
-def environment(size: int = 64) -> tuple[Environment, ComponentCache]:
+def environment(size: int = 64, characters: int = 10_000) -> tuple[Environment, ComponentCache]:
     env = Environment(loader=DictLoader(COMPONENTS), autoescape=True, undefined=ChainableUndefined)
-    return env, remember_components(env, ComponentCache(size))
+    return env, remember_components(env, ComponentCache(size, characters))
 
 
 def render(env: Environment, **context: Any) -> str:
@@ -112,6 +112,21 @@ def test_the_memory_is_bounded_least_recently_used_first_out() -> None:
         assert render(env, p={"text": text}) == f"<p>{text}</p>"
     # a, b missed; a hit; c missed (b out); a hit; b missed again (c out).
     assert (cache.misses, cache.hits) == (4, 2)
+
+
+@pytest.mark.no_database
+def test_the_memory_holds_at_most_its_characters_and_no_answer_longer_than_the_largest() -> None:
+    env, cache = environment(characters=20)
+    for text in ["aaaaaaaa", "bbbbbbbb", "cccccccc"]:  # 15 characters each with <p></p>
+        render(env, p={"text": text})
+    render(env, p={"text": "cccccccc"})
+    render(env, p={"text": "aaaaaaaa"})
+    assert (cache.misses, cache.hits) == (4, 1)  # only the last one fits
+    long_text = "x" * LARGEST_ANSWER
+    env, cache = environment(characters=10 * LARGEST_ANSWER)
+    for _ in range(2):
+        assert render(env, p={"text": long_text}) == f"<p>{long_text}</p>"
+    assert (cache.misses, cache.hits) == (2, 0)
 
 
 # The real pages --------------------------------------------------------------------------
