@@ -13,6 +13,25 @@ from tests.support.chromium import CHROMIUM
 from tests.support.live_server import LiveServer
 
 PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 900}
+
+#: The layout shifts of the page's document so far, added up after `settle` more milliseconds:
+#: those without recent input, as Lighthouse's CLS counts them, or (`all`) every one. Buffered
+#: entries are queued when observing starts: takeRecords() collects what the callback has not yet
+#: been handed. Passed to page.evaluate: the CSP forbids injected script elements.
+LAYOUT_SHIFT = """([settle, all]) => new Promise(resolve => {
+  let total = 0;
+  const add = entries => {
+    for (const entry of entries) if (all || !entry.hadRecentInput) total += entry.value;
+  };
+  const observer = new PerformanceObserver(list => add(list.getEntries()));
+  observer.observe({type: 'layout-shift', buffered: true});
+  setTimeout(() => {
+    add(observer.takeRecords());
+    observer.disconnect();
+    resolve(total);
+  }, settle);
+})"""
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -72,6 +91,15 @@ def sign_in(page: Any, server: LiveServer, email: str, password: str) -> None:
     page.click("form button[type=submit]")
     # Staff land on the home page; a partner organisation's user on the notes about them.
     page.wait_for_url(lambda url: url in (f"{server.url}/", f"{server.url}/partner"))
+
+
+def layout_shift(page: Any, settle_ms: int = 0, *, with_input: bool = False) -> float:
+    """The page's cumulative layout shift so far (plus `settle_ms` more): under 0.1 is good.
+
+    Playwright runs `page.evaluate` as a user gesture, so Chromium marks shifts within 500 ms of
+    any evaluate (a `wait_until` poll) as following input, and CLS leaves them out. Where nobody
+    has touched the page, `with_input=True` counts every shift, those included."""
+    return float(page.evaluate(LAYOUT_SHIFT, [settle_ms, with_input]))
 
 
 def wait_until(page: Any, script: str, timeout: float = 20.0, interval: float = 0.05) -> Any:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.browser.conftest import PHONE, LiveServer, sign_in, wait_until
+from tests.browser.conftest import LAPTOP, PHONE, LiveServer, layout_shift, sign_in, wait_until
 from tests.browser.test_offline import (
     SEND_TIMEOUT,
     keep_for_offline,
@@ -50,7 +50,9 @@ AXE_REPORT = os.environ.get("AXE_REPORT")
 BASE_READY = "document.body.classList.contains('app-outbox-ready')"
 DOCS_READY = "document.querySelectorAll('.opblock').length > 0"
 OUTBOX_LISTED = "document.querySelector('[data-outbox-loading]').hidden"
-DESKTOP = {"width": 1280, "height": 900}
+#: A laptop (the size the journeys use too): the NHS.UK grids, the header and the tables lay out
+#: differently from a phone.
+DESKTOP = LAPTOP
 
 USERS = {
     "crew": ("crew@demo.nhs.uk", "crew-demo-pass"),
@@ -667,7 +669,7 @@ CASES = [
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_no_serious_axe_finding(
+def test_no_serious_axe_finding_and_no_layout_shift(
     case: Case,
     viewport: dict[str, int],
     pages: Callable[[str, dict[str, int]], Any],
@@ -684,6 +686,12 @@ def test_no_serious_axe_finding(
     if case.shows:
         assert case.shows in page.text_content("main"), f"{path} does not say {case.shows!r}"
     assert_no_serious_violations(page, f"{case.id} ({path})")
+    if case.action is None:
+        # As opened, after its scripts have settled and axe has run (a second or so): the page
+        # does not move under a reader's finger (CLS < 0.1, issue 16). Nobody touched it, so
+        # every shift counts (the polls above are user gestures to Chromium).
+        shift = layout_shift(page, with_input=True)
+        assert shift < 0.1, f"{case.id} ({path}): layout shift {shift:.3f}"
 
 
 def test_the_check_finds_a_planted_problem(
@@ -715,6 +723,31 @@ def test_the_check_finds_a_planted_problem(
     assert "at #planted-image" in message
     assert "- label (critical)" in message
     assert "at #planted-input" in message
+
+
+def test_the_layout_shift_check_finds_a_planted_shift(
+    pages: Callable[[str, dict[str, int]], Any], live_server: LiveServer
+) -> None:
+    """The layout check above can fail: a banner put above the content after the page has drawn,
+    with no tap or key press before it (so Lighthouse would count it too), pushes everything down
+    and is counted."""
+    page = pages("anonymous", PHONE)
+    page.goto(f"{live_server.url}/login")
+    wait_until(page, BASE_READY)
+    assert layout_shift(page, with_input=True) < 0.1
+    try:
+        page.evaluate(
+            """() => setTimeout(() => {
+              const banner = document.createElement('div');
+              banner.style.height = '400px';
+              document.querySelector('main').prepend(banner);
+            }, 600)"""
+        )
+        # 600 ms after the evaluate: a shift without recent input, by either count.
+        assert layout_shift(page, settle_ms=900) > 0.1
+        assert layout_shift(page, with_input=True) > 0.1
+    finally:
+        page.goto(f"{live_server.url}/login")  # the shared page, as it was
 
 
 # The phone's own states: queued, offline, needing attention ---------------------------------

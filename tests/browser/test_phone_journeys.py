@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, sign_in, wait_until
+from tests.browser.conftest import LiveServer, layout_shift, sign_in, wait_until
 from tests.browser.test_offline import (
     CREW,
     SUBMIT,
@@ -320,15 +320,6 @@ def test_signing_out_with_no_signal_forgets_the_user_at_once_and_ends_the_sessio
     assert_one_handover_on_server(live_server, narrative, record_id)
 
 
-LAYOUT_SHIFT = """() => new Promise(resolve => {
-  let total = 0;
-  new PerformanceObserver(list => {
-    for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
-  }).observe({type: 'layout-shift', buffered: true});
-  setTimeout(() => resolve(total), 1500);
-})"""
-
-
 @pytest.mark.parametrize("how", NO_SIGNAL)
 def test_my_submissions_menus_a_record_in_full_a_reply_and_the_copy_with_no_signal(
     context: Any, page: Any, live_server: LiveServer, how: str
@@ -365,7 +356,7 @@ def test_my_submissions_menus_a_record_in_full_a_reply_and_the_copy_with_no_sign
     fresh_phone_on_home_page(page, live_server)
     page.click("main a[href='/mine']")
     page.wait_for_url(f"{live_server.url}/mine")
-    assert page.evaluate(LAYOUT_SHIFT) < 0.1, "layout shift on /mine"
+    assert layout_shift(page, settle_ms=1500) < 0.1, "layout shift on /mine"
     # The update names its record.
     assert f"({note_id[:8].upper()})" in page.text_content(".app-updates")
 
