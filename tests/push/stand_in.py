@@ -61,7 +61,13 @@ class StandInPushService:
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.origin = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            # shutdown() waits for the loop to look again: every half second by default, which
+            # was a quarter of a second of waiting at the end of every push test.
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            daemon=True,
+        )
 
     def __enter__(self) -> StandInPushService:
         self._thread.start()

@@ -80,7 +80,12 @@ class Provider:
                 provider.handle_post(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            # shutdown() waits for the loop to look again (every half second by default).
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            daemon=True,
+        ).start()
         return self
 
     def stop(self) -> None:
