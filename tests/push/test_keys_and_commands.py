@@ -63,6 +63,7 @@ def test_app_processes_starting_together_agree_on_one_key(tmp_path: Path) -> Non
         "import sys, time\n"
         "from pathlib import Path\n"
         "from api.push.keys import load_or_create_key, public_key_text\n"
+        "print('ready', flush=True)\n"
         "while not Path(sys.argv[2]).exists(): time.sleep(0.005)\n"
         "print(public_key_text(load_or_create_key(Path(sys.argv[1]))))\n"
     )
@@ -75,7 +76,8 @@ def test_app_processes_starting_together_agree_on_one_key(tmp_path: Path) -> Non
         )
         for _ in range(6)
     ]
-    time.sleep(1.5)  # all have imported and wait for the same moment
+    # All have imported and wait for the same moment, however busy the machine.
+    assert [process.stdout.readline() for process in processes] == ["ready\n"] * 6  # type: ignore[union-attr]
     go.touch()
     keys = {process.communicate(timeout=60)[0].strip() for process in processes}
     assert len(keys) == 1
