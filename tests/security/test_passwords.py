@@ -168,7 +168,7 @@ def test_a_wrong_current_password_or_a_common_new_one_changes_nothing(
     assert "Enter your current password" in summary(blank.text)
     assert "Enter a new password" in summary(blank.text)
     assert crew.get("/api/v1/me").status_code == 200
-    Client(app).sign_in(CREW)  # the old password still works
+    Client(app).sign_in(CREW, DEMO_PASSWORDS[CREW])  # the old password still works
 
 
 def test_guessing_the_current_password_from_a_borrowed_session_is_limited(crew: Client) -> None:
