@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
+import os
 import statistics
 import tempfile
 import threading
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.server import BenchServer, free_port
-from bench.sync_ingest import handover
+from bench.sync_ingest import handover, pinning
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -37,16 +39,41 @@ CHROMIUM_ARGS = [
 
 
 @contextlib.contextmanager
-def demo_server_and_chromium() -> Iterator[tuple[BenchServer, Any]]:
+def clients_pinned(cpus: set[int] | None) -> Iterator[None]:
+    """This process, and what it starts meanwhile (Playwright's driver, Chromium), on `cpus`;
+    the affinity it had afterwards. None: unchanged."""
+    if not cpus:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+@contextlib.contextmanager
+def demo_server_and_chromium(pin: bool = True) -> Iterator[tuple[BenchServer, Any]]:
     """A fresh server on the demo trust (its own temporary folder) and a fresh Debian Chromium;
-    both stopped afterwards."""
+    both stopped afterwards.
+
+    With `pin` (and two CPUs or more), the server runs on CPU 0 and this process on the others,
+    so Chromium (started from here) and the floor's script (this process) are both clients on
+    the same CPUs, the server alone on its own: the drain and its floor compete for the machine
+    the same way, as `bench.sync_ingest` pins its servers and clients (issue 16)."""
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+    prefix, client_cpus = pinning() if pin else ([], None)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        clients_pinned(client_cpus),
+        sync_playwright() as playwright,
+    ):
         server = BenchServer(Path(tmp))
         server.cli("migrate")
         server.cli("demo")
-        server.start()
+        server.start(prefix=prefix)
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
@@ -255,6 +282,7 @@ class Drain:
     long_tasks: int  # main-thread tasks over 50 ms during the drains, all rounds
     longest_task_ms: float
     stored: int  # of the items queued on the phone in all rounds, how many the server holds
+    pinned: bool = False  # the server on CPU 0, Chromium and the floor's script on the others
 
     @property
     def ratio(self) -> float:
@@ -326,17 +354,24 @@ def drain_rounds(browser: Any, server: BenchServer, count: int, rounds: int) -> 
     )
 
 
-def measure_drain(count: int = 1000, rounds: int = 3) -> Drain:
-    """drain_rounds on a fresh server and a fresh Chromium."""
-    with demo_server_and_chromium() as (server, browser):
-        return drain_rounds(browser, server, count, rounds)
+def measure_drain(count: int = 1000, rounds: int = 3, pin: bool = True) -> Drain:
+    """drain_rounds on a fresh server and a fresh Chromium (pinned as demo_server_and_chromium
+    says)."""
+    with demo_server_and_chromium(pin) as (server, browser):
+        drain = drain_rounds(browser, server, count, rounds)
+    return dataclasses.replace(drain, pinned=pin and bool(pinning()[0]))
 
 
 def describe_drain(drain: Drain) -> list[str]:
     return [
         f"{drain.items:,} queued items (listed on /outbox): reconnect to all acknowledged "
         f"{drain.frontline:.2f} s; the same posted by a script (floor) {drain.floor:.2f} s; "
-        f"ratio {drain.ratio:.2f} (medians of {drain.rounds} rounds)",
+        f"ratio {drain.ratio:.2f} (medians of {drain.rounds} rounds; "
+        + (
+            "the server on CPU 0, Chromium and the script on the others)"
+            if drain.pinned
+            else "nothing pinned)"
+        ),
         f"the page while it drains: a 10 ms timer fired at most {drain.longest_lag_ms:.0f} ms "
         f"late (p95 {drain.p95_lag_ms:.0f} ms); {drain.long_tasks} long tasks, the longest "
         f"{drain.longest_task_ms:.0f} ms",
@@ -405,9 +440,16 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3, help="drain rounds (medians)")
     parser.add_argument("--drain-only", action="store_true", help="skip the first-load figures")
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="do not run the server on CPU 0 and Chromium and the script on the others",
+    )
     args = parser.parse_args()
-    with demo_server_and_chromium() as (server, browser):
-        for line in describe_drain(drain_rounds(browser, server, args.items, args.rounds)):
+    with demo_server_and_chromium(not args.no_pin) as (server, browser):
+        drain = drain_rounds(browser, server, args.items, args.rounds)
+        drain = dataclasses.replace(drain, pinned=not args.no_pin and bool(pinning()[0]))
+        for line in describe_drain(drain):
             print(line)
         if args.drain_only:
             return
