@@ -22,7 +22,7 @@
   var VERSION = '2026.12.06-282';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = 'f0c9b8add45ac156';
+  var SHELL_DIGEST = '956bfb0c55bb60a9';
 
   var CACHE_PREFIX = 'frontline-';
 
