@@ -11,7 +11,8 @@
  *
  * Who is signed in comes from GET /api/v1/me before each drain (with a fresh CSRF token), and
  * only that user's items are sent. One drain at a time across tabs and the worker
- * (withOutboxLock). navigator.onLine is never consulted: only an answer counts.
+ * (withOutboxLock), with at most MAX_IN_FLIGHT sync requests of its own in flight.
+ * navigator.onLine is never consulted: only an answer counts.
  *
  * Everything the outside world does is injected (fetch, clock, random, timers, the store), so
  * this runs unchanged in the worker, in pages and under node --test.
@@ -571,10 +572,10 @@
     }
 
     // Up to MAX_IN_FLIGHT requests in flight (issue 16, third pass), claimed and sent in queue
-    // order, and their answers written in that same order: the server works on batch n+1 while the phone
-    // writes the answer to batch n (acknowledged items deleted with their receipts) and claims
-    // batch n+2, in ONE read-write transaction (settleBatch). SPEC §6 makes the items of a sync
-    // request independent, so batch n+1 needs nothing from batch n's answer.
+    // order, and their answers written in that same order: the server works on batch n+1 while
+    // the phone writes the answer to batch n (acknowledged items deleted with their receipts) and
+    // claims batch n+2, in ONE read-write transaction (settleBatch). SPEC §6 makes the items of a
+    // sync request independent, so batch n+1 needs nothing from batch n's answer.
     //
     // What stays as it was with one request at a time:
     // - an item leaves the outbox only on the server's own answer about the copy that was sent
@@ -624,8 +625,11 @@
       progress({ userId: user.id, done: done, total: total, sending: inFlight(), acknowledged: summary.acknowledged });
     }
 
-    /** Sends a claimed batch, unless an answer that stops the drain came meanwhile: then it is
-     * put back to waiting unsent, with no attempt counted. */
+    /**
+     * Sends a claimed batch, unless an answer that stops the drain came meanwhile: then it is put
+     * back to waiting unsent, with no attempt counted. (If putting it back fails, it stays
+     * "sending" unsent: the next drain takes it for a dead sender's and sends it.)
+     */
     async function sendOrPutBack(following) {
       if (!following) return;
       if (following.lostLease) {
