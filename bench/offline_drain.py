@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
+import os
 import statistics
 import tempfile
 import threading
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.server import BenchServer, free_port
-from bench.sync_ingest import handover
+from bench.sync_ingest import handover, pinning
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -37,16 +39,45 @@ CHROMIUM_ARGS = [
 
 
 @contextlib.contextmanager
-def demo_server_and_chromium() -> Iterator[tuple[BenchServer, Any]]:
+def clients_pinned(cpus: set[int] | None) -> Iterator[None]:
+    """This process, and what it starts meanwhile (Playwright's driver, Chromium), on `cpus`;
+    the affinity it had afterwards. None: unchanged."""
+    if not cpus:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+@contextlib.contextmanager
+def demo_server_and_chromium(pin: bool = False) -> Iterator[tuple[BenchServer, Any]]:
     """A fresh server on the demo trust (its own temporary folder) and a fresh Debian Chromium;
-    both stopped afterwards."""
+    both stopped afterwards.
+
+    With `pin` (and two CPUs or more), the server runs on CPU 0 and this process on the others,
+    so Chromium (started from here) and the floor's script (this process) are both clients on
+    the same CPUs, the server alone on its own, as `bench.sync_ingest` pins its servers and
+    clients. Not the default: the floor's script needs a few per cent of a CPU, while Chromium
+    spends about 0.9 s of CPU over its processes to send 1,000 items (the server 0.23 s), so on
+    one CPU the drain is bound by Chromium's CPU alone; unpinned, both sides (the floor and the
+    drain) have the same whole machine, as in every earlier figure (docs/performance.md, issue 16,
+    item 3, third pass)."""
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+    prefix, client_cpus = pinning() if pin else ([], None)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        clients_pinned(client_cpus),
+        sync_playwright() as playwright,
+    ):
         server = BenchServer(Path(tmp))
         server.cli("migrate")
         server.cli("demo")
-        server.start()
+        server.start(prefix=prefix)
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
@@ -118,6 +149,44 @@ COUNT = """async () => {
   const client = await window.FrontlineOutboxClient.ready;
   return (await client.store.countItems(client.userId)).total;
 }"""
+
+
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU (user + system) process `pid` has used so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def chromium_cpu(exclude: set[int]) -> float:
+    """CPU used so far by the Chromium processes this process started (through Playwright's
+    driver), the server's `exclude`d: the phone's side of a drain, in every one of its processes
+    (the page, the browser process that holds IndexedDB, the network service, the worker...).
+    Linux only (/proc); 0 elsewhere."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    total, todo = 0.0, [os.getpid()]
+    while todo:
+        for pid in children.get(todo.pop(), []):
+            todo.append(pid)
+            if pid in exclude:
+                continue
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"chromium" in command:
+                total += process_cpu(pid)
+    return total
 
 
 def wait_for(page: Any, script: str, done: Any, timeout: float) -> float:
@@ -255,6 +324,11 @@ class Drain:
     long_tasks: int  # main-thread tasks over 50 ms during the drains, all rounds
     longest_task_ms: float
     stored: int  # of the items queued on the phone in all rounds, how many the server holds
+    chromium_cpu: float  # seconds of CPU over Chromium's processes per drain, median
+    server_cpu: float  # seconds of the server's CPU per drain, median
+    floor_cpu: float  # seconds of the floor script's own CPU (this process) per floor, median
+    floor_server_cpu: float  # seconds of the server's CPU per floor, median
+    pinned: bool = False  # the server on CPU 0, Chromium and the floor's script on the others
 
     @property
     def ratio(self) -> float:
@@ -286,12 +360,17 @@ def drain_rounds(browser: Any, server: BenchServer, count: int, rounds: int) -> 
     lags: list[float] = []
     long_tasks: list[float] = []
     queued_ids: list[str] = []
+    cpu: dict[str, list[float]] = {"chromium": [], "server": [], "floor": [], "floor server": []}
+    server_pid = server.process.pid if server.process else -1
     try:
         page = context.new_page()
         sign_in(page, server.url)
         for _ in range(rounds):
             items = [{"id": str(uuid.uuid4()), "data": handover(partner)} for _ in range(count)]
+            mine, theirs = time.process_time(), process_cpu(server_pid)
             floors.append(post_floor(api, csrf, items))
+            cpu["floor"].append(time.process_time() - mine)
+            cpu["floor server"].append(process_cpu(server_pid) - theirs)
 
             page.goto(f"{server.url}/outbox")
             wait_for(page, "navigator.serviceWorker.controller !== null", bool, 30)
@@ -303,11 +382,14 @@ def drain_rounds(browser: Any, server: BenchServer, count: int, rounds: int) -> 
             page.evaluate(SHOW_QUEUE)
             wait_for(page, CARDS, lambda n: n == count, 60)
             page.evaluate(WATCH)
+            phone, theirs = chromium_cpu({server_pid}), process_cpu(server_pid)
             context.set_offline(False)  # the page's "online" handler starts the drain
             page.evaluate(
                 "if (window.__drain.online === null) window.dispatchEvent(new Event('online'))"
             )
             watched = page.evaluate(WATCHED)
+            cpu["chromium"].append(chromium_cpu({server_pid}) - phone)
+            cpu["server"].append(process_cpu(server_pid) - theirs)
             drains.append(float(watched["seconds"]))
             lags += [float(x) for x in watched["lags"]]
             long_tasks += [float(x) for x in watched["longTasks"]]
@@ -323,25 +405,39 @@ def drain_rounds(browser: Any, server: BenchServer, count: int, rounds: int) -> 
         long_tasks=len(long_tasks),
         longest_task_ms=max(long_tasks, default=0.0),
         stored=stored_ids(Path(server.env["FRONTLINE_DATA_DIR"]) / "frontline.db", queued_ids),
+        chromium_cpu=statistics.median(cpu["chromium"]),
+        server_cpu=statistics.median(cpu["server"]),
+        floor_cpu=statistics.median(cpu["floor"]),
+        floor_server_cpu=statistics.median(cpu["floor server"]),
     )
 
 
-def measure_drain(count: int = 1000, rounds: int = 3) -> Drain:
-    """drain_rounds on a fresh server and a fresh Chromium."""
-    with demo_server_and_chromium() as (server, browser):
-        return drain_rounds(browser, server, count, rounds)
+def measure_drain(count: int = 1000, rounds: int = 3, pin: bool = False) -> Drain:
+    """drain_rounds on a fresh server and a fresh Chromium (pinned as demo_server_and_chromium
+    says)."""
+    with demo_server_and_chromium(pin) as (server, browser):
+        drain = drain_rounds(browser, server, count, rounds)
+    return dataclasses.replace(drain, pinned=pin and bool(pinning()[0]))
 
 
 def describe_drain(drain: Drain) -> list[str]:
     return [
         f"{drain.items:,} queued items (listed on /outbox): reconnect to all acknowledged "
         f"{drain.frontline:.2f} s; the same posted by a script (floor) {drain.floor:.2f} s; "
-        f"ratio {drain.ratio:.2f} (medians of {drain.rounds} rounds)",
+        f"ratio {drain.ratio:.2f} (medians of {drain.rounds} rounds; "
+        + (
+            "the server on CPU 0, Chromium and the script on the others)"
+            if drain.pinned
+            else "nothing pinned: the floor and the drain each have the whole machine)"
+        ),
         f"the page while it drains: a 10 ms timer fired at most {drain.longest_lag_ms:.0f} ms "
         f"late (p95 {drain.p95_lag_ms:.0f} ms); {drain.long_tasks} long tasks, the longest "
         f"{drain.longest_task_ms:.0f} ms",
         f"server holds {drain.stored:,} of the {drain.items * drain.rounds:,} queued ids, "
         "each once",
+        f"CPU per drain (medians): Chromium's processes {drain.chromium_cpu:.2f} s, the server "
+        f"{drain.server_cpu:.2f} s; per floor: the script {drain.floor_cpu:.2f} s, the server "
+        f"{drain.floor_server_cpu:.2f} s",
     ]
 
 
@@ -405,9 +501,16 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3, help="drain rounds (medians)")
     parser.add_argument("--drain-only", action="store_true", help="skip the first-load figures")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="run the server on CPU 0, and Chromium and the floor's script on the others",
+    )
     args = parser.parse_args()
-    with demo_server_and_chromium() as (server, browser):
-        for line in describe_drain(drain_rounds(browser, server, args.items, args.rounds)):
+    with demo_server_and_chromium(args.pin) as (server, browser):
+        drain = drain_rounds(browser, server, args.items, args.rounds)
+        drain = dataclasses.replace(drain, pinned=args.pin and bool(pinning()[0]))
+        for line in describe_drain(drain):
             print(line)
         if args.drain_only:
             return

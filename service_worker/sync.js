@@ -11,7 +11,8 @@
  *
  * Who is signed in comes from GET /api/v1/me before each drain (with a fresh CSRF token), and
  * only that user's items are sent. One drain at a time across tabs and the worker
- * (withOutboxLock). navigator.onLine is never consulted: only an answer counts.
+ * (withOutboxLock), with at most MAX_IN_FLIGHT sync requests of its own in flight.
+ * navigator.onLine is never consulted: only an answer counts.
  *
  * Everything the outside world does is injected (fetch, clock, random, timers, the store), so
  * this runs unchanged in the worker, in pages and under node --test.
@@ -37,6 +38,13 @@
   /** An item "sending" for longer than this belongs to a sender that died; see resetStaleSending. */
   var STALE_SENDING_MS = 60000;
   var LEASE_TTL_MS = 60000;
+  /**
+   * Sync requests a drain keeps in flight at once (issue 16, third pass): while the server
+   * answers one batch, the phone writes the previous answer and the next batch is already on its
+   * way, so the phone's work and the server's overlap. Two is enough to keep the server busy; the
+   * rate limit (120 requests a minute per user) is far off for a phone's outbox.
+   */
+  var MAX_IN_FLIGHT = 2;
 
   var MESSAGES = Object.freeze({
     offline: 'Not sent yet: no connection to Frontline. It will be sent automatically.',
@@ -341,12 +349,13 @@
    *     acknowledged: number}) => void,
    *   renew?: () => Promise<boolean>, lock?: {exclusive: boolean}, timeoutMs?: number,
    *   setTimeout?: Function, clearTimeout?: Function,
-   *   limits?: {maxItems?: number, maxBytes?: number}
+   *   limits?: {maxItems?: number, maxBytes?: number}, maxInFlight?: number
    * }} o
    *   force: ignore backoff ("Send now"). onlyUser: skip the drain unless this user has something
    *   due (a page knows its user; the worker passes null and lets /api/v1/me decide). lock: from
    *   withOutboxLock; under an exclusive lock, items left "sending" by a closed tab are sent again
-   *   at once, under a lease only once STALE_SENDING_MS has passed.
+   *   at once, under a lease only once STALE_SENDING_MS has passed. maxInFlight: sync requests
+   *   in flight at once (MAX_IN_FLIGHT; 1 sends one at a time).
    * @returns {Promise<{status: 'idle' | 'done' | 'retry' | 'signed-out' | 'lost-lease',
    *   userId: (string | null), acknowledged: number, attention: number, retrying: number,
    *   message?: string}>}
@@ -501,23 +510,6 @@
       return null;
     }
 
-    /**
-     * Writes the answer to the previous batch and claims the next one, in one transaction where
-     * it can (settleBatch). Resolves to {counts, following}.
-     */
-    async function settle(previous) {
-      var ids = nextIds();
-      if (ids && !(await renew())) {
-        // The lease is gone: the answer is still written, nothing more is claimed.
-        var kept = previous ? await applyVerdict(store, previous.batch, previous.verdict, now, random, [], user.id) : null;
-        return { counts: kept && kept.counts, following: { lostLease: true } };
-      }
-      var written = previous
-        ? await applyVerdict(store, previous.batch, previous.verdict, now, random, ids || [], user.id)
-        : { counts: null, claimed: ids ? await store.markSending(ids, user.id) : [] };
-      return { counts: written.counts, following: ids ? await claimMore(written.claimed) : null };
-    }
-
     /** One request for a claimed batch; resolves to the verdict, never rejects. */
     async function send(batch) {
       var body =
@@ -570,81 +562,159 @@
       }
     }
 
-    // One request at a time, in queue order, as before; what the phone does around each request
-    // overlaps it instead of waiting its turn (issue 16). While batch n is in flight, ONE
-    // transaction writes the answer to batch n-1 (acknowledged items deleted, receipts kept) and
-    // claims batch n+1 ("sending"). An item still leaves the outbox only on the server's own
-    // answer about it; a claimed batch that is not sent (the one before failed) is put back,
-    // uncounted.
-    var done = 0;
-    var first = due.filter(function (item) {
-      return item.state === 'sending';
-    });
-    var current = first.length ? { items: first } : await claimMore(null);
-    /** @type {{batch: OutboxItem[], verdict: Verdict} | null} answered, not yet written */
-    var previous = null;
-    while (current && current.items) {
-      var batch = current.items;
-      progress({ userId: user.id, done: done, total: total, sending: batch.length, acknowledged: summary.acknowledged });
-      // Both finish before the drain goes on or gives up: if writing the previous answer (or
-      // claiming the next batch) fails, the request still in flight is waited for, so the lock is
-      // never released while a batch is on its way (a waiting "Send now" would take the items
-      // for abandoned and send them a second time at once). send() never rejects.
-      var sending = send(batch);
-      var written = await settle(previous).then(
-        function (value) {
-          return { value: value };
-        },
-        function (error) {
-          return { error: error || new Error('The outbox could not be written') };
-        }
-      );
-      var verdict = await sending;
-      if (written.error) {
-        // The answer that did arrive is written if the outbox can still be written; if not, the
-        // batch stays "sending" and the next drain sends it again (answered `duplicate`).
-        // Nothing was claimed by the failed step: its claim is in the transaction that failed.
-        await applyVerdict(store, batch, verdict, now, random).catch(function () {});
-        throw written.error;
-      }
-      var following = written.value.following;
-      count(written.value.counts);
-      previous = null;
-      done += batch.length;
-
-      var stop =
+    /** Whether an answer stops the drain: nothing more is claimed or sent after it. */
+    function stops(verdict, batch) {
+      return (
         verdict.type === 'signed-out' ||
         verdict.type === 'retry' ||
-        (verdict.type === 'too-large' && batch.length > 1);
-      if (stop) {
-        count((await applyVerdict(store, batch, verdict, now, random)).counts);
-        if (following && following.items) {
-          // Claimed while this batch was in flight, never sent: back as it was.
-          await store.release(
-            following.items.map(function (item) {
-              return item.id;
-            }),
-            null
-          );
-        }
-        if (verdict.type === 'signed-out') {
-          summary.status = 'signed-out';
-          summary.message = MESSAGES.signIn;
-        } else {
-          // The server, or the way to it, is failing: leave the later batches untouched.
-          summary.status = 'retry';
-          summary.noSignal = Boolean(verdict.noSignal);
-          summary.message = verdict.type === 'retry' ? verdict.message : MESSAGES.server;
-        }
-        progress({ userId: user.id, done: done, total: total, sending: 0, acknowledged: summary.acknowledged });
-        return summary;
-      }
-      previous = { batch: batch, verdict: verdict };
-      current = following;
+        (verdict.type === 'too-large' && batch.length > 1)
+      );
     }
-    if (previous) count((await applyVerdict(store, previous.batch, previous.verdict, now, random)).counts);
-    progress({ userId: user.id, done: done, total: total, sending: 0, acknowledged: summary.acknowledged });
-    if (current && current.lostLease) summary.status = 'lost-lease';
+
+    // Up to MAX_IN_FLIGHT requests in flight (issue 16, third pass), claimed and sent in queue
+    // order, and their answers written in that same order: the server works on batch n+1 while
+    // the phone writes the answer to batch n (acknowledged items deleted with their receipts) and
+    // claims batch n+2, in ONE read-write transaction (settleBatch). SPEC §6 makes the items of a
+    // sync request independent, so batch n+1 needs nothing from batch n's answer.
+    //
+    // What stays as it was with one request at a time:
+    // - an item leaves the outbox only on the server's own answer about the copy that was sent
+    //   (settleBatch; a late answer never deletes a version queued again under the id);
+    // - no id is ever in flight twice: each is claimed ("sending") once, atomically;
+    // - an answer that stops the drain (no answer, 5xx, 429, 401/403, a 413 for a batch) changes
+    //   exactly its own batch's items (backed off, or released for a sign-in); nothing more is
+    //   claimed once any answer that stops has arrived, even one not yet written; the other
+    //   request's answer is still waited for and written, whatever it is;
+    // - the lock (or lease) is held until every request sent has been answered (or timed out)
+    //   and its answer written: a waiting "Send now" never takes a batch still on its way for
+    //   abandoned. If writing fails, the requests still in flight are waited for and their
+    //   answers written where the outbox can still be written; then the error is thrown.
+    var maxInFlight = Math.max(1, Math.floor(o.maxInFlight || MAX_IN_FLIGHT));
+    var done = 0;
+    /** @type {Array<{batch: OutboxItem[], answer: (Verdict | null), verdict: Promise<Verdict>}>} */
+    var flights = [];
+    var stopped = []; // the answers that stopped the drain, in queue order
+    var lostLease = false;
+
+    function launch(batch) {
+      var flight = { batch: batch, answer: null, verdict: null };
+      flight.verdict = send(batch).then(function (verdict) {
+        flight.answer = verdict;
+        return verdict;
+      });
+      flights.push(flight);
+    }
+
+    /** An answer that stops the drain has arrived (written or not): claim and send nothing more. */
+    function halted() {
+      return (
+        stopped.length > 0 ||
+        flights.some(function (flight) {
+          return flight.answer !== null && stops(flight.answer, flight.batch);
+        })
+      );
+    }
+
+    function inFlight() {
+      return flights.reduce(function (sum, flight) {
+        return sum + flight.batch.length;
+      }, 0);
+    }
+
+    function report() {
+      progress({ userId: user.id, done: done, total: total, sending: inFlight(), acknowledged: summary.acknowledged });
+    }
+
+    /**
+     * Sends a claimed batch, unless an answer that stops the drain came meanwhile: then it is put
+     * back to waiting unsent, with no attempt counted. (If putting it back fails, it stays
+     * "sending" unsent: the next drain takes it for a dead sender's and sends it.)
+     */
+    async function sendOrPutBack(following) {
+      if (!following) return;
+      if (following.lostLease) {
+        lostLease = true;
+        return;
+      }
+      if (halted()) {
+        await store.release(
+          following.items.map(function (item) {
+            return item.id;
+          }),
+          null
+        );
+        return;
+      }
+      launch(following.items);
+    }
+
+    try {
+      var first = due.filter(function (item) {
+        return item.state === 'sending';
+      });
+      await sendOrPutBack(first.length ? { items: first } : await claimMore(null));
+      if (flights.length) report();
+      // Fill the window: batch 2 is claimed (and sent) while batch 1 is in flight.
+      while (flights.length && flights.length < maxInFlight && !lostLease && !halted()) {
+        var more = await claimMore(null);
+        if (!more) break;
+        await sendOrPutBack(more);
+        report();
+      }
+      while (flights.length) {
+        var head = flights[0];
+        var verdict = await head.verdict;
+        flights.shift();
+        done += head.batch.length;
+        if (stops(verdict, head.batch)) {
+          stopped.push(verdict);
+          count((await applyVerdict(store, head.batch, verdict, now, random)).counts);
+          report();
+          continue;
+        }
+        // A definite answer: written, and the next batch claimed in the same transaction, unless
+        // the drain is stopping (an answer that stops it has arrived) or the lease is gone.
+        var ids = lostLease || halted() ? null : nextIds();
+        if (ids && !(await renew())) {
+          lostLease = true;
+          ids = null;
+        }
+        var written = await applyVerdict(store, head.batch, verdict, now, random, ids || [], user.id);
+        count(written.counts);
+        await sendOrPutBack(ids ? await claimMore(written.claimed) : null);
+        report();
+      }
+    } catch (error) {
+      // Writing failed (a full disk, say). Every request still in flight is waited for and its
+      // answer written if the outbox can still be written; if not, its batch stays "sending" and
+      // the next drain sends it again (answered `duplicate`). Nothing was claimed by the step
+      // that failed: its claim is in the transaction that failed.
+      while (flights.length) {
+        var left = flights.shift();
+        var late = await left.verdict;
+        await applyVerdict(store, left.batch, late, now, random).catch(function () {});
+      }
+      throw error || new Error('The outbox could not be written');
+    }
+
+    if (stopped.length) {
+      // The first answer that stopped the drain says why, unless one asks the user to sign in.
+      var why =
+        stopped.filter(function (verdict) {
+          return verdict.type === 'signed-out';
+        })[0] || stopped[0];
+      if (why.type === 'signed-out') {
+        summary.status = 'signed-out';
+        summary.message = MESSAGES.signIn;
+      } else {
+        // The server, or the way to it, is failing: the later batches are left untouched.
+        summary.status = 'retry';
+        summary.noSignal = Boolean(why.noSignal);
+        summary.message = why.type === 'retry' ? why.message : MESSAGES.server;
+      }
+    } else if (lostLease) {
+      summary.status = 'lost-lease';
+    }
     return summary;
   }
 
@@ -773,6 +843,7 @@
     MAX_BATCH_ITEMS: MAX_BATCH_ITEMS,
     MAX_BATCH_BYTES: MAX_BATCH_BYTES,
     REQUEST_TIMEOUT_MS: REQUEST_TIMEOUT_MS,
+    MAX_IN_FLIGHT: MAX_IN_FLIGHT,
     STALE_SENDING_MS: STALE_SENDING_MS,
     MESSAGES: MESSAGES,
     makeBatches: makeBatches,

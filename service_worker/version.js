@@ -19,10 +19,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-27';
+  var VERSION = '2026.12.06-282';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '7d129fb663db2388';
+  var SHELL_DIGEST = '956bfb0c55bb60a9';
 
   var CACHE_PREFIX = 'frontline-';
 

@@ -241,8 +241,9 @@ describe('draining the outbox', () => {
     const batches = server.syncRequests().map((r) => r.ids);
     assert.deepEqual(batches.map((b) => b.length), [100, 100, 50]);
     assert.deepEqual(batches.flat(), ids);
-    // One update as each batch goes, one at the end: the page redraws per batch, not per item.
-    assert.deepEqual(progress, [[0, 100, 250], [100, 100, 250], [200, 50, 250], [250, 0, 250]]);
+    // One update as each batch goes (two in flight at once: "Sending 200 of 250"), one as each
+    // answer is written: the page redraws per batch, not per item.
+    assert.deepEqual(progress, [[0, 100, 250], [0, 200, 250], [100, 150, 250], [200, 50, 250], [250, 0, 250]]);
     // What the page counts down by: items deleted so far, never more than were answered.
     assert.equal(acknowledged.at(-1), 250);
     assert.ok(acknowledged.every((n, i) => n <= progress[i][0] && (i === 0 || n >= acknowledged[i - 1])));
@@ -521,9 +522,9 @@ describe('a long outbox (issue 16)', () => {
     return { fetch, seen };
   }
 
-  it('sends one request at a time, in queue order, while claiming the next batch during each', async () => {
-    const { store, server, run, ids } = await queued(250);
-    server.latencyTicks = 40; // a slow server: the next batch is claimed before the answer comes
+  it('keeps two requests in flight, in queue order, never more', async () => {
+    const { store, server, run, ids } = await queued(450);
+    server.latencyTicks = 40; // a slow server: the next batch is claimed and sent before the answer comes
     const { fetch, seen } = counting(server);
     const claimedDuring = [];
     const judged = server.sync.bind(server);
@@ -533,12 +534,31 @@ describe('a long outbox (issue 16)', () => {
       return answer;
     };
     const result = await run({ fetch });
+    assert.equal(result.acknowledged, 450);
+    assert.equal(seen.most, 2, 'two sync requests at once, never three');
+    assert.deepEqual(server.syncRequests().flatMap((r) => r.ids), ids);
+    // Answering batch 1, the phone holds batches 1 and 2 as "sending"; and so on.
+    assert.deepEqual(claimedDuring, [200, 200, 200, 150, 50]);
+    assert.equal((await store.listItems(1)).length, 0);
+    assert.deepEqual(server.overlaps, []);
+  });
+
+  it('with maxInFlight 1, one request at a time, each batch claimed as the answer before it is written', async () => {
+    const { store, server, run, ids } = await queued(250);
+    server.latencyTicks = 40;
+    const { fetch, seen } = counting(server);
+    const claimedDuring = [];
+    const judged = server.sync.bind(server);
+    server.sync = async (init) => {
+      const answer = await judged(init);
+      claimedDuring.push((await store.countItems(1)).sending);
+      return answer;
+    };
+    const result = await run({ fetch, maxInFlight: 1 });
     assert.equal(result.acknowledged, 250);
     assert.equal(seen.most, 1, 'never two sync requests at once');
     assert.deepEqual(server.syncRequests().flatMap((r) => r.ids), ids);
-    // Answering batch 1, the phone already holds batch 2 as "sending"; and so on.
-    assert.deepEqual(claimedDuring, [200, 150, 50]);
-    assert.equal((await store.listItems(1)).length, 0);
+    assert.deepEqual(claimedDuring, [100, 100, 50]);
   });
 
   it('a batch that fails midway leaves exactly the unconfirmed items queued', async () => {
@@ -822,5 +842,291 @@ describe('a long outbox (issue 16)', () => {
     assert.equal(result.retrying, 100);
     const left = await store.listItems(1);
     assert.ok(left.every((i) => i.attempts === 1 && i.state === 'waiting' && i.lastError === MESSAGES.server));
+  });
+});
+
+describe('two batches in flight (issue 16, third pass)', () => {
+  async function queued(n) {
+    const w = await world();
+    const ids = [];
+    for (let i = 0; i < n; i++) {
+      const id = 'id-' + String(i).padStart(3, '0');
+      ids.push(id);
+      await w.add(id);
+      w.time.advance(1);
+    }
+    return { ...w, ids };
+  }
+
+  /**
+   * A network the test answers by hand: each sync request waits until `answer(k, step)` lets the
+   * fake server take request k (0-based) and answer it as `step` says ('ok', '500', '401', …).
+   */
+  function byHand(server) {
+    const requests = [];
+    let open = 0;
+    let most = 0;
+    const fetch = async (url, init) => {
+      if (String(url) !== '/api/v1/sync') return server.fetch(url, init);
+      let go;
+      const gate = new Promise((resolve) => (go = resolve));
+      requests.push({ ids: JSON.parse(init.body).items.map((i) => i.id), go });
+      open += 1;
+      most = Math.max(most, open);
+      try {
+        const step = await gate;
+        server.plan = [step]; // taken synchronously by the fake server's sync()
+        return await server.fetch(url, init);
+      } finally {
+        open -= 1;
+      }
+    };
+    const ticks = async (n = 200) => {
+      for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    /** Waits (a bounded while) until the phone has made `n` sync requests. */
+    const sent = async (n) => {
+      for (let i = 0; i < 5000 && requests.length < n; i++) await ticks(1);
+      assert.equal(requests.length, n, `the phone made ${n} sync requests`);
+    };
+    const answer = (k, step = 'ok') => requests[k].go(step);
+    return { fetch, requests, sent, answer, ticks, most: () => most };
+  }
+
+  async function states(store, ids) {
+    return Promise.all(ids.map(async (id) => {
+      const item = await store.getItem(id);
+      return item ? [item.state, item.attempts] : 'gone';
+    }));
+  }
+
+  it('sends batch 2 before answer 1, and never a third while two are unanswered', async () => {
+    const { store, server, run, ids } = await queued(300);
+    const net = byHand(server);
+    const drained = run({ fetch: net.fetch });
+    await net.sent(2);
+    await net.ticks();
+    assert.equal(net.requests.length, 2, 'no third request while two wait');
+    assert.deepEqual(net.requests.map((r) => r.ids), [ids.slice(0, 100), ids.slice(100, 200)]);
+    net.answer(0);
+    await net.sent(3);
+    net.answer(1);
+    net.answer(2);
+    const result = await drained;
+    assert.equal(result.status, 'done');
+    assert.equal(result.acknowledged, 300);
+    assert.equal(net.most(), 2);
+    assert.deepEqual(await store.listItems(1), []);
+    for (const id of ids) assert.equal(server.created.get(id), 1, id);
+  });
+
+  it('answer 2 before answer 1: nothing of batch 1 leaves the phone until its own answer, then both are written', async () => {
+    const { store, server, run, ids } = await queued(300);
+    const net = byHand(server);
+    const drained = run({ fetch: net.fetch });
+    await net.sent(2);
+    net.answer(1); // the server answers batch 2 first
+    await net.ticks();
+    for (const id of ids.slice(0, 100)) {
+      const item = await store.getItem(id);
+      assert.equal(item && item.state, 'sending', id + ' still on the phone, still being sent');
+    }
+    net.answer(0);
+    await net.sent(3);
+    net.answer(2);
+    const result = await drained;
+    assert.equal(result.acknowledged, 300);
+    for (const id of ids) assert.equal((await store.getReceipt(id)).outcome, 'created', id);
+    assert.deepEqual(net.requests.flatMap((r) => r.ids), ids, 'sent in queue order');
+    for (const id of ids) assert.equal(server.created.get(id), 1, id);
+  });
+
+  it('batch 1 fails while batch 2 succeeds: exactly batch 1 backs off, batch 2 is written, nothing more is claimed', async () => {
+    const { time, store, server, run, ids } = await queued(500);
+    const net = byHand(server);
+    const drained = run({ fetch: net.fetch });
+    await net.sent(2);
+    net.answer(0, '503-retry-after');
+    await net.ticks();
+    assert.equal((await store.countItems(1)).sending, 100, 'batch 3 not claimed once batch 1 failed');
+    net.answer(1);
+    const result = await drained;
+    assert.equal(result.status, 'retry');
+    assert.equal(result.message, MESSAGES.server);
+    assert.equal(result.acknowledged, 100);
+    assert.equal(result.retrying, 100);
+    assert.equal(net.requests.length, 2, 'nothing sent after the failure');
+    for (const id of ids.slice(0, 100)) {
+      const item = await store.getItem(id);
+      assert.deepEqual([item.state, item.attempts, item.nextAttemptAt, item.sendingSince], ['waiting', 1, time.now() + 120000, null], id);
+    }
+    for (const id of ids.slice(100, 200)) assert.equal((await store.getReceipt(id)).outcome, 'created', id);
+    assert.deepEqual(await states(store, ids.slice(100, 200)), Array(100).fill('gone'));
+    for (const id of ids.slice(200)) {
+      const item = await store.getItem(id);
+      assert.deepEqual([item.state, item.attempts, item.nextAttemptAt], ['waiting', 0, 0], id + ' untouched');
+    }
+  });
+
+  it('batch 2 fails before answer 1 comes: batch 1 is written, batch 2 backs off, batch 3 is never claimed', async () => {
+    const { store, server, run, ids } = await queued(500);
+    const net = byHand(server);
+    const drained = run({ fetch: net.fetch });
+    await net.sent(2);
+    net.answer(1, 'network');
+    await net.ticks();
+    net.answer(0);
+    const result = await drained;
+    assert.equal(result.status, 'retry');
+    assert.equal(result.noSignal, true);
+    assert.equal(result.acknowledged, 100);
+    assert.equal(net.requests.length, 2);
+    assert.deepEqual(await states(store, ids.slice(0, 100)), Array(100).fill('gone'));
+    assert.deepEqual(await states(store, ids.slice(100, 200)), Array(100).fill(['waiting', 1]));
+    assert.deepEqual(await states(store, ids.slice(200)), Array(300).fill(['waiting', 0]));
+  });
+
+  it('batch 2 fails after batch 3 was sent: batch 3 is still written, only batch 2 backs off, nothing after', async () => {
+    const { time, store, server, run, ids } = await queued(500);
+    const net = byHand(server);
+    const drained = run({ fetch: net.fetch });
+    await net.sent(2);
+    net.answer(0);
+    await net.sent(3); // answer 1 written, batch 3 on its way
+    net.answer(1, '429');
+    await net.ticks();
+    assert.equal(net.requests.length, 3, 'no fourth request once batch 2 failed');
+    net.answer(2);
+    const result = await drained;
+    assert.equal(result.status, 'retry');
+    assert.equal(result.message, MESSAGES.busy);
+    assert.equal(result.acknowledged, 200);
+    assert.equal(net.requests.length, 3);
+    assert.deepEqual(await states(store, ids.slice(0, 100)), Array(100).fill('gone'));
+    assert.deepEqual(await states(store, ids.slice(100, 200)), Array(100).fill(['waiting', 1]));
+    assert.equal((await store.getItem(ids[100])).nextAttemptAt, time.now() + 30000, 'Retry-After: 30 honoured');
+    assert.deepEqual(await states(store, ids.slice(200, 300)), Array(100).fill('gone'));
+    assert.deepEqual(await states(store, ids.slice(300)), Array(200).fill(['waiting', 0]));
+    for (const id of ids.slice(200, 300)) assert.equal((await store.getReceipt(id)).outcome, 'created', id);
+  });
+
+  it('signed out between the two answers: the answered batch leaves the phone, the others wait uncounted, kept for the user', async () => {
+    const { store, server, run, ids } = await queued(500);
+    const net = byHand(server);
+    const drained = run({ fetch: net.fetch });
+    await net.sent(2);
+    net.answer(0);
+    await net.sent(3);
+    // The user signs out in another tab, keeping their items: the server session ends.
+    await store.clearUser(1, { keepItems: true });
+    server.signOut();
+    net.answer(1);
+    net.answer(2);
+    const result = await drained;
+    assert.equal(result.status, 'signed-out');
+    assert.equal(result.message, MESSAGES.signIn);
+    assert.equal(result.acknowledged, 100);
+    assert.equal(net.requests.length, 3);
+    assert.deepEqual(await store.listReceipts(1), [], 'no receipt left for a user who signed out');
+    assert.deepEqual(await states(store, ids.slice(0, 100)), Array(100).fill('gone'));
+    assert.deepEqual(await states(store, ids.slice(100)), Array(400).fill(['waiting', 0]));
+
+    server.signIn(1);
+    const again = await run();
+    assert.equal(again.acknowledged, 400);
+    for (const id of ids) assert.equal(server.created.get(id), 1, id + ' stored once');
+  });
+
+  it('a 401 for batch 1 while batch 2 succeeds: batch 1 waits uncounted, batch 2 is written', async () => {
+    const { store, server, run, ids } = await queued(300);
+    const net = byHand(server);
+    const drained = run({ fetch: net.fetch });
+    await net.sent(2);
+    net.answer(0, '401');
+    net.answer(1);
+    const result = await drained;
+    assert.equal(result.status, 'signed-out');
+    assert.equal(result.acknowledged, 100);
+    assert.equal(net.requests.length, 2);
+    assert.deepEqual(await states(store, ids.slice(0, 100)), Array(100).fill(['waiting', 0]));
+    assert.deepEqual(await states(store, ids.slice(100, 200)), Array(100).fill('gone'));
+    assert.deepEqual(await states(store, ids.slice(200)), Array(100).fill(['waiting', 0]));
+  });
+
+  it('the lease lost between them: the lock is held until both answers are written, nothing more is sent', async () => {
+    const { store, server, run, ids } = await queued(500);
+    const net = byHand(server);
+    let renewals = 0;
+    const renew = async () => ++renewals <= 2; // drain start and the claim of batch 2
+    let finished = false;
+    const drained = run({ fetch: net.fetch, renew }).then((result) => {
+      finished = true;
+      return result;
+    });
+    await net.sent(2);
+    net.answer(0);
+    await net.ticks();
+    assert.equal(finished, false, 'not finished (the lock not given up) while batch 2 is in flight');
+    assert.equal(net.requests.length, 2);
+    net.answer(1);
+    const result = await drained;
+    assert.equal(result.status, 'lost-lease');
+    assert.equal(result.acknowledged, 200);
+    assert.equal(net.requests.length, 2);
+    assert.deepEqual(await states(store, ids.slice(0, 200)), Array(200).fill('gone'));
+    assert.deepEqual(await states(store, ids.slice(200)), Array(300).fill(['waiting', 0]));
+  });
+
+  it('a "Send now" waiting for the lock starts only once both requests are answered, and never sends an id twice', async () => {
+    const { store, server, time, ids } = await queued(300);
+    const net = byHand(server);
+    const locks = fakeLocks();
+    const drainWith = (force) =>
+      withOutboxLock(
+        (renew, lock) => drain({ store, fetch: net.fetch, now: time.now, random: () => 0.5, renew, lock, force, timeoutMs: 5000 }),
+        { locks, store, wait: force }
+      );
+    const first = drainWith(false);
+    await net.sent(2);
+    const second = drainWith(true);
+    net.answer(1, '500');
+    await net.ticks();
+    net.answer(0);
+    await first;
+    await net.sent(3); // the forced drain: batch 2's items again, and batch 3
+    assert.deepEqual(net.requests[2].ids, ids.slice(100, 200));
+    net.answer(2);
+    await net.sent(4);
+    net.answer(3);
+    const result = await second;
+    assert.equal(result.acknowledged, 200);
+    assert.deepEqual(server.overlaps, [], 'no id in flight twice');
+    for (const id of ids) assert.equal(server.created.get(id), 1, id + ' stored once');
+  });
+
+  it('a failed write with two in flight: both answers are waited for before the lock is given up', async () => {
+    const { store, server, time, ids } = await queued(400);
+    const net = byHand(server);
+    const settleBatch = store.settleBatch.bind(store);
+    let calls = 0;
+    store.settleBatch = async (...args) => {
+      calls += 1;
+      if (calls === 1) throw new Error('QuotaExceededError'); // writing answer 1
+      return settleBatch(...args);
+    };
+    let finished = false;
+    const drained = drain({ store, fetch: net.fetch, now: time.now, random: () => 0.5, timeoutMs: 5000 }).finally(() => {
+      finished = true;
+    });
+    await net.sent(2);
+    net.answer(0);
+    await net.ticks();
+    assert.equal(finished, false, 'still waiting for batch 2');
+    net.answer(1);
+    await assert.rejects(drained, /QuotaExceededError/);
+    assert.equal(net.requests.length, 2);
+    assert.deepEqual(await states(store, ids.slice(0, 100)), Array(100).fill(['sending', 0]), 'unwritten: sent again next time');
+    assert.deepEqual(await states(store, ids.slice(100, 200)), Array(100).fill('gone'));
+    assert.deepEqual(await states(store, ids.slice(200)), Array(200).fill(['waiting', 0]));
   });
 });

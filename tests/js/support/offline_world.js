@@ -94,6 +94,8 @@ class FakeServer {
     this.inFlight = new Map();
     this.overlaps = [];
     this.latencyTicks = 1;
+    /** When set, each sync request's own latency in ticks (answers then come out of order). */
+    this.latency = null;
     this.fetch = this.fetch.bind(this);
   }
 
@@ -188,7 +190,7 @@ class FakeServer {
     }
     if (init.signal) init.signal.addEventListener('abort', close);
     try {
-      await this.tick();
+      await this.tick(this.latency ? this.latency() : this.latencyTicks);
       if (step === 'network') throw networkError();
       if (step === 'timeout') {
         await new Promise((resolve, reject) => {

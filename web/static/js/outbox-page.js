@@ -323,17 +323,25 @@
   // The outbox changes with every batch while sending; redrawing each time made a long drain slow
   // itself down (each redraw reads the whole outbox, and the drain's writes wait for that read).
   // At most one redraw per 500 ms, and per 3 s while a drain is sending (the status line and the
-  // count follow each batch meanwhile); the drain's end redraws within 500 ms (issue 16).
+  // count follow each batch meanwhile); the drain's end redraws within 500 ms (issue 16), even
+  // when a redraw was already due up to 3 s later (the list showed sent items as "Sending" under
+  // "All sent" until then).
   var RENDER_GAP_MS = 500;
   var RENDER_GAP_SENDING_MS = 3000;
   var renderPending = null;
+  var renderDue = 0;
   document.addEventListener('frontline:outbox-changed', function (event) {
-    if (renderPending) return;
     var sending = Boolean(event.detail && event.detail.sending);
+    var due = Date.now() + (sending ? RENDER_GAP_SENDING_MS : RENDER_GAP_MS);
+    if (renderPending) {
+      if (due >= renderDue) return;
+      clearTimeout(renderPending);
+    }
+    renderDue = due;
     renderPending = setTimeout(function () {
       renderPending = null;
       render();
-    }, sending ? RENDER_GAP_SENDING_MS : RENDER_GAP_MS);
+    }, due - Date.now());
   });
 
   client.ready.then(function (ready) {
