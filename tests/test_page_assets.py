@@ -381,3 +381,24 @@ def test_a_file_replaced_while_it_is_served_is_not_sent_under_its_old_hash(tmp_p
     fresh = assets.asset("/static/app.js", fresh=True)
     assert fresh is not None and fresh.hashed_url != asset.hashed_url
     assert assets.url("/static/app.js") == fresh.hashed_url  # and pages name it from then on
+
+
+def test_the_capture_forms_load_their_scripts_as_bundles(crew: Client) -> None:
+    """Issue 16: each script file a capture form names is one more request before its first paint
+    on one bar of signal. The page's scripts come as the bundles of service_worker/caches.js
+    BUNDLES (the outbox core, every page's, the form's), order kept; never a bundled part on its
+    own beside its bundle (it would run twice)."""
+    for path in ("/handovers/new", "/ideas/new"):
+        page = crew.get(path).text
+        scripts = [_plain(u) for u in re.findall(r'<script[^>]* src="([^"]+)"', page)]
+        assert scripts == [
+            "/static/js/nhsuk-init.js",  # the NHS.UK components (an ES module)
+            "/sw/outbox-core.bundle.js",
+            "/static/js/page.bundle.js",
+            "/static/js/js-enabled.js",  # in <body>, blocking: classes set before first paint
+            "/static/js/form.bundle.js",
+        ], path
+        for url in re.findall(r'<script[^>]* src="([^"]+)"', page):
+            assert HASHED.search(url), url
+        preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)"', page)
+        assert [_plain(u) for u in preloads] == ["/static/js/nhsuk-components.min.js"], path
