@@ -56,29 +56,17 @@
     SIGN_IN_URL,
     '/manifest.webmanifest',
     '/static/css/app.css',
-    '/static/js/app.js',
     '/static/js/js-enabled.js',
     '/static/js/nhsuk-init.js',
-    '/static/js/pid-guard.js',
-    '/static/js/nhs-components.js',
-    '/static/js/outbox-client.js',
-    '/static/js/worker-updates.js',
-    '/static/js/form-payload.js',
-    '/static/js/record-forms.js',
+    '/sw/outbox-core.bundle.js',
+    '/static/js/page.bundle.js',
+    '/static/js/form.bundle.js',
     '/static/js/outbox-page.js',
-    '/static/js/sign-out.js',
     '/static/js/install-hint.js',
     '/static/js/mine-offline.js',
-    '/static/js/push-optin.js',
     '/static/js/sign-in.js',
-    '/static/js/handover-form.js',
-    '/sw/version.js',
-    '/sw/backoff.js',
-    '/sw/outbox.js',
-    '/sw/sync.js',
     '/static/css/nhsuk.min.css',
     '/static/js/nhsuk-components.min.js',
-    '/static/vendor/idb/idb.umd.js',
     '/static/vendor/nhsuk-frontend/assets/images/favicon.ico',
     '/static/vendor/nhsuk-frontend/assets/images/favicon.svg',
     '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-180.png',
@@ -88,6 +76,35 @@
     '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-arrow-up.svg',
     '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-cross.svg',
   ]);
+
+  /**
+   * Scripts served as one file each (issue 16: a capture form made ~17 script requests before its
+   * first paint, and Lighthouse's simulated LCP waited on them). scripts/build_min_js.mjs writes
+   * each bundle from the minified parts, in this order (the order the pages ran them as separate
+   * deferred scripts); never edit a bundle by hand. Each part starts on a line of its own after
+   * a comment naming it (PART_MARK), so this worker can still answer a page copy stored by an
+   * older release, which names the parts one by one, with the very part (partOf, respond).
+   *
+   *   outbox-core  the outbox, loaded by every page and imported by this worker (sw.js): one
+   *                download serves both (the worker's import comes from the HTTP cache)
+   *   page         every page's own scripts (base.html)
+   *   form         the capture forms' scripts (and form-payload.js for /outbox)
+   */
+  var BUNDLES = {
+    '/sw/outbox-core.bundle.js': ['/sw/version.js', '/static/vendor/idb/idb.umd.js', '/sw/backoff.js', '/sw/outbox.js', '/sw/sync.js'],
+    '/static/js/page.bundle.js': [
+      '/static/js/app.js',
+      '/static/js/nhs-components.js',
+      '/static/js/outbox-client.js',
+      '/static/js/worker-updates.js',
+      '/static/js/sign-out.js',
+      '/static/js/push-optin.js',
+    ],
+    '/static/js/form.bundle.js': ['/static/js/pid-guard.js', '/static/js/form-payload.js', '/static/js/handover-form.js', '/static/js/record-forms.js'],
+  };
+  /** The comment before each part of a bundle: PART_MARK + the part's plain URL + PART_END. */
+  var PART_MARK = '/*frontline-part:';
+  var PART_END = '*/\n';
 
   /**
    * A file name that carries its content's hash (api/static_assets.py HASHED_NAME): app.0a1b2c3d4e.js.
@@ -107,6 +124,35 @@
   });
 
   /**
+   * The precached bundle of each part by the part's plain URL. As the server sends this file,
+   * the URLs in BUNDLES are hashed too (the bundle's, and each part's current file's): compared
+   * by their plain URLs.
+   */
+  var BUNDLE_OF = {};
+  Object.keys(BUNDLES).forEach(function (bundle) {
+    var precached = PLAIN_URLS[plainUrl(bundle)];
+    BUNDLES[bundle].forEach(function (part) {
+      if (precached) BUNDLE_OF[plainUrl(part)] = precached;
+    });
+  });
+
+  /**
+   * The bundle's part `part` (a plain URL), or null when the bundle does not hold it.
+   *
+   * @param {string} bundle the bundle's text
+   * @param {string} part
+   * @returns {string | null}
+   */
+  function partOf(bundle, part) {
+    var mark = PART_MARK + part + PART_END;
+    var start = bundle.indexOf(mark);
+    if (start < 0) return null;
+    start += mark.length;
+    var end = bundle.indexOf('\n' + PART_MARK, start);
+    return bundle.slice(start, end < 0 ? bundle.length : end + 1);
+  }
+
+  /**
    * The precached URL of the file `path` names: itself; for a plain path (a page copy stored
    * before content-hashed URLs) or another version's hash (a page copy stored by another release)
    * the precached URL of the same file; null for a file outside the shell.
@@ -117,7 +163,35 @@
   function shellKey(path) {
     if (PRECACHE_URLS.indexOf(path) >= 0) return path;
     var plain = plainUrl(path);
-    return Object.prototype.hasOwnProperty.call(PLAIN_URLS, plain) ? PLAIN_URLS[plain] : null;
+    if (Object.prototype.hasOwnProperty.call(PLAIN_URLS, plain)) return PLAIN_URLS[plain];
+    return Object.prototype.hasOwnProperty.call(BUNDLE_OF, plain) ? BUNDLE_OF[plain] : null;
+  }
+
+  /**
+   * This version's file for `path` from the shell cache: the precached file, or for a script
+   * that is now part of a bundle (a page copy from an older release names it) that part, cut
+   * from the bundle; undefined when the shell does not have it.
+   *
+   * @param {Cache} cache
+   * @param {string} path
+   * @returns {Promise<Response | undefined>}
+   */
+  function shellCopy(cache, path) {
+    var key = shellKey(path);
+    if (key === null) return Promise.resolve(undefined);
+    var plain = plainUrl(path);
+    if (key === path || !Object.prototype.hasOwnProperty.call(BUNDLE_OF, plain)) return cache.match(key);
+    return cache.match(key).then(function (hit) {
+      if (!hit) return undefined;
+      return hit.text().then(function (text) {
+        var part = partOf(text, plain);
+        if (part === null) return undefined;
+        var headers = new Headers(hit.headers);
+        headers.delete('Content-Length');
+        headers.delete('ETag');
+        return new Response(part, { status: 200, headers: headers });
+      });
+    });
   }
 
   /**
@@ -430,7 +504,7 @@
           // from the HTTP cache or the server if it can be had; else this version's file of the
           // same name (as before hashed URLs, when a page copy always got the current shell).
           var ours = function () {
-            return cache.match(shellUrl);
+            return shellCopy(cache, path);
           };
           return o.fetch(o.request).then(
             function (response) {
@@ -448,7 +522,7 @@
             }
           );
         }
-        return cache.match(shellUrl).then(function (hit) {
+        return shellCopy(cache, path).then(function (hit) {
           if (hit) return hit;
           return o.fetch(o.request).then(function (response) {
             if (isStorable(response)) o.waitUntil(cache.put(o.request, response.clone()));
@@ -588,6 +662,10 @@
     PAGE_TIMEOUT_MS: PAGE_TIMEOUT_MS,
     PRECACHE_URLS: PRECACHE_URLS,
     HASHED_NAME: HASHED_NAME,
+    BUNDLES: BUNDLES,
+    PART_MARK: PART_MARK,
+    PART_END: PART_END,
+    partOf: partOf,
     shellKey: shellKey,
     STORED_AT_HEADER: STORED_AT_HEADER,
     routeFor: routeFor,

@@ -8,6 +8,9 @@
  *   backoff.js  when to try again
  *   push.js     web push: show a notification, open its page on a tap (docs/push.md)
  *
+ * version.js, outbox.js, sync.js and backoff.js (with idb) come as one file,
+ * /sw/outbox-core.bundle.js (caches.js BUNDLES), the same file the pages load.
+ *
  * A classic worker with importScripts (older phones lack module workers). A new version installs,
  * then waits: the page shows "Update available — reload" and sends SKIP_WAITING when the user
  * chooses (SPEC §5: no automatic skipWaiting). Queued items live in IndexedDB, which updates never
@@ -16,15 +19,9 @@
 /* global importScripts, FrontlineCaches, FrontlineOutbox, FrontlineSync, FrontlinePush, idb */
 'use strict';
 
-importScripts(
-  '/sw/version.js',
-  '/static/vendor/idb/idb.umd.js',
-  '/sw/backoff.js',
-  '/sw/outbox.js',
-  '/sw/sync.js',
-  '/sw/caches.js',
-  '/sw/push.js'
-);
+// version.js, idb, backoff.js, outbox.js and sync.js as one file (caches.js BUNDLES, built by
+// scripts/build_min_js.mjs): the very file every page loads, so a first visit downloads it once.
+importScripts('/sw/outbox-core.bundle.js', '/sw/caches.js', '/sw/push.js');
 
 var SYNC_TAG = 'frontline-outbox';
 var CHANNEL_NAME = 'frontline-outbox';

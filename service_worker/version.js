@@ -13,16 +13,17 @@
  * VERSION: an update must not take away the offline copy of the forms or of /mine. Change their
  * generation suffix only if what is stored in them changes shape.
  *
- * Loads in the worker (importScripts), in pages (<script src="/sw/version.js">) and in node.
+ * Loads in the worker and in pages as the first part of /sw/outbox-core.bundle.js (caches.js
+ * BUNDLES; the digest in that bundle is left out of the digest, as this file is), and in node.
  */
 (function (root) {
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-282';
+  var VERSION = '2026.12.06-28';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '956bfb0c55bb60a9';
+  var SHELL_DIGEST = 'a443081ab2e9432d';
 
   var CACHE_PREFIX = 'frontline-';
 

@@ -135,7 +135,7 @@ def test_the_capture_forms_and_home_load_no_htmx(crew: Client) -> None:
         # The rest of the page is still all there: its own scripts and the subset styles.
         css = _hashed(crew, "/static/css/nhsuk.min.css")
         assert f'<link rel="stylesheet" href="{css}">' in page, path
-        assert _hashed(crew, "/static/js/outbox-client.js") in page, path
+        assert _hashed(crew, "/static/js/page.bundle.js") in page, path
 
 
 def test_the_managers_htmx_pages_still_load_it(manager: Client) -> None:
@@ -197,8 +197,11 @@ def test_the_committed_minified_scripts_are_what_the_build_script_makes(tmp_path
     committed = ROOT / "web" / "static" / "min"
     for part, sources in (("js", ROOT / "web" / "static" / "js"), ("sw", ROOT / "service_worker")):
         built = {f.name: f.read_text() for f in (tmp_path / part).glob("*.js")}
-        # One minified copy for every script as written (its .min.js builds aside).
-        assert set(built) == {
+        # One minified copy for every script as written (its .min.js builds aside), and the
+        # bundles (service_worker/caches.js BUNDLES), which have no source file of their own.
+        bundles = {f.name for f in (tmp_path / part).glob("*.bundle.js")}
+        assert bundles, part
+        assert set(built) == bundles | {
             f.name for f in sources.glob("*.js") if not f.name.endswith(".min.js")
         }
         stale = sorted(
@@ -219,6 +222,8 @@ def test_pages_and_the_worker_get_the_minified_scripts(client: Client) -> None:
     for url, copy in (
         ("/static/js/outbox-client.js", minified / "js" / "outbox-client.js"),
         ("/sw/outbox.js", minified / "sw" / "outbox.js"),
+        ("/static/js/page.bundle.js", minified / "js" / "page.bundle.js"),
+        ("/sw/outbox-core.bundle.js", minified / "sw" / "outbox-core.bundle.js"),
         ("/sw.js", minified / "sw" / "sw.js"),
     ):
         for sent in {url, url if url == "/sw.js" else _hashed(client, url)}:
@@ -353,7 +358,8 @@ def test_the_worker_precaches_the_hashed_urls_the_offline_pages_use(
     assert used and used <= precached, sorted(used - precached)
     # The worker's own imports are the pages' files too: one download serves both.
     imports = set(re.findall(r'"(/(?:sw|static)/[^"]+)"', worker.split(")", 1)[0]))
-    assert _hashed(client, "/sw/outbox.js") in imports and _hashed(client, "/sw/outbox.js") in used
+    core = _hashed(client, "/sw/outbox-core.bundle.js")
+    assert core in imports and core in used
 
 
 def test_a_file_replaced_while_it_is_served_is_not_sent_under_its_old_hash(tmp_path: Path) -> None:
@@ -375,3 +381,24 @@ def test_a_file_replaced_while_it_is_served_is_not_sent_under_its_old_hash(tmp_p
     fresh = assets.asset("/static/app.js", fresh=True)
     assert fresh is not None and fresh.hashed_url != asset.hashed_url
     assert assets.url("/static/app.js") == fresh.hashed_url  # and pages name it from then on
+
+
+def test_the_capture_forms_load_their_scripts_as_bundles(crew: Client) -> None:
+    """Issue 16: each script file a capture form names is one more request before its first paint
+    on one bar of signal. The page's scripts come as the bundles of service_worker/caches.js
+    BUNDLES (the outbox core, every page's, the form's), order kept; never a bundled part on its
+    own beside its bundle (it would run twice)."""
+    for path in ("/handovers/new", "/ideas/new"):
+        page = crew.get(path).text
+        scripts = [_plain(u) for u in re.findall(r'<script[^>]* src="([^"]+)"', page)]
+        assert scripts == [
+            "/static/js/nhsuk-init.js",  # the NHS.UK components (an ES module)
+            "/sw/outbox-core.bundle.js",
+            "/static/js/page.bundle.js",
+            "/static/js/js-enabled.js",  # in <body>, blocking: classes set before first paint
+            "/static/js/form.bundle.js",
+        ], path
+        for url in re.findall(r'<script[^>]* src="([^"]+)"', page):
+            assert HASHED.search(url), url
+        preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)"', page)
+        assert [_plain(u) for u in preloads] == ["/static/js/nhsuk-components.min.js"], path

@@ -180,6 +180,9 @@ SUBRESOURCES = [
     "/sw/outbox.js",
     "/sw/version.js",
     "/static/vendor/idb/idb.umd.js",
+    "/sw/outbox-core.bundle.js",
+    "/static/js/page.bundle.js",
+    "/static/js/form.bundle.js",
 ]
 
 

@@ -222,6 +222,20 @@ def wait_for_server(server: LiveServer, timeout: float = 30.0) -> None:
     raise AssertionError(f"the server did not answer within {timeout} s")
 
 
+#: The comment before each part of a bundle (service_worker/caches.js PART_MARK, PART_END).
+PART_MARK = "/*frontline-part:"
+
+
+def replace_part(bundle: Path, part: str, code: str) -> None:
+    """Puts `code` in place of the part `part` of a built bundle (scripts/build_min_js.mjs)."""
+    text = bundle.read_text()
+    mark = f"{PART_MARK}{part}*/\n"
+    assert text.count(mark) == 1, part
+    before, rest = text.split(mark, 1)
+    after = rest[rest.find("\n" + PART_MARK) + 1 :] if "\n" + PART_MARK in rest else ""
+    bundle.write_text(f"{before}{mark}{code.strip()}\n{after}")
+
+
 #: Runs `frontline serve` with the service worker's files taken from another directory: the same
 #: code, database and port, as a new release of the worker would be deployed.
 _SERVE_WITH_WORKER_FROM = """
@@ -273,15 +287,26 @@ def new_worker_version_deployed(
     # What is served is the minified copy (scripts/build_min_js.mjs): the new version ships there too.
     minified_dir = workdir / "min"
     shutil.copytree(ROOT / "web" / "static" / "min", minified_dir)
-    minified = minified_dir / "sw" / "version.js"
-    shipped = minified.read_text()
-    assert shipped.count(f'"{old_version}"') == 1
-    minified.write_text(shipped.replace(f'"{old_version}"', f'"{new_version}"'))
+    # version.js alone and as the first part of the outbox core the worker and pages load
+    # (service_worker/caches.js BUNDLES).
+    for minified in (
+        minified_dir / "sw" / "version.js",
+        minified_dir / "sw" / "outbox-core.bundle.js",
+    ):
+        shipped = minified.read_text()
+        assert shipped.count(f'"{old_version}"') == 1
+        minified.write_text(shipped.replace(f'"{old_version}"', f'"{new_version}"'))
     if plain_urls:
         # The worker and registration code that release served (tests/browser/releases/).
         release = Path(__file__).parent / "releases" / "2026.12.06-21"
         shutil.copy(release / "caches.js", minified_dir / "sw" / "caches.js")
         shutil.copy(release / "worker-updates.js", minified_dir / "js" / "worker-updates.js")
+        # Pages load worker-updates.js as part of page.bundle.js (caches.js BUNDLES).
+        replace_part(
+            minified_dir / "js" / "page.bundle.js",
+            "/static/js/worker-updates.js",
+            (release / "worker-updates.js").read_text(),
+        )
 
     server.stop()
     process = subprocess.Popen(
@@ -300,7 +325,7 @@ def new_worker_version_deployed(
     )
     try:
         wait_for_server(server)
-        assert new_version in httpx.get(f"{server.url}/sw/version.js", timeout=5).text
+        assert new_version in httpx.get(f"{server.url}/sw/outbox-core.bundle.js", timeout=5).text
         yield new_version
     finally:
         try:
@@ -703,12 +728,12 @@ def test_a_phone_with_the_plain_url_shell_updates_to_hashed_urls_and_works_offli
         start_signed_in(page, live_server, CREW)
         keep_for_offline(page, live_server, "/handovers/new")
         assert page.evaluate("FrontlineVersion.VERSION") == old_version
-        assert page.locator("script[src='/static/js/record-forms.js']").count() == 1
+        assert page.locator("script[src='/static/js/form.bundle.js']").count() == 1
         registration = "navigator.serviceWorker.getRegistration().then(r => r.updateViaCache)"
         assert page.evaluate(registration) == "none"  # that release's worker-updates.js
     # The live server is this release again: the page and its worker find it, with signal.
     open_page(page, live_server, "/handovers/new")
-    assert page.locator("script[src^='/static/js/record-forms.'][src$='.js']").count() == 1
+    assert page.locator("script[src^='/static/js/form.bundle.'][src$='.js']").count() == 1
     wait_until(page, "!document.querySelector('[data-update-banner]').hidden", timeout=SEND_TIMEOUT)
     assert page.evaluate("FrontlineVersion.VERSION") != old_version
 
@@ -734,6 +759,71 @@ def test_a_phone_with_the_plain_url_shell_updates_to_hashed_urls_and_works_offli
     assert page.evaluate(
         "fetch('/static/js/record-forms.js').then(r => r.ok && r.text()).then(t => t.length > 100)"
     )
+    context.set_offline(False)
+    assert wait_sent(page, record_id)["outcome"] == "created"
+    assert_one_handover_on_server(live_server, narrative, record_id)
+
+
+def test_a_page_copy_from_a_release_before_bundles_still_works_offline_after_the_update(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    """Pages load their scripts as bundles (service_worker/caches.js BUNDLES). A page copy that an
+    older release stored names each script on its own, at that release's hashes (which this
+    server no longer knows: a 404) or at the plain URL; a phone that took the update with no
+    signal still shows that copy. The worker answers each such script with its part of this
+    version's bundle, so the copy still keeps a submission on the phone, and it is sent once."""
+    start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, "/handovers/new")
+    parts = json.loads(
+        subprocess.run(
+            ["node", "-p", "JSON.stringify(require('./service_worker/caches.js').BUNDLES)"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    # The copy as that release stored it: each bundle's script tag becomes one tag per part.
+    page.evaluate(
+        f"""(async () => {{
+          const bundles = {js(parts)};
+          const plain = (u) => u.replace(/\\.[0-9a-f]{{10}}(\\.[A-Za-z0-9]+)$/, '$1');
+          const cache = await caches.open({js(PAGES_CACHE)});
+          const key = location.origin + '/handovers/new';
+          const stored = await cache.match(key);
+          let html = await stored.text();
+          let n = 0;
+          html = html.replace(/<script src="([^"]+)" defer><\\/script>/g, (tag, src) => {{
+            const named = bundles[plain(src)];
+            if (!named) return tag;
+            return named.map((part) => {{
+              n += 1;  // every other one at an older hash, the rest at the plain URL
+              const url = n % 2 ? part.replace(/(\\.js)$/, '.fedcba9876$1') : part;
+              return `<script src="${{url}}" defer></script>`;
+            }}).join('');
+          }});
+          if (n < 12) throw new Error('bundles not found in the copy: ' + n);
+          await cache.put(key, new Response(html, {{ headers: stored.headers }}));
+        }})()"""
+    )
+
+    context.set_offline(True)
+    page.reload()
+    outbox_ready(page)
+    assert page.evaluate("document.documentElement.hasAttribute('data-offline-copy')")
+    assert page.locator("script[src*='.bundle.']").count() == 0
+    assert (
+        page.locator(
+            "script[src$='/static/js/record-forms.fedcba9876.js'], script[src='/static/js/record-forms.js']"
+        ).count()
+        == 1
+    )
+    narrative = unique("Queued from an older copy handover")
+    record_id = fill_handover(page, narrative)
+    submit_and_see_it_saved(page)
+    wait_count(page, 1)
+    assert [i["id"] for i in phone_items(page)] == [record_id]
+
     context.set_offline(False)
     assert wait_sent(page, record_id)["outcome"] == "created"
     assert_one_handover_on_server(live_server, narrative, record_id)

@@ -12,6 +12,18 @@ const Version = require('../../service_worker/version.js');
 const ROOT = path.join(__dirname, '..', '..');
 const ORIGIN = 'https://frontline.example';
 
+/** A bundle as scripts/build_min_js.mjs writes it (caches.js BUNDLES); it has no source file. */
+function builtBundle(url) {
+  return path.join(ROOT, 'web', 'static', 'min', url.startsWith('/sw/') ? 'sw' : 'js', path.basename(url));
+}
+
+/** A script as the server sends it at its plain URL: the minified copy, or the vendor file. */
+function servedScript(url) {
+  if (url.startsWith('/sw/')) return fs.readFileSync(path.join(ROOT, 'web', 'static', 'min', 'sw', url.slice(4)), 'utf8');
+  if (url.startsWith('/static/js/')) return fs.readFileSync(path.join(ROOT, 'web', 'static', 'min', 'js', path.basename(url)), 'utf8');
+  return fs.readFileSync(path.join(ROOT, 'web', url), 'utf8');
+}
+
 class FakeCache {
   constructor() {
     this.entries = new Map();
@@ -270,9 +282,11 @@ describe('the precache list', () => {
   const fileFor = (url) =>
     url === '/manifest.webmanifest'
       ? path.join(ROOT, 'web', 'static', 'manifest.webmanifest')
-      : url.startsWith('/sw/')
-        ? path.join(ROOT, 'service_worker', url.slice(4))
-        : path.join(ROOT, 'web', url);
+      : url.endsWith('.bundle.js')
+        ? builtBundle(url)
+        : url.startsWith('/sw/')
+          ? path.join(ROOT, 'service_worker', url.slice(4))
+          : path.join(ROOT, 'web', url);
 
   it('names only files that exist (the offline and sign-in pages are routes)', () => {
     for (const url of Caches.PRECACHE_URLS) {
@@ -317,24 +331,73 @@ describe('the precache list', () => {
   });
 });
 
+describe('the bundles (BUNDLES, built by scripts/build_min_js.mjs)', () => {
+  it('are precached, and hold their parts, each once, in the listed order', () => {
+    for (const [bundle, parts] of Object.entries(Caches.BUNDLES)) {
+      assert.ok(Caches.PRECACHE_URLS.includes(bundle), bundle);
+      const text = fs.readFileSync(builtBundle(bundle), 'utf8');
+      const marks = [...text.matchAll(/\/\*frontline-part:([^*]+)\*\/\n/g)].map((m) => m[1]);
+      assert.deepEqual(marks, parts, `${bundle} is stale: run node scripts/build_min_js.mjs`);
+      for (const part of parts) {
+        const body = Caches.partOf(text, part);
+        assert.ok(body.includes(servedScript(part).trim().replace(/;$/, '')), `${bundle}: ${part} is stale`);
+        assert.ok(!Caches.PRECACHE_URLS.includes(part), `${part} is precached twice (alone and in ${bundle})`);
+      }
+    }
+    const parts = Object.values(Caches.BUNDLES).flat();
+    assert.equal(new Set(parts).size, parts.length, 'a script is in one bundle only');
+  });
+
+  it('are what templates load: no template names a bundled script on its own (it would run twice)', () => {
+    const parts = new Set(Object.values(Caches.BUNDLES).flat());
+    const templates = [];
+    const walk = (folder) => {
+      for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+        const file = path.join(folder, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (entry.name.endsWith('.html')) templates.push(file);
+      }
+    };
+    walk(path.join(ROOT, 'web', 'templates'));
+    assert.ok(templates.length > 20);
+    const loads = {};
+    for (const file of templates) {
+      const html = fs.readFileSync(file, 'utf8').replace(/\{#[\s\S]*?#\}/g, '');
+      for (const match of html.matchAll(/static_url\('([^']+)'\)/g)) {
+        assert.ok(!parts.has(match[1]), `${path.relative(ROOT, file)} loads ${match[1]}, which is in a bundle`);
+        (loads[match[1]] = loads[match[1]] || []).push(path.relative(ROOT, file));
+      }
+    }
+    assert.deepEqual(loads['/sw/outbox-core.bundle.js'], ['web/templates/base.html']);
+    assert.deepEqual(loads['/static/js/page.bundle.js'], ['web/templates/base.html']);
+  });
+
+  it('are imported by the worker: the outbox core is the file the pages load', () => {
+    const worker = fs.readFileSync(path.join(ROOT, 'service_worker', 'sw.js'), 'utf8');
+    const imports = [...worker.match(/importScripts\(([^)]*)\)/)[1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    assert.deepEqual(imports, ['/sw/outbox-core.bundle.js', '/sw/caches.js', '/sw/push.js']);
+  });
+});
+
 describe('as the server sends it: the precache list with content-hashed URLs (api/static_assets.py)', () => {
   // What the server does to caches.js: each /static/ and /sw/ URL in it becomes its hashed URL.
   const hashed = (url, digest = '0123abcdef') =>
     /^\/(static|sw)\//.test(url) ? url.replace(/(\.[A-Za-z0-9]+)$/, `.${digest}$1`) : url;
   function served() {
     let source = fs.readFileSync(path.join(ROOT, 'service_worker', 'caches.js'), 'utf8');
-    for (const url of Caches.PRECACHE_URLS) source = source.split(`'${url}'`).join(`'${hashed(url)}'`);
+    // Every quoted /static/ or /sw/ URL: the precache list, the bundles and their parts.
+    source = source.replace(/'(\/(?:static|sw)\/[^'\s]+)'/g, (_, url) => `'${hashed(url)}'`);
     const module = { exports: {} };
     new Function('module', 'require', source)(module, (name) => require(path.join(ROOT, 'service_worker', name)));
     return module.exports;
   }
   const Served = served();
-  const app = hashed('/static/js/app.js');
+  const app = hashed('/static/js/sign-in.js');
 
   it('holds the hashed URLs and only them', () => {
     assert.equal(Served.PRECACHE_URLS.length, Caches.PRECACHE_URLS.length);
     assert.ok(Served.PRECACHE_URLS.includes(app));
-    assert.ok(!Served.PRECACHE_URLS.includes('/static/js/app.js'));
+    assert.ok(!Served.PRECACHE_URLS.includes('/static/js/sign-in.js'));
   });
 
   it('takes a hashed file from the HTTP cache (it cannot be another version) and revalidates the rest', async () => {
@@ -352,10 +415,10 @@ describe('as the server sends it: the precache list with content-hashed URLs (ap
   it('answers the hashed URL, an older page copy\'s plain URL and another version\'s hash of a shell file', () => {
     const route = (pathname) => Served.routeFor(new URL(ORIGIN + pathname), { method: 'GET', mode: 'no-cors' }, ORIGIN);
     assert.equal(route(app), 'static');
-    assert.equal(route('/static/js/app.js'), 'static');
-    assert.equal(Served.shellKey('/static/js/app.js'), app);
-    assert.equal(route(hashed('/static/js/app.js', 'fedcba9876')), 'static');
-    assert.equal(Served.shellKey(hashed('/static/js/app.js', 'fedcba9876')), app);
+    assert.equal(route('/static/js/sign-in.js'), 'static');
+    assert.equal(Served.shellKey('/static/js/sign-in.js'), app);
+    assert.equal(route(hashed('/static/js/sign-in.js', 'fedcba9876')), 'static');
+    assert.equal(Served.shellKey(hashed('/static/js/sign-in.js', 'fedcba9876')), app);
     assert.equal(route(hashed('/static/css/measures.css')), null);
     assert.equal(route('/offline'), null);
   });
@@ -363,7 +426,7 @@ describe('as the server sends it: the precache list with content-hashed URLs (ap
   it('gives another version\'s hash that very file when it can be had, else this version\'s', async () => {
     const storage = new FakeCacheStorage();
     await (await storage.open(Version.SHELL_CACHE)).put(app, basic('this version'));
-    const other = hashed('/static/js/app.js', 'fedcba9876');
+    const other = hashed('/static/js/sign-in.js', 'fedcba9876');
     const ask = async (fetchImpl) => {
       const request = { url: ORIGIN + other, method: 'GET', mode: 'no-cors' };
       const url = new URL(request.url);
@@ -382,14 +445,91 @@ describe('as the server sends it: the precache list with content-hashed URLs (ap
 
   it('gives an older page copy the precached file for its plain URL, with no request', async () => {
     const storage = new FakeCacheStorage();
-    await (await storage.open(Version.SHELL_CACHE)).put(app, basic('the app script', { headers: { 'content-type': 'text/javascript' } }));
-    const request = { url: ORIGIN + '/static/js/app.js', method: 'GET', mode: 'no-cors' };
+    await (await storage.open(Version.SHELL_CACHE)).put(app, basic('the sign-in script', { headers: { 'content-type': 'text/javascript' } }));
+    const request = { url: ORIGIN + '/static/js/sign-in.js', method: 'GET', mode: 'no-cors' };
     const url = new URL(request.url);
     const answer = await Served.respond({
       request, url, route: Served.routeFor(url, request, ORIGIN), caches: storage,
       fetch: async () => assert.fail('no request'), waitUntil: () => {},
     });
-    assert.equal(await answer.text(), 'the app script');
+    assert.equal(await answer.text(), 'the sign-in script');
+  });
+
+  // Bundles (caches.js BUNDLES): a page copy stored by an older release names the parts one by one.
+  const formBundle = hashed('/static/js/form.bundle.js');
+  const coreBundle = hashed('/sw/outbox-core.bundle.js');
+  async function shellWith(entries) {
+    const storage = new FakeCacheStorage();
+    const cache = await storage.open(Version.SHELL_CACHE);
+    for (const [url, body] of entries) await cache.put(url, basic(body, { headers: { 'content-type': 'text/javascript' } }));
+    return storage;
+  }
+  async function answer(storage, pathname, fetchImpl) {
+    const request = { url: ORIGIN + pathname, method: 'GET', mode: 'no-cors' };
+    const url = new URL(request.url);
+    const response = await Served.respond({
+      request, url, route: Served.routeFor(url, request, ORIGIN), caches: storage, fetch: fetchImpl, waitUntil: () => {},
+    });
+    return response;
+  }
+  const offline = async () => { throw new TypeError('offline'); };
+
+  it('routes a bundled script\'s plain URL and any hash of it to the shell, not the network', () => {
+    const route = (pathname) => Served.routeFor(new URL(ORIGIN + pathname), { method: 'GET', mode: 'no-cors' }, ORIGIN);
+    for (const [bundle, parts] of Object.entries(Caches.BUNDLES)) {
+      for (const part of parts) {
+        assert.equal(route(part), 'static', part);
+        assert.equal(Served.shellKey(part), hashed(bundle), part);
+        assert.equal(Served.shellKey(hashed(part, 'fedcba9876')), hashed(bundle), part);
+      }
+      assert.equal(Served.shellKey(bundle), hashed(bundle));
+    }
+    assert.equal(route('/static/js/desk.js'), null); // a manager's script: never in the shell
+  });
+
+  it('answers an older page copy\'s plain URL of a bundled script with that part of the bundle, with no request', async () => {
+    const storage = await shellWith([
+      [formBundle, fs.readFileSync(builtBundle('/static/js/form.bundle.js'), 'utf8')],
+      [coreBundle, fs.readFileSync(builtBundle('/sw/outbox-core.bundle.js'), 'utf8')],
+    ]);
+    const noRequest = async () => assert.fail('no request');
+    const recordForms = await answer(storage, '/static/js/record-forms.js', noRequest);
+    assert.equal(recordForms.status, 200);
+    assert.equal(recordForms.headers.get('content-type'), 'text/javascript');
+    const text = await recordForms.text();
+    // Page parts are wrapped so that one failing part does not stop the next (build_min_js.mjs).
+    assert.equal(text, `try{${servedScript('/static/js/record-forms.js').trim()}}catch(e){setTimeout(function(){throw e})}\n`);
+    // The worker's bundle is not wrapped: the part is the minified file itself.
+    for (const part of Caches.BUNDLES['/sw/outbox-core.bundle.js']) {
+      const body = await (await answer(storage, part, noRequest)).text();
+      assert.equal(body.trim(), servedScript(part).trim().replace(/;?$/, ';'), part);
+    }
+    // The bundle itself is untouched.
+    assert.equal(await (await answer(storage, formBundle, noRequest)).text(), fs.readFileSync(builtBundle('/static/js/form.bundle.js'), 'utf8'));
+  });
+
+  it('gives another release\'s hash of a bundled script that very file when it can be had, else this version\'s part', async () => {
+    const storage = await shellWith([[formBundle, fs.readFileSync(builtBundle('/static/js/form.bundle.js'), 'utf8')]]);
+    const other = hashed('/static/js/pid-guard.js', 'fedcba9876');
+    assert.equal(await (await answer(storage, other, async () => basic('the other release\'s guard'))).text(), 'the other release\'s guard');
+    const ours = await (await answer(storage, other, offline)).text();
+    assert.ok(ours.startsWith('try{') && ours.includes('FrontlinePidGuard'), ours.slice(0, 80));
+    assert.ok(!ours.includes(Caches.PART_MARK) && !ours.includes('FrontlineFormPayload='), 'only that part');
+    assert.equal(await (await answer(storage, other, async () => basic('', { status: 404 }))).text(), ours);
+  });
+
+  it('falls back to the network, as for any shell file, when the bundle is not in the shell', async () => {
+    const storage = await shellWith([]);
+    assert.equal(await (await answer(storage, '/static/js/record-forms.js', async () => basic('from the server'))).text(), 'from the server');
+    await assert.rejects(answer(storage, '/static/js/record-forms.js', offline));
+  });
+
+  it('cuts out exactly one part, the last one included, and nothing for a script the bundle lacks', () => {
+    const mark = (url) => Caches.PART_MARK + url + Caches.PART_END;
+    const bundle = '/* header */\n' + mark('/a.js') + 'one();\n' + mark('/b.js') + 'two();\n';
+    assert.equal(Caches.partOf(bundle, '/a.js'), 'one();\n');
+    assert.equal(Caches.partOf(bundle, '/b.js'), 'two();\n');
+    assert.equal(Caches.partOf(bundle, '/c.js'), null);
   });
 });
 

@@ -12,6 +12,8 @@ const vm = require('node:vm');
 const ROOT = path.join(__dirname, '..', '..');
 
 function fileFor(url) {
+  // A bundle (caches.js BUNDLES) exists only as scripts/build_min_js.mjs writes it: the very file.
+  if (url.endsWith('.bundle.js')) return path.join(ROOT, 'web', 'static', 'min', url.startsWith('/sw/') ? 'sw' : 'js', path.basename(url));
   if (url.startsWith('/sw/')) return path.join(ROOT, 'service_worker', url.slice(4));
   if (url.startsWith('/static/')) return path.join(ROOT, 'web', url);
   throw new Error('importScripts of an unexpected URL: ' + url);

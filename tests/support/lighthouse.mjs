@@ -14,7 +14,12 @@
  *
  * Chromium: CHROME_PATH (default /usr/bin/chromium), run with --no-sandbox --disable-gpu
  * --headless=new. A signed-in page is audited with its session cookie sent as an extra header.
+ *
+ * FRONTLINE_LIGHTHOUSE_REPORTS=<folder>: also keep each full report there (JSON, named after the
+ * page's path and the time), to read what Lighthouse put on a metric's path (docs/performance.md).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
 
@@ -51,6 +56,12 @@ async function audit(port, page, quick) {
   };
   const result = await lighthouse(page.url, flags);
   const lhr = result.lhr;
+  const keep = process.env.FRONTLINE_LIGHTHOUSE_REPORTS;
+  if (keep) {
+    mkdirSync(keep, { recursive: true });
+    const name = new URL(page.url).pathname.replace(/[^A-Za-z0-9]+/g, '_') + '-' + new Date().toISOString().replace(/[:.]/g, '') + '.json';
+    writeFileSync(join(keep, name), result.report);
+  }
   const audits = lhr.audits;
   const score = lhr.categories.performance ? lhr.categories.performance.score : null;
   const lcp = numeric(audits['largest-contentful-paint']);
