@@ -210,16 +210,22 @@ def is_sign_in_for_outbox(url: str, server: LiveServer) -> bool:
     )
 
 
-def wait_for_server(server: LiveServer, timeout: float = 30.0) -> None:
+def wait_for_server(
+    server: LiveServer, process: subprocess.Popen[bytes] | None = None, timeout: float = 90.0
+) -> None:
+    """Until /healthz answers; a new Python process imports the whole app first, which takes many
+    seconds on a machine running the rest of the suite. A process that has exited fails at once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the server exited ({process.returncode}): {server.log_tail()}")
         try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise AssertionError(f"the server did not answer within {timeout} s")
+    raise AssertionError(f"the server did not answer within {timeout} s: {server.log_tail()}")
 
 
 #: The comment before each part of a bundle (service_worker/caches.js PART_MARK, PART_END).
@@ -309,22 +315,23 @@ def new_worker_version_deployed(
         )
 
     server.stop()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            _SERVE_PLAIN_URLS_WITH_WORKER_FROM if plain_urls else _SERVE_WITH_WORKER_FROM,
-            str(worker_dir),
-            str(server.port),
-            str(minified_dir),
-        ],
-        cwd=ROOT,
-        env=server.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with server.log_path.open("ab") as log:  # what it says on failing is in the failure
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _SERVE_PLAIN_URLS_WITH_WORKER_FROM if plain_urls else _SERVE_WITH_WORKER_FROM,
+                str(worker_dir),
+                str(server.port),
+                str(minified_dir),
+            ],
+            cwd=ROOT,
+            env=server.env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     try:
-        wait_for_server(server)
+        wait_for_server(server, process)
         assert new_version in httpx.get(f"{server.url}/sw/outbox-core.bundle.js", timeout=5).text
         yield new_version
     finally:
