@@ -15,7 +15,8 @@ PostgreSQL at 100,000 ideas) and the flags read every row. Each count now reads 
 - `(team_id, status)` and `(team_id, received_at, id)` (a team's page in order) replace
   `team_id`; `(owner_id, status)` is new (owner had no index);
   `(status, updated_at)` counts stalled ideas; `(status, received_at, first_response_at)` replaces
-  `(status, received_at)` so "needs a first response" is counted from the index alone.
+  `(status, received_at)` so "needs a first response" is counted from the index alone. These end
+  with `id`, so a count that adds an aim or a waste (a link looked up by idea id) reads no rows.
 
 Additive for the version still running: two columns with a server default, indexes and triggers;
 the dropped indexes are superseded by the ones that start with the same column.
@@ -40,11 +41,15 @@ LINKS = ("idea_aim", "idea_waste")
 NEW_INDEXES = [
     ("ix_idea_aim_aim_status", "idea_aim", ["aim_id", "status"]),
     ("ix_idea_waste_waste_status", "idea_waste", ["waste", "status"]),
-    ("ix_idea_team_status", "idea", ["team_id", "status"]),
+    ("ix_idea_team_status", "idea", ["team_id", "status", "id"]),
     ("ix_idea_team_received", "idea", ["team_id", "received_at", "id"]),
-    ("ix_idea_owner_status", "idea", ["owner_id", "status"]),
-    ("ix_idea_status_updated", "idea", ["status", "updated_at"]),
-    ("ix_idea_status_received_response", "idea", ["status", "received_at", "first_response_at"]),
+    ("ix_idea_owner_status", "idea", ["owner_id", "status", "id"]),
+    ("ix_idea_status_updated", "idea", ["status", "updated_at", "id"]),
+    (
+        "ix_idea_status_received_response",
+        "idea",
+        ["status", "received_at", "first_response_at", "id"],
+    ),
 ]
 OLD_INDEXES = [
     ("ix_idea_aim_aim_id", "idea_aim", ["aim_id"]),
