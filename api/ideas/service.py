@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from api.auth.identity import is_manager
 from api.auth.users import user_names
@@ -179,31 +179,31 @@ def _conditions(
     if filters.flag:
         conditions.append(_flag_condition(filters.flag, now, status_column))
     if filters.owner_id:
-        conditions.append(Idea.owner_id == filters.owner_id)
+        conditions.append(col(Idea.owner_id) == filters.owner_id)
     if (status := _status_condition(status_column, filters)) is not None:
         conditions.append(status)
     if filters.team_id:
-        conditions.append(Idea.team_id == filters.team_id)
+        conditions.append(col(Idea.team_id) == filters.team_id)
     if filters.aim:
         # The key columns, not `*`: SQLite then answers from the primary key's index alone.
         conditions.append(
-            select(IdeaAim.idea_id)
-            .where(IdeaAim.idea_id == Idea.id, IdeaAim.aim_id == filters.aim)
+            select(col(IdeaAim.idea_id))
+            .where(col(IdeaAim.idea_id) == col(Idea.id), col(IdeaAim.aim_id) == filters.aim)
             .exists()
         )
     if filters.waste:
         conditions.append(
-            select(IdeaWaste.idea_id)
-            .where(IdeaWaste.idea_id == Idea.id, IdeaWaste.waste == filters.waste)
+            select(col(IdeaWaste.idea_id))
+            .where(col(IdeaWaste.idea_id) == col(Idea.id), col(IdeaWaste.waste) == filters.waste)
             .exists()
         )
     if searching:
         conditions.append(matching(session, filters.q or ""))
     start, end = london_day_range(filters.date_from, filters.date_to)
     if start:
-        conditions.append(Idea.received_at >= start)
+        conditions.append(col(Idea.received_at) >= start)
     if end:
-        conditions.append(Idea.received_at < end)
+        conditions.append(col(Idea.received_at) < end)
     return conditions
 
 
@@ -228,10 +228,11 @@ def count_ideas(session: Session, filters: IdeaFilters) -> int:
     one index range where it can (migration 0015): an aim or waste alone counts its links, whose
     status is their idea's (each idea links to an aim or a waste at most once)."""
     link = _only_a_link(filters)
+    where: list[ColumnElement[bool]]
     if link is IdeaAim:
-        where = [IdeaAim.aim_id == filters.aim]
+        where = [col(IdeaAim.aim_id) == filters.aim]
     elif link is IdeaWaste:
-        where = [IdeaWaste.waste == filters.waste]
+        where = [col(IdeaWaste.waste) == filters.waste]
     else:
         where = _conditions(session, filters, utcnow(), listing=False)
     table: Any = link or Idea
