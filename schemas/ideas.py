@@ -18,10 +18,18 @@ from schemas.timestamps import ClientTimestamp, UTCDateTime, utcnow
 
 class Idea(SQLModel, table=True):
     __table_args__ = (
-        Index("ix_idea_status_received", "status", "received_at"),
         Index("ix_idea_received_id", "received_at", "id"),
         Index("ix_idea_updated_id", "updated_at", "id"),
         Index("ix_idea_impact_effort", "impact", "effort", "status", "received_at"),
+        # The queue's counts, each read from one index range (migration 0015, docs/triage.md); `id`
+        # last, so a count that also asks for an aim or a waste still never reads the rows.
+        Index(
+            "ix_idea_status_received_response", "status", "received_at", "first_response_at", "id"
+        ),
+        Index("ix_idea_status_updated", "status", "updated_at", "id"),
+        Index("ix_idea_team_status", "team_id", "status", "id"),
+        Index("ix_idea_team_received", "team_id", "received_at", "id"),
+        Index("ix_idea_owner_status", "owner_id", "status", "id"),
     )
 
     id: uuid.UUID = Field(primary_key=True)
@@ -31,7 +39,7 @@ class Idea(SQLModel, table=True):
     wastes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     aims: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     benefits: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    team_id: int = Field(foreign_key="team.id", index=True)
+    team_id: int = Field(foreign_key="team.id")
     show_name: bool = True
     # Plain str in the table: the database hands back strings; the API models carry the enums.
     status: str = Field(
@@ -58,24 +66,38 @@ class Idea(SQLModel, table=True):
     partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
 
 
+def _link_status() -> Any:
+    """A link's copy of its idea's status, set and kept by database triggers (migration 0015):
+    the queue counts open ideas per aim or waste from the link's index alone. Never written by
+    the app; the default is what every idea starts as."""
+    return Field(
+        default=IdeaStatus.submitted.value,
+        sa_column=Column(String(20), nullable=False, server_default=IdeaStatus.submitted.value),
+    )
+
+
 class IdeaAim(SQLModel, table=True):
     """Which strategic aims an idea serves; a table (not only JSON) so the queue filters by aim."""
 
     __tablename__ = "idea_aim"
+    __table_args__ = (Index("ix_idea_aim_aim_status", "aim_id", "status"),)
 
     idea_id: uuid.UUID = Field(
         sa_column=Column(ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True)
     )
-    aim_id: int = Field(foreign_key="aim.id", primary_key=True, index=True)
+    aim_id: int = Field(foreign_key="aim.id", primary_key=True)
+    status: str = _link_status()
 
 
 class IdeaWaste(SQLModel, table=True):
     __tablename__ = "idea_waste"
+    __table_args__ = (Index("ix_idea_waste_waste_status", "waste", "status"),)
 
     idea_id: uuid.UUID = Field(
         sa_column=Column(ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True)
     )
-    waste: str = Field(max_length=30, primary_key=True, index=True)
+    waste: str = Field(max_length=30, primary_key=True)
+    status: str = _link_status()
 
 
 class IdeaIn(BaseModel):
