@@ -150,6 +150,8 @@ def _list_page(
         if is_htmx(request) and request.headers.get("hx-target") == "handover-results"
         else "triage/handovers.html"
     )
+    # The fragment also carries the filter panel's summary, which is outside it.
+    context["filters_in_use_oob"] = template == "triage/_handover_results.html"
     return render(request, template, context, status_code=status_code)
 
 

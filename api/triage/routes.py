@@ -101,6 +101,8 @@ def queue(request: Request, user: ManagerUser, session: SessionDep) -> Response:
         if is_htmx(request) and request.headers.get("hx-target") == "queue"
         else "triage/queue.html"
     )
+    # The fragment also carries the filter panel's summary, which is outside it.
+    context["filters_in_use_oob"] = template == "triage/_queue.html"
     return render(request, template, context)
 
 

@@ -121,8 +121,17 @@ def test_the_htmx_filter_answers_only_the_results(staff: Any, manager: Any) -> N
     answer = manager.get(
         "/triage", params={"q": "Fragment"}, headers={"HX-Request": "true", "HX-Target": "queue"}
     )
-    assert answer.text.lstrip().startswith('<div id="queue"')
+    # The results, and the filter panel's summary out of band (it is outside #queue).
+    summary = (
+        '<span class="nhsuk-details__summary-text" id="queue-filters-in-use" '
+        'hx-swap-oob="true">Filters (1 in use)</span>'
+    )
+    assert answer.text.lstrip().startswith(summary)
+    assert answer.text.lstrip().removeprefix(summary).lstrip().startswith('<div id="queue"')
     assert "Fragment idea" in answer.text and "<html" not in answer.text
+    # The whole page has the summary once, in the panel, not out of band.
+    page = manager.get("/triage", params={"q": "Fragment"}).text
+    assert page.count('id="queue-filters-in-use"') == 1 and "hx-swap-oob" not in page
 
 
 def test_the_matrix_is_a_two_by_two_grid(manager: Any) -> None:

@@ -143,6 +143,11 @@ def open_filters(page: Any) -> None:
     assert page.is_visible("[data-filter-panel] select")
 
 
+def filters_in_use(page: Any) -> str:
+    """What the folded filter panel says of itself ("Filters (2 in use)"), as a person reads it."""
+    return " ".join(page.text_content("[data-filter-panel] summary").split())
+
+
 def choose(page: Any, select: str, label: str, results: str, before: int) -> int:
     """Choose from a filter menu (it has to offer the choice), and wait for the results to
     change; answers the new count."""
@@ -181,8 +186,13 @@ def test_a_managers_morning(
         open_filters(page)
         for menu in ("#status", "#flag", "#team_id", "#aim", "#waste", "#owner_id", "#sort"):
             assert page.locator(f"{menu} option").count() > 1, f"{menu} is empty"
+        assert filters_in_use(page) == "Filters"
         by_team = choose(page, "#team_id", team["name"], "#queue", IDEAS)
         assert by_team == IDEAS // 3
+        # The panel's summary follows each choice (it is outside the results htmx swaps).
+        wait_until(
+            page, "document.querySelector('#queue-filters-in-use').textContent.includes('1 in use')"
+        )
         assert f"team_id={team['id']}" in page.url  # the filters are in the URL to share
         titles = page.locator("#queue .app-dense-list__title").all_text_contents()
         assert titles and all(team["name"] in t for t in titles)
@@ -192,6 +202,10 @@ def test_a_managers_morning(
         )
         by_waste = choose(page, "#waste", "Motion (moving people)", "#queue", by_team)
         assert by_waste == 5
+        wait_until(
+            page, "document.querySelector('#queue-filters-in-use').textContent.includes('2 in use')"
+        )
+        assert filters_in_use(page) == "Filters (2 in use)"
         export = page.get_attribute("#queue .app-results-bar__export a", "href")
         assert f"team_id={team['id']}" in export and "waste=motion" in export
         shot(page, "2-queue-filtered", viewport)
@@ -228,8 +242,14 @@ def test_a_managers_morning(
         page.wait_for_url("**/handovers?status=new")
         assert result_count(page, "#handover-results") == NOTES
         open_filters(page)
+        in_use_before = filters_in_use(page)
         for_partner = choose(page, "#partner_id", partner["name"], "#handover-results", NOTES)
         assert for_partner == NOTES // 4
+        wait_until(
+            page,
+            "document.querySelector('#handover-filters-in-use').textContent.includes('2 in use')",
+        )
+        assert (in_use_before, filters_in_use(page)) == ("Filters (1 in use)", "Filters (2 in use)")
         picked = [
             page.locator("#handover-results input[name=ids]").nth(i).get_attribute("value")
             for i in range(3)
