@@ -17,6 +17,8 @@ import time
 
 import httpx
 
+from bench.request_cpu import migrate_and_seed_demo
+
 #: The pages, by who opens them: the two capture forms first (a crew member's every visit).
 PAGES = {
     "crew": ["/handovers/new", "/ideas/new", "/", "/mine", "/outbox"],
@@ -74,14 +76,9 @@ def measure(requests: int = 40, rounds: int = 5) -> dict[str, tuple[float, float
     with tempfile.TemporaryDirectory() as data_dir:
         os.environ.update(FRONTLINE_DATA_DIR=data_dir, FRONTLINE_ENVIRONMENT="development")
         os.environ.pop("DATABASE_URL", None)
-        from api.db import get_engine, open_session
-        from api.demo import seed_demo
-        from api.migrate import upgrade
+        migrate_and_seed_demo()
+        from api.db import get_engine
 
-        upgrade(get_engine())
-        with open_session(write=True) as session:
-            seed_demo(session)
-            session.commit()
         try:
             return asyncio.run(_measure(requests, rounds))
         finally:

@@ -191,18 +191,26 @@ def measure(
             os.environ["DATABASE_URL"] = database_url
         else:
             os.environ.pop("DATABASE_URL", None)
-        from api.db import get_engine, open_session
-        from api.demo import seed_demo
-        from api.migrate import upgrade
+        migrate_and_seed_demo()
+        from api.db import get_engine
 
-        upgrade(get_engine())
-        with open_session(write=True) as session:
-            seed_demo(session)
-            session.commit()
         try:
             return asyncio.run(_measure(sizes or SIZES, requests, rounds, kind, profile))
         finally:
             get_engine().dispose()
+
+
+def migrate_and_seed_demo() -> None:
+    """The schema and the demo trust in the database the environment now names (as `frontline
+    migrate` and `frontline demo` do). Imported late: the app reads its settings on import."""
+    from api.db import get_engine, open_session
+    from api.demo import seed_demo
+    from api.migrate import upgrade
+
+    upgrade(get_engine())
+    with open_session(write=True) as session:
+        seed_demo(session)
+        session.commit()
 
 
 def main() -> None:
