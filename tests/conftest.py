@@ -289,11 +289,11 @@ class Client:
                 end_session(session, old)  # as the form does: a new sign-in ends the old one
             token = start_session(session, user, settings)
             session.commit()
-        # Where the sign-in form's Set-Cookie lands (a dotless host is stored as host.local), so
-        # a cookie the server sets later replaces this one.
-        self.http.cookies.set(
-            settings.session_cookie_name, token, domain=f"{self.http.base_url.host}.local"
-        )
+        # Where the sign-in form's Set-Cookie lands (the cookie jar stores a dotless host as
+        # host.local), so a cookie the server sets later replaces this one.
+        host = self.http.base_url.host
+        domain = host if "." in host else f"{host}.local"
+        self.http.cookies.set(settings.session_cookie_name, token, domain=domain)
         self.csrf = csrf.token_for(token, settings)
         return self
 

@@ -145,13 +145,10 @@ def _list_page(
         "date_from": filters.date_from.isoformat() if filters.date_from else "",
         "date_to": filters.date_to.isoformat() if filters.date_to else "",
     }
-    template = (
-        "triage/_handover_results.html"
-        if is_htmx(request) and request.headers.get("hx-target") == "handover-results"
-        else "triage/handovers.html"
-    )
+    fragment = is_htmx(request) and request.headers.get("hx-target") == "handover-results"
     # The fragment also carries the filter panel's summary, which is outside it.
-    context["filters_in_use_oob"] = template == "triage/_handover_results.html"
+    context["filters_in_use_oob"] = fragment
+    template = "triage/_handover_results.html" if fragment else "triage/handovers.html"
     return render(request, template, context, status_code=status_code)
 
 

@@ -96,13 +96,10 @@ def queue(request: Request, user: ManagerUser, session: SessionDep) -> Response:
             next_cursor=next_cursor,
             next_query=_next_query(request, next_cursor),
         )
-    template = (
-        "triage/_queue.html"
-        if is_htmx(request) and request.headers.get("hx-target") == "queue"
-        else "triage/queue.html"
-    )
+    fragment = is_htmx(request) and request.headers.get("hx-target") == "queue"
     # The fragment also carries the filter panel's summary, which is outside it.
-    context["filters_in_use_oob"] = template == "triage/_queue.html"
+    context["filters_in_use_oob"] = fragment
+    template = "triage/_queue.html" if fragment else "triage/queue.html"
     return render(request, template, context)
 
 
