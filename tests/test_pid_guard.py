@@ -497,8 +497,11 @@ def test_whatever_is_found_among_prefixes_is_a_valid_number_as_written(
     found = find_nhs_number(text)
     if found is not None:
         assert found in text
-        # Any separator of SPEC §3.3 joins groups, a line break too ("2603169\n467").
-        digits = "".join(char for char in found if char not in SEPARATORS)
+        # Read as the guard reads it (SPEC §3.3): NFKC, invisible characters and combining
+        # marks dropped ("5919\u0301943" is ten digits to a reader), then any separator, a
+        # line break too ("2603169\n467"), joins groups.
+        read, _, _ = normalise(found)
+        digits = "".join(char for char in read if char not in SEPARATORS)
         assert is_valid_nhs_number(digits)
     # A space for every ASCII letter removes all prefixes without joining or
     # splitting digit runs, so it can only make the guard stricter.
