@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import hypothesis
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import create_engine, event, make_url, select, text
 from sqlmodel import SQLModel
 
@@ -222,7 +224,18 @@ def _seed_the_demo_trust() -> None:
                     )
 
 
-_apps: dict[int, Any] = {}
+_apps: OrderedDict[str, Any] = OrderedDict()
+_APPS_KEPT = 8
+
+
+def _settings_key(settings: Any) -> str:
+    """The settings' values, secrets included (a SecretStr's repr hides them, and two different
+    keys must not share an app): equal values build the same app."""
+    values = {
+        name: value.get_secret_value() if isinstance(value, SecretStr) else value
+        for name, value in settings
+    }
+    return repr(sorted(values.items()))
 
 
 def the_app() -> Any:
@@ -232,13 +245,18 @@ def the_app() -> Any:
     on an app's first request: about a third of the in-process tests' CPU went on doing that again
     for a new app in every test. A production process builds its app once, as this does. A test
     that changes the settings (`get_settings.cache_clear()` after new environment variables) gets
-    an app of its own, as `create_app()` reads them. The app keeps no records: every test still
-    starts from the demo trust in the database."""
-    settings = get_settings()
-    if id(settings) not in _apps:
-        _apps.clear()  # the settings of earlier tests are gone for good
-        _apps[id(settings)] = (settings, create_app())
-    return _apps[id(settings)][1]
+    the app of those values, built when first seen: the push tests, which all switch coalescing
+    off and back again, built two apps a test when apps were kept by the settings object's
+    identity. The app keeps no records: every test still starts from the demo trust in the
+    database."""
+    key = _settings_key(get_settings())
+    if key in _apps:
+        _apps.move_to_end(key)
+    else:
+        _apps[key] = create_app()
+        while len(_apps) > _APPS_KEPT:
+            _apps.popitem(last=False)
+    return _apps[key]
 
 
 @pytest.fixture
