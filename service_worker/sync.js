@@ -107,6 +107,33 @@
     return batches;
   }
 
+  /**
+   * The order a drain sends its due items in (`due` in queue order, oldest first): the oldest
+   * first, then the others in key (id) order from there, wrapping round to the lowest id; and
+   * where it wraps, a batch ends. So each batch is a run of neighbouring keys, which the phone
+   * claims, checks and deletes with one IndexedDB request per run instead of one per item
+   * (outbox.js readMany, settleBatch; issue 16, fourth pass), and the oldest item still goes in
+   * the first batch of every drain: whatever is due goes in the end, however often a drain
+   * stops midway. Items are independent on the server (SPEC §6), so their order changes
+   * nothing there.
+   *
+   * @param {OutboxItem[]} due
+   * @returns {OutboxItem[][]} one or two runs, each in key order; batches never span two
+   */
+  function sendOrder(due) {
+    if (due.length < 2) return [due];
+    var oldest = due[0].id;
+    var byKey = due.slice().sort(function (a, b) {
+      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    });
+    var start = byKey.findIndex(function (item) {
+      return item.id === oldest;
+    });
+    return [byKey.slice(start), byKey.slice(0, start)].filter(function (run) {
+      return run.length;
+    });
+  }
+
   /** @param {OutboxItem} item */
   function wireItem(item) {
     return { kind: item.kind, id: item.id, data: item.data };
@@ -474,7 +501,10 @@
     var renewed = await renew();
     // One transaction reads what is due and claims the first batch (issue 16).
     var due = await store.startDrain(user.id, now(), force, staleMs, function (items) {
-      batches = makeBatches(items, limits);
+      batches = [];
+      sendOrder(items).forEach(function (run) {
+        batches = batches.concat(makeBatches(run, limits));
+      });
       next = 1;
       return renewed ? batches[0] : [];
     });
@@ -649,7 +679,7 @@
     }
 
     try {
-      var first = due.filter(function (item) {
+      var first = (batches[0] || []).filter(function (item) {
         return item.state === 'sending';
       });
       await sendOrPutBack(first.length ? { items: first } : await claimMore(null));
@@ -847,6 +877,7 @@
     STALE_SENDING_MS: STALE_SENDING_MS,
     MESSAGES: MESSAGES,
     makeBatches: makeBatches,
+    sendOrder: sendOrder,
     whoAmI: whoAmI,
     judgeSyncReply: judgeSyncReply,
     withOutboxLock: withOutboxLock,

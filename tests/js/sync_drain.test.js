@@ -277,6 +277,66 @@ describe('draining the outbox', () => {
     assert.deepEqual(makeBatches([{ id: 'huge', kind: 'idea', data: { t: 'x'.repeat(1000) } }], { maxBytes: 10 }).length, 1);
   });
 
+  it('sends the oldest item first, then the others in key order from it, a batch never spanning the wrap (issue 16, fourth pass)', async () => {
+    const { time, store, server, run, add } = await world();
+    // Queued in this order; their keys in another.
+    for (const id of ['m', 'c', 'x', 'a', 'p', 'q']) {
+      await add(id);
+      time.advance(1000);
+    }
+    const result = await run({ limits: { maxItems: 2 } });
+    assert.equal(result.acknowledged, 6);
+    assert.deepEqual(server.syncRequests().map((r) => r.ids), [['m', 'p'], ['q', 'x'], ['a', 'c']]);
+    assert.equal((await store.listItems(1)).length, 0);
+  });
+
+  it('a drain stopped midway still sent the oldest: every item is sent in the end, however often drains stop', async () => {
+    const { time, store, server, run, add } = await world();
+    for (const id of ['m', 'c', 'x', 'a']) {
+      await add(id);
+      time.advance(1000);
+    }
+    // Each drain gets one answer through, then the signal goes.
+    const sent = [];
+    for (let i = 0; i < 6 && (await store.listItems(1)).length; i++) {
+      server.plan = ['ok', 'network'];
+      time.advance(600000); // past any backoff
+      await run({ limits: { maxItems: 1 }, maxInFlight: 1 });
+      sent.push(server.syncRequests().filter((r) => r.step === 'ok').map((r) => r.ids[0]).pop());
+    }
+    assert.deepEqual(sent, ['m', 'c', 'x', 'a'], 'oldest first, each drain');
+    assert.equal((await store.listItems(1)).length, 0);
+  });
+
+  it('claims and acknowledges each batch of a long outbox with one read and one delete (issue 16, fourth pass)', async () => {
+    const { IDBObjectStore } = require('fake-indexeddb');
+    const { time, store, run, add } = await world();
+    for (let i = 0; i < 500; i++) {
+      // Random-looking keys, as crypto.randomUUID makes them.
+      await add(((i * 2654435761) % 4294967296).toString(16).padStart(8, '0'));
+      time.advance(1);
+    }
+    const counts = { get: 0, getAll: 0, delete: 0 };
+    const saved = {};
+    for (const name of Object.keys(counts)) {
+      saved[name] = IDBObjectStore.prototype[name];
+      IDBObjectStore.prototype[name] = function (...args) {
+        if (this.name === 'outbox') counts[name] += 1;
+        return saved[name].apply(this, args);
+      };
+    }
+    let result;
+    try {
+      result = await run();
+    } finally {
+      Object.assign(IDBObjectStore.prototype, saved);
+    }
+    assert.equal(result.acknowledged, 500);
+    assert.equal((await store.listItems(1)).length, 0);
+    // Batches 2 to 5 claimed (4 range reads); 5 answers, each a range read and a range delete.
+    assert.deepEqual(counts, { get: 0, getAll: 9, delete: 5 });
+  });
+
   it('parks only the item a 422 names, and sends the others again', async () => {
     const { time, store, server, run, add } = await world();
     await add('a');
