@@ -182,8 +182,16 @@
     });
   }
 
+  /**
+   * While a drain sends, the nodes found at its first report are used for the ones after (the
+   * status bar and headings are the server's, not redrawn meanwhile); the next render outside a
+   * drain looks again.
+   */
+  var drainTargets = null;
+
   function render() {
-    var targets = renderTargets();
+    var targets = state.progress ? drainTargets || (drainTargets = renderTargets()) : renderTargets();
+    if (!state.progress) drainTargets = null;
     renderCounts(targets);
     renderStatus(targets);
     document.dispatchEvent(
