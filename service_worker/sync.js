@@ -108,30 +108,38 @@
   }
 
   /**
-   * The order a drain sends its due items in (`due` in queue order, oldest first): the oldest
-   * first, then the others in key (id) order from there, wrapping round to the lowest id; and
-   * where it wraps, a batch ends. So each batch is a run of neighbouring keys, which the phone
-   * claims, checks and deletes with one IndexedDB request per run instead of one per item
-   * (outbox.js readMany, settleBatch; issue 16, fourth pass), and the oldest item still goes in
-   * the first batch of every drain: whatever is due goes in the end, however often a drain
-   * stops midway. Items are independent on the server (SPEC §6), so their order changes
-   * nothing there.
+   * A drain's batches (`due` in queue order, oldest first): runs of neighbouring keys (ids),
+   * which the phone claims, checks and deletes with one IndexedDB request per run instead of
+   * one per item (outbox.js readMany, settleBatch; issue 16, fourth pass), and the oldest item
+   * in the first batch, so that whatever is due goes in the end however often a drain stops
+   * midway. The items in key order are taken from a point at most one batch before the oldest,
+   * round to the lowest key and on up to that point again; where they wrap, a batch ends. The
+   * point is chosen so that the batches before the wrap are full: as many batches as in queue
+   * order. Items are independent on the server (SPEC §6), so their order changes nothing there.
    *
    * @param {OutboxItem[]} due
-   * @returns {OutboxItem[][]} one or two runs, each in key order; batches never span two
+   * @param {{maxItems?: number, maxBytes?: number, size?: (item: OutboxItem) => number}} [limits]
+   * @returns {OutboxItem[][]}
    */
-  function sendOrder(due) {
-    if (due.length < 2) return [due];
-    var oldest = due[0].id;
+  function sendOrder(due, limits) {
+    if (due.length < 2) return makeBatches(due, limits);
+    var maxItems = (limits && limits.maxItems) || MAX_BATCH_ITEMS;
+    var oldest = due[0];
     var byKey = due.slice().sort(function (a, b) {
       return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
     });
-    var start = byKey.findIndex(function (item) {
-      return item.id === oldest;
-    });
-    return [byKey.slice(start), byKey.slice(0, start)].filter(function (run) {
-      return run.length;
-    });
+    var at = byKey.indexOf(oldest);
+    var from = Math.max(0, byKey.length - Math.ceil((byKey.length - at) / maxItems) * maxItems);
+    var batches = inRuns(byKey, from, limits);
+    // A batch cut short by its size in bytes can leave the oldest out of the first: then start
+    // at the oldest itself.
+    if (batches[0].indexOf(oldest) < 0) batches = inRuns(byKey, at, limits);
+    return batches;
+  }
+
+  /** Batches of byKey from `from` to the end, then from the start up to `from`. */
+  function inRuns(byKey, from, limits) {
+    return makeBatches(byKey.slice(from), limits).concat(from ? makeBatches(byKey.slice(0, from), limits) : []);
   }
 
   /** @param {OutboxItem} item */
@@ -501,10 +509,7 @@
     var renewed = await renew();
     // One transaction reads what is due and claims the first batch (issue 16).
     var due = await store.startDrain(user.id, now(), force, staleMs, function (items) {
-      batches = [];
-      sendOrder(items).forEach(function (run) {
-        batches = batches.concat(makeBatches(run, limits));
-      });
+      batches = sendOrder(items, limits);
       next = 1;
       return renewed ? batches[0] : [];
     });

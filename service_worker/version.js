@@ -23,7 +23,7 @@
   var VERSION = '2026.12.06-31';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = '1632265c72625d40';
+  var SHELL_DIGEST = '18f2bf2fbc5d9530';
 
   var CACHE_PREFIX = 'frontline-';
 

@@ -5,7 +5,7 @@ const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { FakeServer, fakeLocks, freshStore, clock } = require('./support/offline_world.js');
-const { drain, withOutboxLock, makeBatches, MESSAGES } = require('../../service_worker/sync.js');
+const { drain, withOutboxLock, makeBatches, sendOrder, MESSAGES } = require('../../service_worker/sync.js');
 const { LAST_USER } = require('../../service_worker/outbox.js');
 
 async function world(options = {}) {
@@ -277,17 +277,32 @@ describe('draining the outbox', () => {
     assert.deepEqual(makeBatches([{ id: 'huge', kind: 'idea', data: { t: 'x'.repeat(1000) } }], { maxBytes: 10 }).length, 1);
   });
 
-  it('sends the oldest item first, then the others in key order from it, a batch never spanning the wrap (issue 16, fourth pass)', async () => {
-    const { time, store, server, run, add } = await world();
-    // Queued in this order; their keys in another.
-    for (const id of ['m', 'c', 'x', 'a', 'p', 'q']) {
-      await add(id);
-      time.advance(1000);
+  it('sends runs of neighbouring keys, the oldest item in the first, as many batches as in queue order (issue 16, fourth pass)', async () => {
+    for (const [maxItems, expected] of [
+      [2, [['m', 'p'], ['q', 'x'], ['a', 'c']]],
+      [3, [['a', 'c', 'm'], ['p', 'q', 'x']]],
+      [4, [['m', 'p', 'q', 'x'], ['a', 'c']]],
+    ]) {
+      const { time, store, server, run, add } = await world();
+      // Queued in this order (m the oldest); their keys in another.
+      for (const id of ['m', 'c', 'x', 'a', 'p', 'q']) {
+        await add(id);
+        time.advance(1000);
+      }
+      const result = await run({ limits: { maxItems } });
+      assert.equal(result.acknowledged, 6);
+      assert.deepEqual(server.syncRequests().map((r) => r.ids), expected, 'batches of ' + maxItems);
+      assert.equal((await store.listItems(1)).length, 0);
     }
-    const result = await run({ limits: { maxItems: 2 } });
-    assert.equal(result.acknowledged, 6);
-    assert.deepEqual(server.syncRequests().map((r) => r.ids), [['m', 'p'], ['q', 'x'], ['a', 'c']]);
-    assert.equal((await store.listItems(1)).length, 0);
+  });
+
+  it('starts at the oldest itself when a batch cut short by its bytes would leave it out of the first', () => {
+    const item = (id, createdAt, size) => ({ id, kind: 'idea', createdAt, data: { t: 'x'.repeat(size) } });
+    // In key order a, c, m, x; from c (one batch of 3 before the wrap), c is too big to share
+    // a batch with m.
+    const due = [item('m', '1', 10), item('a', '2', 10), item('c', '3', 350), item('x', '4', 10)];
+    const batches = sendOrder(due, { maxItems: 3, maxBytes: 400 });
+    assert.deepEqual(batches.map((b) => b.map((i) => i.id)), [['m', 'x'], ['a'], ['c']]);
   });
 
   it('a drain stopped midway still sent the oldest: every item is sent in the end, however often drains stop', async () => {
