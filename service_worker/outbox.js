@@ -161,6 +161,80 @@
   }
 
   /**
+   * Reads the records of `ids` from `store` (an IDBObjectStore in a transaction under way) with
+   * as few IndexedDB requests as it can, then calls `then(found, range)`: `found` maps each id
+   * read to its record (absent: no such record). Every request costs the page and the browser's
+   * storage process about the same whatever it carries (issue 16, fourth pass: 1,000 gets ~0.09 s
+   * of Chromium's CPU, 1,000 records in ten getAll ~0.03 s), so ids that lie together in key
+   * order are read with ONE getAll over the key range from the lowest to the highest, at most
+   * twice as many records as ids (a range crowded with other records is not read whole); an id
+   * the range did not reach is read on its own. A drain sends its batches in key order
+   * (sync.js, sendOrder), so a batch's records are usually all there is in its range.
+   *
+   * `range` says what the one read found: {lower, upper, records, whole} where `whole` means
+   * `records` are every record from lower to upper (the range was not cut short), so the caller
+   * may act on the range as a whole in the same transaction (settleBatch's one delete).
+   *
+   * @param {IDBObjectStore} store
+   * @param {string[]} ids
+   * @param {(found: Map<string, OutboxItem>, range: ({lower: string, upper: string,
+   *   records: OutboxItem[], whole: boolean} | null)) => void} then
+   */
+  function readMany(store, ids, then) {
+    var found = new Map();
+    var keys = ids
+      .map(String)
+      .filter(function (id, i, all) {
+        return all.indexOf(id) === i;
+      })
+      .sort(keyOrder);
+    var KeyRange = root && root.IDBKeyRange;
+    if (keys.length < 3 || !KeyRange || typeof store.getAll !== 'function') {
+      readEach(store, keys, found, function () {
+        then(found, null);
+      });
+      return;
+    }
+    var lower = keys[0];
+    var upper = keys[keys.length - 1];
+    var limit = keys.length * 2;
+    var read = store.getAll(KeyRange.bound(lower, upper), limit);
+    read.onsuccess = function () {
+      var records = read.result;
+      var whole = records.length < limit;
+      var reached = whole ? upper : records[records.length - 1].id;
+      records.forEach(function (record) {
+        found.set(record.id, record);
+      });
+      // Ids past the last record read (a crowded range, cut short) are read on their own.
+      var rest = keys.filter(function (id) {
+        return keyOrder(id, reached) > 0;
+      });
+      readEach(store, rest, found, function () {
+        then(found, { lower: lower, upper: upper, records: records, whole: whole });
+      });
+    };
+  }
+
+  /** Reads each of `keys` into `found` with a get of its own; `then` once all have answered. */
+  function readEach(store, keys, found, then) {
+    var reads = keys.map(function (id) {
+      return store.get(id);
+    });
+    afterAll(reads, function () {
+      reads.forEach(function (request, i) {
+        if (request.result) found.set(keys[i], request.result);
+      });
+      then();
+    });
+  }
+
+  /** IndexedDB's order of string keys (by UTF-16 code unit, as JavaScript compares strings). */
+  function keyOrder(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  /**
    * Opens (and creates or upgrades) the database.
    *
    * @param {{idb: *, indexedDB: IDBFactory, now?: () => number, random?: () => number,
@@ -331,16 +405,13 @@
     var at = this.isoNow();
     return inTransaction(this.raw, 'outbox', function (tx, finish) {
       var store = tx.objectStore('outbox');
-      var reads = ids.map(function (id) {
-        return store.get(String(id));
-      });
-      afterAll(reads, function () {
-        var changed = reads
-          .map(function (request) {
-            return request.result;
+      readMany(store, ids, function (found) {
+        var changed = ids
+          .map(function (id) {
+            return found.get(String(id));
           })
-          .filter(function (item) {
-            return item && guard(item);
+          .filter(function (item, i, all) {
+            return item && all.indexOf(item) === i && guard(item);
           });
         changed.forEach(function (item) {
           change(item);
@@ -577,36 +648,56 @@
     return inTransaction(this.raw, ['outbox', 'receipts', 'meta'], function (tx, finish) {
       var outbox = tx.objectStore('outbox');
       var receipts = tx.objectStore('receipts');
-      // Each acknowledged item is read: whether it is still the copy that was sent is in it.
-      var ackReads = acknowledgements.map(function (ack) {
-        return outbox.get(String(ack.id));
-      });
-      var claimReads = claimIds.map(function (id) {
-        return outbox.get(String(id));
-      });
       // Who is signed in on the phone now: a receipt is the user's record of what was sent, and
       // sign-out removes them (O8); a user who signed out mid-drain gets none written after.
       var signedIn = acknowledgements.length ? tx.objectStore('meta').get(LAST_USER) : null;
-      afterAll(ackReads.concat(claimReads, signedIn ? [signedIn] : []), function () {
+      var ackIds = acknowledgements.map(function (ack) {
+        return String(ack.id);
+      });
+      // Each acknowledged item is read (whether it is still the copy that was sent is in it),
+      // and each item to claim (whether it is still waiting): a range read each (readMany).
+      // (Requests answer in the order they were made: the meta read is answered before the
+      // outbox reads that follow it, so its result is there when they are.)
+      readMany(outbox, ackIds, function (sent, sentRange) {
+        readMany(outbox, claimIds, function (toClaim) {
+          write(sent, sentRange, toClaim);
+        });
+      });
+      function write(sent, sentRange, toClaim) {
         var row = signedIn && signedIn.result;
         var current = row && row.value !== undefined && row.value !== null ? userKey(row.value) : null;
-        var acknowledged = 0;
-        acknowledgements.forEach(function (ack, i) {
-          var item = ackReads[i].result;
-          if (!item || !isSentCopy(item, ack)) return;
-          acknowledged += 1;
+        var gone = [];
+        acknowledgements.forEach(function (ack) {
+          var item = sent.get(String(ack.id));
+          if (!item || !isSentCopy(item, ack) || gone.indexOf(item) >= 0) return;
+          gone.push(item);
           // The server has it: the item goes whoever is signed in (kept at sign-out, it would
           // only be sent again); its receipt only for the user still signed in.
-          outbox.delete(item.id);
           if (item.userId !== current) return;
           receipts.put({ id: item.id, kind: item.kind, userId: item.userId, outcome: ack.outcome, sentAt: at });
         });
-        var claimed = claimReads
-          .map(function (request) {
-            return request.result;
+        // One delete for the whole key range when every record in it (read whole, in this same
+        // transaction, so nothing else can be in it now) is an acknowledged copy; else one each.
+        var wholeRange =
+          sentRange &&
+          sentRange.whole &&
+          sentRange.records.length === gone.length &&
+          sentRange.records.every(function (record) {
+            return gone.indexOf(record) >= 0;
+          });
+        if (wholeRange) outbox.delete(root.IDBKeyRange.bound(sentRange.lower, sentRange.upper));
+        else {
+          gone.forEach(function (item) {
+            outbox.delete(item.id);
+          });
+        }
+        var acknowledged = gone.length;
+        var claimed = claimIds
+          .map(function (id) {
+            return toClaim.get(String(id));
           })
-          .filter(function (item) {
-            return item && isClaimable(item, userId);
+          .filter(function (item, i, all) {
+            return item && all.indexOf(item) === i && isClaimable(item, userId);
           });
         claimed.forEach(function (item) {
           item.state = STATES.SENDING;
@@ -615,7 +706,7 @@
           outbox.put(item);
         });
         finish({ acknowledged: acknowledged, claimed: claimed });
-      });
+      }
     });
   };
 

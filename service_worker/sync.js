@@ -107,6 +107,41 @@
     return batches;
   }
 
+  /**
+   * A drain's batches (`due` in queue order, oldest first): runs of neighbouring keys (ids),
+   * which the phone claims, checks and deletes with one IndexedDB request per run instead of
+   * one per item (outbox.js readMany, settleBatch; issue 16, fourth pass), and the oldest item
+   * in the first batch, so that whatever is due goes in the end however often a drain stops
+   * midway. The items in key order are taken from a point at most one batch before the oldest,
+   * round to the lowest key and on up to that point again; where they wrap, a batch ends. The
+   * point is chosen so that the batches before the wrap are full: as many batches as in queue
+   * order. Items are independent on the server (SPEC §6), so their order changes nothing there.
+   *
+   * @param {OutboxItem[]} due
+   * @param {{maxItems?: number, maxBytes?: number, size?: (item: OutboxItem) => number}} [limits]
+   * @returns {OutboxItem[][]}
+   */
+  function sendOrder(due, limits) {
+    if (due.length < 2) return makeBatches(due, limits);
+    var maxItems = (limits && limits.maxItems) || MAX_BATCH_ITEMS;
+    var oldest = due[0];
+    var byKey = due.slice().sort(function (a, b) {
+      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    });
+    var at = byKey.indexOf(oldest);
+    var from = Math.max(0, byKey.length - Math.ceil((byKey.length - at) / maxItems) * maxItems);
+    var batches = inRuns(byKey, from, limits);
+    // A batch cut short by its size in bytes can leave the oldest out of the first: then start
+    // at the oldest itself.
+    if (batches[0].indexOf(oldest) < 0) batches = inRuns(byKey, at, limits);
+    return batches;
+  }
+
+  /** Batches of byKey from `from` to the end, then from the start up to `from`. */
+  function inRuns(byKey, from, limits) {
+    return makeBatches(byKey.slice(from), limits).concat(from ? makeBatches(byKey.slice(0, from), limits) : []);
+  }
+
   /** @param {OutboxItem} item */
   function wireItem(item) {
     return { kind: item.kind, id: item.id, data: item.data };
@@ -474,7 +509,7 @@
     var renewed = await renew();
     // One transaction reads what is due and claims the first batch (issue 16).
     var due = await store.startDrain(user.id, now(), force, staleMs, function (items) {
-      batches = makeBatches(items, limits);
+      batches = sendOrder(items, limits);
       next = 1;
       return renewed ? batches[0] : [];
     });
@@ -649,7 +684,7 @@
     }
 
     try {
-      var first = due.filter(function (item) {
+      var first = (batches[0] || []).filter(function (item) {
         return item.state === 'sending';
       });
       await sendOrPutBack(first.length ? { items: first } : await claimMore(null));
@@ -847,6 +882,7 @@
     STALE_SENDING_MS: STALE_SENDING_MS,
     MESSAGES: MESSAGES,
     makeBatches: makeBatches,
+    sendOrder: sendOrder,
     whoAmI: whoAmI,
     judgeSyncReply: judgeSyncReply,
     withOutboxLock: withOutboxLock,

@@ -20,10 +20,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-28';
+  var VERSION = '2026.12.06-31';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = 'a443081ab2e9432d';
+  var SHELL_DIGEST = '18f2bf2fbc5d9530';
 
   var CACHE_PREFIX = 'frontline-';
 

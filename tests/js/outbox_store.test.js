@@ -408,4 +408,86 @@ describe('the outbox store', () => {
     assert.equal(ids.size, 50);
     for (const id of ids) assert.match(id, UUID);
   });
+
+  describe('a drain\'s reads and deletes by key range (issue 16, fourth pass)', () => {
+    /** Counts the outbox requests the store makes while `fn` runs (fake-indexeddb's prototypes). */
+    async function counting(fn) {
+      const { IDBObjectStore } = require('fake-indexeddb');
+      const counts = { get: 0, getAll: 0, delete: 0, put: 0 };
+      const saved = {};
+      for (const name of Object.keys(counts)) {
+        saved[name] = IDBObjectStore.prototype[name];
+        IDBObjectStore.prototype[name] = function (...args) {
+          if (this.name === 'outbox') counts[name] += 1;
+          return saved[name].apply(this, args);
+        };
+      }
+      try {
+        return { result: await fn(), counts };
+      } finally {
+        Object.assign(IDBObjectStore.prototype, saved);
+      }
+    }
+
+    const ids = (prefix, n) => Array.from({ length: n }, (_, i) => prefix + String(i).padStart(3, '0'));
+
+    it('acknowledges a batch of neighbouring keys and claims the next with one read and one delete', async () => {
+      const store = await freshStore();
+      await signedIn(store, 1);
+      const sent = ids('b', 100);
+      const next = ids('c', 100);
+      for (const id of sent.concat(next)) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
+      const claimed = await store.markSending(sent, '1');
+      const { result, counts } = await counting(() =>
+        store.settleBatch(claimed.map((i) => ({ id: i.id, outcome: 'created', kind: 'handover', userId: '1', createdAt: i.createdAt })), next, '1')
+      );
+      assert.equal(result.acknowledged, 100);
+      assert.deepEqual(result.claimed.map((i) => i.id), next);
+      assert.deepEqual(counts, { get: 0, getAll: 2, delete: 1, put: 100 }, 'the acknowledged and the claimed read by range, deleted by range; the claimed rewritten "sending"');
+      for (const id of sent) assert.equal(await store.getItem(id), undefined);
+      assert.equal((await store.listReceipts(1)).length, 100, 'a receipt each');
+      for (const id of next) assert.equal((await store.getItem(id)).state, 'sending');
+    });
+
+    it('never deletes by range an item in the range that was not acknowledged', async () => {
+      const time = clock();
+      const store = await freshStore(time.now);
+      await signedIn(store, 1);
+      const sent = ids('k', 10);
+      for (const id of sent) await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
+      // Keys between the acknowledged ones: another user's item, one waiting, one needing
+      // attention, one claimed but not in this answer, and one queued again under its id.
+      await store.enqueue({ id: 'k000a', kind: 'handover', userId: 2, data: note('other user') });
+      await store.enqueue({ id: 'k002a', kind: 'handover', userId: 1, data: note('waiting') });
+      await store.enqueue({ id: 'k004a', kind: 'handover', userId: 1, data: note('attention') });
+      await store.markAttention('k004a', 'rejected', [], 'Check');
+      const claimed = await store.markSending(sent, '1');
+      const acks = claimed
+        .filter((i) => i.id !== 'k006')
+        .map((i) => ({ id: i.id, outcome: 'created', kind: 'handover', userId: '1', createdAt: i.createdAt }));
+      await store.release(['k008'], null);
+      assert.equal(await store.discard('k008', 1), true);
+      time.advance(1000);
+      await store.enqueue({ id: 'k008', kind: 'handover', userId: 1, data: note('queued again') });
+      const { result, counts } = await counting(() => store.settleBatch(acks, [], '1'));
+      assert.equal(result.acknowledged, 8, 'all but k006 (no answer) and k008 (another copy now)');
+      assert.equal(counts.getAll, 1);
+      assert.equal(counts.delete, 8, 'one delete each, not the range');
+      for (const id of ['k000a', 'k002a', 'k004a', 'k006', 'k008']) assert.ok(await store.getItem(id), id + ' kept');
+      assert.deepEqual((await store.getItem('k008')).data, note('queued again'));
+      assert.equal((await store.getItem('k006')).state, 'sending');
+    });
+
+    it('reads ids a crowded range does not reach on their own, and claims them all the same', async () => {
+      const store = await freshStore();
+      // 30 items of user 2 between the first and the last of user 1's three.
+      for (const id of ids('m', 30)) await store.enqueue({ id, kind: 'idea', userId: 2, data: { title: id } });
+      for (const id of ['a', 'm015x', 'z']) await store.enqueue({ id, kind: 'idea', userId: 1, data: { title: id } });
+      const { result, counts } = await counting(() => store.markSending(['z', 'a', 'm015x'], '1'));
+      assert.deepEqual(result.map((i) => i.id).sort(), ['a', 'm015x', 'z']);
+      assert.equal(counts.getAll, 1, 'one range read, cut short at twice the ids');
+      assert.equal(counts.get, 2, 'the two ids past where it stopped, read on their own');
+      assert.deepEqual((await store.markSending(['a', 'm015x', 'z'], '1')), [], 'claimed once only');
+    });
+  });
 });

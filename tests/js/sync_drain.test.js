@@ -5,7 +5,7 @@ const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { FakeServer, fakeLocks, freshStore, clock } = require('./support/offline_world.js');
-const { drain, withOutboxLock, makeBatches, MESSAGES } = require('../../service_worker/sync.js');
+const { drain, withOutboxLock, makeBatches, sendOrder, MESSAGES } = require('../../service_worker/sync.js');
 const { LAST_USER } = require('../../service_worker/outbox.js');
 
 async function world(options = {}) {
@@ -275,6 +275,81 @@ describe('draining the outbox', () => {
     assert.ok(batches.every((b) => b.length <= 3));
     assert.deepEqual(batches.flat(), items);
     assert.deepEqual(makeBatches([{ id: 'huge', kind: 'idea', data: { t: 'x'.repeat(1000) } }], { maxBytes: 10 }).length, 1);
+  });
+
+  it('sends runs of neighbouring keys, the oldest item in the first, as many batches as in queue order (issue 16, fourth pass)', async () => {
+    for (const [maxItems, expected] of [
+      [2, [['m', 'p'], ['q', 'x'], ['a', 'c']]],
+      [3, [['a', 'c', 'm'], ['p', 'q', 'x']]],
+      [4, [['m', 'p', 'q', 'x'], ['a', 'c']]],
+    ]) {
+      const { time, store, server, run, add } = await world();
+      // Queued in this order (m the oldest); their keys in another.
+      for (const id of ['m', 'c', 'x', 'a', 'p', 'q']) {
+        await add(id);
+        time.advance(1000);
+      }
+      const result = await run({ limits: { maxItems } });
+      assert.equal(result.acknowledged, 6);
+      assert.deepEqual(server.syncRequests().map((r) => r.ids), expected, 'batches of ' + maxItems);
+      assert.equal((await store.listItems(1)).length, 0);
+    }
+  });
+
+  it('starts at the oldest itself when a batch cut short by its bytes would leave it out of the first', () => {
+    const item = (id, createdAt, size) => ({ id, kind: 'idea', createdAt, data: { t: 'x'.repeat(size) } });
+    // In key order a, c, m, x; from c (one batch of 3 before the wrap), c is too big to share
+    // a batch with m.
+    const due = [item('m', '1', 10), item('a', '2', 10), item('c', '3', 350), item('x', '4', 10)];
+    const batches = sendOrder(due, { maxItems: 3, maxBytes: 400 });
+    assert.deepEqual(batches.map((b) => b.map((i) => i.id)), [['m', 'x'], ['a'], ['c']]);
+  });
+
+  it('a drain stopped midway still sent the oldest: every item is sent in the end, however often drains stop', async () => {
+    const { time, store, server, run, add } = await world();
+    for (const id of ['m', 'c', 'x', 'a']) {
+      await add(id);
+      time.advance(1000);
+    }
+    // Each drain gets one answer through, then the signal goes.
+    const sent = [];
+    for (let i = 0; i < 6 && (await store.listItems(1)).length; i++) {
+      server.plan = ['ok', 'network'];
+      time.advance(600000); // past any backoff
+      await run({ limits: { maxItems: 1 }, maxInFlight: 1 });
+      sent.push(server.syncRequests().filter((r) => r.step === 'ok').map((r) => r.ids[0]).pop());
+    }
+    assert.deepEqual(sent, ['m', 'c', 'x', 'a'], 'oldest first, each drain');
+    assert.equal((await store.listItems(1)).length, 0);
+  });
+
+  it('claims and acknowledges each batch of a long outbox with one read and one delete (issue 16, fourth pass)', async () => {
+    const { IDBObjectStore } = require('fake-indexeddb');
+    const { time, store, run, add } = await world();
+    for (let i = 0; i < 500; i++) {
+      // Random-looking keys, as crypto.randomUUID makes them.
+      await add(((i * 2654435761) % 4294967296).toString(16).padStart(8, '0'));
+      time.advance(1);
+    }
+    const counts = { get: 0, getAll: 0, delete: 0 };
+    const saved = {};
+    for (const name of Object.keys(counts)) {
+      saved[name] = IDBObjectStore.prototype[name];
+      IDBObjectStore.prototype[name] = function (...args) {
+        if (this.name === 'outbox') counts[name] += 1;
+        return saved[name].apply(this, args);
+      };
+    }
+    let result;
+    try {
+      result = await run();
+    } finally {
+      Object.assign(IDBObjectStore.prototype, saved);
+    }
+    assert.equal(result.acknowledged, 500);
+    assert.equal((await store.listItems(1)).length, 0);
+    // Batches 2 to 5 claimed (4 range reads); 5 answers, each a range read and a range delete.
+    assert.deepEqual(counts, { get: 0, getAll: 9, delete: 5 });
   });
 
   it('parks only the item a 422 names, and sends the others again', async () => {

@@ -68,19 +68,42 @@
     return n === 1 ? one : many;
   }
 
-  function renderCounts() {
+  /**
+   * The nodes a render writes to, found in ONE walk of the page: each querySelectorAll walks the
+   * whole document, and /outbox with a long queue holds tens of thousands of nodes; five walks
+   * on each of a drain's progress reports were ~0.14 s of the page's CPU per 1,000 items sent
+   * (issue 16, fourth pass).
+   *
+   * @returns {{count: Element[], noun: Element[], pronoun: Element[], sendNow: Element[], status: Element[]}}
+   */
+  function renderTargets() {
+    var found = { count: [], noun: [], pronoun: [], sendNow: [], status: [] };
+    document
+      .querySelectorAll('[data-outbox-count], [data-outbox-noun], [data-outbox-pronoun], [data-send-now], [data-sync-status]')
+      .forEach(function (node) {
+        if (node.hasAttribute('data-outbox-count')) found.count.push(node);
+        if (node.hasAttribute('data-outbox-noun')) found.noun.push(node);
+        if (node.hasAttribute('data-outbox-pronoun')) found.pronoun.push(node);
+        if (node.hasAttribute('data-send-now')) found.sendNow.push(node);
+        if (node.hasAttribute('data-sync-status')) found.status.push(node);
+      });
+    return found;
+  }
+
+  function renderCounts(targets) {
+    var at = targets || renderTargets();
     var total = state.counts.total;
-    document.querySelectorAll('[data-outbox-count]').forEach(function (node) {
+    at.count.forEach(function (node) {
       node.textContent = String(total);
     });
-    document.querySelectorAll('[data-outbox-noun]').forEach(function (node) {
+    at.noun.forEach(function (node) {
       node.textContent = plural(total, 'item', 'items');
     });
-    document.querySelectorAll('[data-outbox-pronoun]').forEach(function (node) {
+    at.pronoun.forEach(function (node) {
       node.textContent = plural(total, 'it', 'them');
     });
     var canSend = Boolean(state.sendUser) && state.counts.waiting + state.counts.sending > 0;
-    document.querySelectorAll('[data-send-now]').forEach(function (node) {
+    at.sendNow.forEach(function (node) {
       node.hidden = !canSend;
       node.disabled = Boolean(state.running);
     });
@@ -141,9 +164,9 @@
     return offlineCopy || offlineFallback;
   }
 
-  function renderStatus() {
+  function renderStatus(targets) {
     var parts = statusParts();
-    document.querySelectorAll('[data-sync-status]').forEach(function (node) {
+    (targets || renderTargets()).status.forEach(function (node) {
       var text = parts
         .map(function (p) {
           return typeof p === 'string' ? p : p.textContent;
@@ -159,9 +182,18 @@
     });
   }
 
+  /**
+   * While a drain sends, the nodes found at its first report are used for the ones after (the
+   * status bar and headings are the server's, not redrawn meanwhile); the next render outside a
+   * drain looks again.
+   */
+  var drainTargets = null;
+
   function render() {
-    renderCounts();
-    renderStatus();
+    var targets = state.progress ? drainTargets || (drainTargets = renderTargets()) : renderTargets();
+    if (!state.progress) drainTargets = null;
+    renderCounts(targets);
+    renderStatus(targets);
     document.dispatchEvent(
       new CustomEvent('frontline:outbox-changed', { detail: { counts: state.counts, sending: Boolean(state.progress) } })
     );
