@@ -53,10 +53,6 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         # Writers take the write lock up front (IMMEDIATE) so a transaction that read first never
         # fails to upgrade; readers stay DEFERRED and run beside a writer under WAL.
         options = conn.get_execution_options()
-        if options.get(READ_OPTION):
-            # No BEGIN: pysqlite sends nothing else (isolation_level None), so each statement
-            # reads in its own snapshot and takes no lock (reading_for).
-            return
         if not options.get(WRITE_OPTION):
             conn.exec_driver_sql("BEGIN")
             return
@@ -77,8 +73,6 @@ def is_sqlite(engine: Engine) -> bool:
 
 WRITE_OPTION = "frontline_write"
 TURN_OPTION = "frontline_writer_turn"
-# SQLite: a writing request's reads before its write transaction, each statement in autocommit.
-READ_OPTION = "frontline_autocommit_read"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -99,31 +93,18 @@ def is_writer(session: Session) -> bool:
 
 @contextmanager
 def reading_for(session: Session) -> Iterator[Session]:
-    """Where a writing request reads what it checks before it writes: on SQLite, before the
-    request's write transaction has begun, its own session with each statement in autocommit (no
-    BEGIN: its own read snapshot, so the request takes neither the single write lock nor this
-    process's writer turn for its reads and its Python work between them); on PostgreSQL, or once
-    the write transaction has begun, simply the request's own session. Only for reads whose answer
-    cannot be undone before the write: rows that are never deleted (a session row is checked again
-    on every request; teams, aims and partners are deactivated, never deleted). Objects loaded
-    here come back detached by the end of the read (the callers read columns, or expunge)."""
+    """Where a writing request reads what it checks before it writes: on SQLite a short reader
+    session of its own, so the request does not take the single write lock (and this process's
+    writer turn) for its reads and its Python work between them; on PostgreSQL, or when the
+    request's write transaction has already begun, the request's own session (one connection).
+    Only for reads whose answer cannot be undone before the write: rows that are never deleted
+    (a session row is checked again on every request; teams, aims and partners are deactivated,
+    never deleted)."""
     if not is_writer(session) or not is_sqlite(get_engine()) or session.in_transaction():
         yield session
         return
-    if session.new or session.dirty or session.deleted:
-        # Something waits to be written: it must not be flushed outside the write transaction.
-        with open_session(write=False) as reader:
-            yield reader
-        return
-    # One connection, no second session (a new session, a pool checkout and BEGIN … ROLLBACK for
-    # each read were a tenth of a one-item sync, issue 16); the write transaction that follows
-    # begins afresh (IMMEDIATE, with the writer's turn) at the first statement after this.
-    session.connection(execution_options={READ_OPTION: True})
-    try:
-        with session.no_autoflush:
-            yield session
-    finally:
-        session.rollback()
+    with open_session(write=False) as reader:
+        yield reader
 
 
 # SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to 100 ms
