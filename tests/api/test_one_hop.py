@@ -16,8 +16,12 @@ import pytest
 from sqlalchemy import update
 
 from api import one_hop
-from api.db import open_session
+from api.config import get_settings
+from api.db import get_engine, open_session
+from api.security.rate_limit import SlidingWindowLimiter
+from api.sync import guard
 from schemas.accounts import User
+from tests.api.test_database_down import UNREACHABLE
 from tests.conftest import Client
 from tests.records import handover_data, idea_data, new_id
 
@@ -238,3 +242,44 @@ def test_acknowledgements_and_clashes_are_the_answers_fastapi_gave(app: Any, cre
         )
         assert answers[0] == answers[1]
         assert answers[0][0] in (409, 422)
+
+
+def test_too_many_writes_is_the_answer_fastapi_gave(
+    app: Any, crew: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """429 with its Retry-After, from the same write limit (one write a minute here)."""
+    limiter = SlidingWindowLimiter(1)
+    monkeypatch.setattr(guard, "_limiter", lambda: limiter)
+    first = crew.post("/api/v1/sync", content=_sync([]), headers=JSON)
+    assert first.status_code == 200
+    for path, body in (
+        ("/api/v1/sync", _sync([{"kind": "idea", "id": new_id(), "data": idea_data()}])),
+        ("/api/v1/ideas", json.dumps({"id": new_id(), **idea_data()}).encode()),
+        ("/api/v1/handovers", json.dumps({"id": new_id(), **handover_data()}).encode()),
+    ):
+        answers = both_ways(app, lambda p=path, b=body: crew.post(p, content=b, headers=JSON))
+        assert answers[0] == answers[1]
+        assert answers[0][0] == 429
+
+
+def test_database_down_is_the_answer_fastapi_gave(
+    app: Any, crew: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """503 with Retry-After and nothing acknowledged, when the database cannot be reached."""
+    bodies = [
+        ("/api/v1/sync", _sync([{"kind": "idea", "id": new_id(), "data": idea_data()}])),
+        ("/api/v1/ideas", json.dumps({"id": new_id(), **idea_data()}).encode()),
+        ("/api/v1/handovers", json.dumps({"id": new_id(), **handover_data()}).encode()),
+    ]
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        for path, body in bodies:
+            answers = both_ways(app, lambda p=path, b=body: crew.post(p, content=b, headers=JSON))
+            assert answers[0] == answers[1]
+            assert answers[0][0] == 503
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        get_engine.cache_clear()
