@@ -19,12 +19,14 @@ own handler, so nothing declared is ever skipped."""
 from __future__ import annotations
 
 import email.message
+import inspect
 import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from fastapi import params
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIRouter
@@ -146,14 +148,10 @@ class _Plan:
 
 
 def _is_coroutine(function: Callable[..., Any]) -> bool:
-    import inspect
-
     return inspect.iscoroutinefunction(function)
 
 
 def _is_form(field: Any) -> bool:
-    from fastapi import params
-
     return isinstance(field.field_info, params.Form)
 
 
