@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -159,10 +159,10 @@ async def database_slot() -> AsyncIterator[None]:
         yield
 
 
-def get_session(
-    request: Request, _slot: Annotated[None, Depends(database_slot, scope="function")]
-) -> Iterator[Session]:
-    """One request, one transaction: commit when the route returns, roll back when it raises."""
+@contextmanager
+def request_transaction(request: Request) -> Iterator[Session]:
+    """One request, one transaction: commit when the work returns, roll back when it raises. The
+    session dependency below and the one-hop write routes (api/one_hop.py) both run this."""
     write = request.method not in SAFE_METHODS
     turn = WriterTurn() if write and is_sqlite(get_engine()) else None
     session = open_session(write=write, turn=turn)
@@ -178,6 +178,18 @@ def get_session(
         session.close()
         if turn is not None:
             turn.give_back()
+
+
+# database_slot as a context manager, for a route that takes its place itself (api/one_hop.py).
+database_place = asynccontextmanager(database_slot)
+
+
+def get_session(
+    request: Request, _slot: Annotated[None, Depends(database_slot, scope="function")]
+) -> Iterator[Session]:
+    """One request, one transaction (request_transaction), as a dependency."""
+    with request_transaction(request) as session:
+        yield session
 
 
 # scope="function": the commit runs when the route returns, before the response is sent. With the

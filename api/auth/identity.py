@@ -69,7 +69,7 @@ def set_anon_cookie(response: Response, value: str) -> None:
     )
 
 
-async def _submitted_csrf(request: Request) -> str | None:
+async def submitted_csrf(request: Request) -> str | None:
     # Async only to read the form body; the database work below stays off the event loop.
     if request.method in SAFE_METHODS:
         return None
@@ -81,7 +81,7 @@ def identify(
     # Before the session: FastAPI resolves dependencies in this order, and the session takes a
     # database slot. The token is read from a body already in memory (security/headers.py's
     # WholeBody), so no slot waits on a client.
-    submitted_csrf: Annotated[str | None, Depends(_submitted_csrf)],
+    submitted_csrf: Annotated[str | None, Depends(submitted_csrf)],
     session: SessionDep,
 ) -> Identity:
     """Runs for every route: resolves the user and refuses unsafe requests without a valid token."""
@@ -110,16 +110,29 @@ def identify(
 IdentityDep = Annotated[Identity, Depends(identify)]
 
 
-# The role checks are async on purpose: they only read what identify found, and FastAPI runs a
-# plain `def` dependency on the thread pool, a hand-over that cost more than the check itself.
-async def signed_in_user(identity: IdentityDep) -> User:
-    """Anyone signed in, a partner organisation's user included."""
+def signed_in(identity: Identity) -> User:
+    """The rule of `SignedInUser`: anyone signed in, a partner organisation's user included."""
     if identity.user is None:
         raise NotSignedIn()
     if identity.user.must_change_password:
         # Pages redirect to /account/new-password (api/auth/new_password.py); the API answers 403.
         raise MustChoosePassword()
     return identity.user
+
+
+def staff(user: User) -> User:
+    """The rule of `CurrentUser`: a member of the trust's staff; a partner's user is refused."""
+    if not is_staff(user):
+        raise Forbidden()
+    return user
+
+
+# The role checks are async on purpose: they only read what identify found, and FastAPI runs a
+# plain `def` dependency on the thread pool, a hand-over that cost more than the check itself.
+# The one-hop write routes (api/one_hop.py) call the same rules, signed_in and staff, directly.
+async def signed_in_user(identity: IdentityDep) -> User:
+    """Anyone signed in, a partner organisation's user included."""
+    return signed_in(identity)
 
 
 def ranks_at_least(user: User, minimum: Role) -> bool:
@@ -129,9 +142,7 @@ def ranks_at_least(user: User, minimum: Role) -> bool:
 
 async def current_user(user: Annotated[User, Depends(signed_in_user)]) -> User:
     """A signed-in member of the trust's staff; a partner organisation's user gets 403."""
-    if not is_staff(user):
-        raise Forbidden()
-    return user
+    return staff(user)
 
 
 async def partner_user(user: Annotated[User, Depends(signed_in_user)]) -> User:

@@ -23,6 +23,7 @@ from api.handovers.service import (
     get_handover_for,
     list_handovers,
 )
+from api.one_hop import post_in_one_hop
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from api.partnership.service import PartnerFilters, get_partner_note, list_partner_notes
 from api.reference.service import reference_data
@@ -49,7 +50,9 @@ api_router = APIRouter(prefix="/api/v1/handovers", tags=["handovers"])
 page_router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-@api_router.post(
+# One worker-thread hand-over a request (api/one_hop.py): what a phone sends.
+@post_in_one_hop(
+    api_router,
     "",
     status_code=201,
     response_model=HandoverRead,

@@ -17,6 +17,7 @@ from api.filtering import FilterDay
 from api.forms import FormDep, error_context, submit_form
 from api.ideas.flows import comment_on_idea, move_idea, update_idea
 from api.ideas.service import Flag, IdeaFilters, get_idea_for, list_ideas
+from api.one_hop import post_in_one_hop
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Sort
 from api.reference.service import reference_data
 from api.sync.guard import limit_writes
@@ -33,7 +34,9 @@ api_router = APIRouter(prefix="/api/v1/ideas", tags=["ideas"])
 page_router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-@api_router.post(
+# One worker-thread hand-over a request (api/one_hop.py): what a phone sends.
+@post_in_one_hop(
+    api_router,
     "",
     status_code=201,
     response_model=IdeaRead,

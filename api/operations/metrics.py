@@ -116,18 +116,22 @@ def count_sync_outcomes(session: Session, outcomes: Iterable[tuple[str, str]]) -
     pending: Tally[tuple[str, str]] | None = session.info.get(_PENDING)
     if pending is None:
         pending = session.info[_PENDING] = Tally()
-        event.listen(session, "after_commit", _flush_counts)
-        event.listen(session, "after_rollback", _drop_counts)
     pending.update(outcomes)
 
 
+# Listened to once for every session (a dictionary look-up for those with nothing to count):
+# listening on each sync request's own session cost more than the rest of the counting (issue 16).
+@event.listens_for(Session, "after_commit")
 def _flush_counts(session: Session) -> None:
-    pending: Tally[tuple[str, str]] = session.info.get(_PENDING) or Tally()
+    pending: Tally[tuple[str, str]] | None = session.info.get(_PENDING)
+    if not pending:
+        return
     for (kind, outcome), number in pending.items():
         SYNC_ITEMS.labels(kind, outcome).inc(number)
     pending.clear()
 
 
+@event.listens_for(Session, "after_rollback")
 def _drop_counts(session: Session) -> None:
     pending: Tally[tuple[str, str]] | None = session.info.get(_PENDING)
     if pending is not None:

@@ -54,6 +54,9 @@ class _Valid:
     record_id: uuid.UUID
     data: BaseModel
     digest: str
+    # The id as an int, the key of this module's dicts and sets: a UUID's hash is Python code,
+    # about a dozen a row (issue 16).
+    key: int
 
 
 def _validate(
@@ -106,7 +109,7 @@ def _validate(
             )
             continue
         digest = fingerprint(data)
-        valid.append(_Valid(position, kind, record_id, data, digest))
+        valid.append(_Valid(position, kind, record_id, data, digest, record_id.int))
     return valid
 
 
@@ -145,23 +148,19 @@ def ingest(
         # organisation has been deactivated since. New records need no such look-up.
         # Read in the write transaction when this batch stored something (it sees what it waited
         # for), else outside it on SQLite: a replay or a refusal never queues for the write lock.
-        with reading_for(session) as reader:
-            stored = _stored(
-                reader, kind, {e.record_id for e in entries if e.record_id not in created}
-            )
-            # An id neither new nor of this kind may be another kind's record: a clash, never a
-            # way in.
-            elsewhere = _other_kind(
-                reader,
-                kind,
-                {
-                    e.record_id
-                    for e in entries
-                    if e.record_id not in created and e.record_id not in stored
-                },
-            )
+        others = [e for e in entries if e.key not in created]
+        stored: dict[uuid.UUID, tuple[str, int]] = {}
+        elsewhere: set[uuid.UUID] = set()
+        if others:
+            with reading_for(session) as reader:
+                stored = _stored(reader, kind, {e.record_id for e in others})
+                # An id neither new nor of this kind may be another kind's record: a clash, never
+                # a way in.
+                elsewhere = _other_kind(
+                    reader, kind, {e.record_id for e in others if e.record_id not in stored}
+                )
         for entry, errors in zip(entries, problems, strict=True):
-            first = created.get(entry.record_id)
+            first = created.get(entry.key)
             if first is entry:
                 outcome, errors = Outcome.created, []
             elif first is not None:
@@ -234,53 +233,54 @@ def _take_the_summary_lock(session: Session) -> None:
 
 def _store(
     session: Session, kind: RecordKind, sender: Sender, entries: list[_Valid]
-) -> dict[uuid.UUID, _Valid]:
-    """Inserts what is new, with its link rows; answers which entry each new id was stored from."""
+) -> dict[int, _Valid]:
+    """Inserts what is new, with its link rows; answers which entry each new id (by its key) was
+    stored from."""
     if not entries:
         return {}
-    first: dict[uuid.UUID, _Valid] = {}
+    first: dict[int, _Valid] = {}
     for entry in entries:
-        first.setdefault(entry.record_id, entry)
+        first.setdefault(entry.key, entry)
     # The rows are built before the first write: on SQLite the write lock (and this process's
     # writer turn) is held from the first INSERT to the commit, and Python work done in between
     # held back every other writer (issue 16).
     now = utcnow()
     rows = {
-        record_id: kind.to_row(record_id, e.data, sender.id, e.digest, now)
-        for record_id, e in first.items()
+        key: kind.to_row(e.record_id, e.data, sender.id, e.digest, now) for key, e in first.items()
     }
-    links_of = {record_id: kind.link_rows(record_id, e.data) for record_id, e in first.items()}
+    links_of = {key: kind.link_rows(e.record_id, e.data) for key, e in first.items()}
 
     _take_the_summary_lock(session)
 
     # Claim each id for this kind first, in the same transaction: an id another kind (or a
     # concurrent request) holds is not claimed, so its record is not written here either.
-    claimed = set(
-        insert_rows(
+    claimed = {
+        record_id.int
+        for record_id in insert_rows(
             session,
             IDENTITY,
-            [{"id": record_id, "kind": kind.name} for record_id in first],
+            [{"id": e.record_id, "kind": kind.name} for e in first.values()],
             returning="id",
         )
-    )
+    }
     if not claimed:
         return {}
     # One multi-row statement, compiled once for its number of rows (bulk_insert.py), with
     # RETURNING: what it answers is what was stored.
     created = {
-        record_id: first[record_id]
+        record_id.int: first[record_id.int]
         for record_id in insert_rows(
-            session, kind.table, [rows[i] for i in first if i in claimed], returning="id"
+            session, kind.table, [rows[k] for k in first if k in claimed], returning="id"
         )
     }
     links: dict[Table, list[dict[str, Any]]] = defaultdict(list)
-    for record_id in created:
-        for table, row in links_of[record_id]:
+    for key in created:
+        for table, row in links_of[key]:
             links[table].append(row)
     for table, link_rows in links.items():
         insert_rows(session, table, link_rows, conflict_on_id=False)
     if kind.after_create is not None and created:
-        kind.after_create(session, [(i, e.data) for i, e in created.items()], sender)
+        kind.after_create(session, [(e.record_id, e.data) for e in created.values()], sender)
     return created
 
 

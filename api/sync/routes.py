@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth.identity import SignedInUser, is_staff
 from api.db import SessionDep
 from api.errors import error_responses
+from api.one_hop import OneHopRoute
 from api.sync.guard import limit_writes
 from api.sync.ingest import Submitted, ingest
 from api.sync.kinds import Sender
@@ -18,7 +19,8 @@ from schemas.field_errors import FieldError
 
 PARTNER_KINDS = frozenset({"idea"})
 
-router = APIRouter(prefix="/api/v1", tags=["sync"])
+# One worker-thread hand-over a request (api/one_hop.py): the request a phone sends most.
+router = APIRouter(prefix="/api/v1", tags=["sync"], route_class=OneHopRoute)
 
 MAX_BATCH = 100
 
