@@ -66,8 +66,10 @@ def fold(connection: Connection) -> bool:
 
 
 def fold_before_reading(session: Session) -> None:
-    """At most once a transaction: the chart and pack readers call it first, so the deltas they
-    read are only those written since the last read (a page draws several charts)."""
+    """At most once a session (a request: a page draws several charts), in its transaction: the
+    chart and pack readers call it first, so the deltas they read are only those written since
+    the last read. Its locks (the fold's own key, the summary rows it moved into) are held to the
+    request's end; no writer takes either, and another reader meanwhile skips the fold."""
     if session.get_bind().dialect.name != "postgresql" or session.info.get(_FOLDED):
         return
     session.info[_FOLDED] = True
