@@ -14,6 +14,8 @@ there the readers read `measure_day` / `pack_day` as before and there is nothing
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import Connection, FromClause, Table, select, text, union_all
 from sqlmodel import Session
 
@@ -76,7 +78,9 @@ def fold_before_reading(session: Session) -> None:
     fold(session.connection())
 
 
+@cache
 def _rows(summary: Table, delta: Table, dialect: str) -> FromClause:
+    """Built once (its statements' cache keys are then cheap to make; a page reads it 14 times)."""
     if dialect != "postgresql":
         return summary
     columns = [c.name for c in delta.columns]
