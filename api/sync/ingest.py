@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -220,6 +221,9 @@ def _other_kind(session: Session, kind: RecordKind, ids: set[uuid.UUID]) -> set[
     return {row[0] for row in found}
 
 
+# UUIDs in their own order (compared as integers in C, not by UUID.__lt__).
+_BY_VALUE = attrgetter("int")
+
 # No lock is taken for the per-day summaries: on PostgreSQL their triggers only append delta rows
 # (migration 0016, api/measures/summary.py), so storing batches write side by side. (They took
 # one advisory lock each, one batch after another, while the triggers upserted the same summary
@@ -253,7 +257,7 @@ def _store(
         insert_rows(
             session,
             IDENTITY,
-            [{"id": record_id, "kind": kind.name} for record_id in sorted(first)],
+            [{"id": record_id, "kind": kind.name} for record_id in sorted(first, key=_BY_VALUE)],
             returning="id",
         )
     )
