@@ -190,10 +190,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """For a roll-back to a version before this one (its readers do not add the deltas): with
+    that version serving, the deltas are folded and 0008's and 0014's upserting triggers are back
+    in one transaction. The delta tables are locked first, so a delta being written meanwhile is
+    either committed before the fold (and folded) or its writer fails and is retried by the phone
+    against the upserting triggers (nothing stored twice: its transaction stored nothing)."""
     if op.get_bind().dialect.name == "postgresql":
-        # 0008's and 0014's upserting bodies back, then whatever deltas were left, folded.
         import importlib
 
+        op.execute("LOCK TABLE measure_delta, pack_delta IN ACCESS EXCLUSIVE MODE")
+        for statement in FOLD:
+            op.execute(statement)
         m0008 = importlib.import_module(
             "migrations.versions.0008_measure_summary_and_chart_settings"
         )
@@ -204,7 +211,5 @@ def downgrade() -> None:
                 op.execute(statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
             elif "measure_day_implemented" in statement and statement.startswith("CREATE TRIGGER"):
                 op.execute(statement)
-        for statement in FOLD:
-            op.execute(statement)
     op.drop_table("pack_delta")
     op.drop_table("measure_delta")
