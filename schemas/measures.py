@@ -10,7 +10,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from schemas.free_text import required_text
@@ -50,6 +61,31 @@ class PackDay(SQLModel, table=True):
     kind: str = Field(sa_column=Column(String(20), primary_key=True))
     item: str = Field(sa_column=Column(String(40), primary_key=True))
     n: int = 0
+
+
+# PostgreSQL: what the summary triggers append (migration 0016; docs/decisions/0012-summary-deltas.md).
+# Readers add these rows to the summary's, and api/measures/summary.py folds them in; no key, no
+# index: a delta is appended, read with its summary and deleted by the fold, so no writer ever
+# waits on one. SQLite's triggers still write the summary rows themselves: these stay empty there.
+MEASURE_DELTA = Table(
+    "measure_delta",
+    SQLModel.metadata,
+    Column("kind", String(30), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("partner_id", Integer, nullable=False),
+    Column("team_id", Integer, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("total", BigInteger, nullable=False),
+)
+PACK_DELTA = Table(
+    "pack_delta",
+    SQLModel.metadata,
+    Column("partner_id", Integer, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("item", String(40), nullable=False),
+    Column("n", Integer, nullable=False),
+)
 
 
 class ChartSetting(SQLModel, table=True):

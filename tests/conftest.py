@@ -136,7 +136,9 @@ def _wipe() -> None:
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
     # Deleting the notes fires the summary triggers (migrations 0008, 0014) after their tables
     # may already be empty: clear them last so no negative count is left over.
-    statements = [f"DELETE FROM {table}" for table in (*tables, "measure_day", "pack_day")]
+    # (On PostgreSQL those deletes append deltas, migration 0016: they are cleared last too.)
+    last = ("measure_day", "pack_day", "measure_delta", "pack_delta")
+    statements = [f"DELETE FROM {table}" for table in (*tables, *last)]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             statements.append(
@@ -192,7 +194,7 @@ def demo_trust(
 
 
 #: Tables the database keeps itself (triggers): never copied, they follow the rows restored.
-_TRIGGER_KEPT = frozenset({"measure_day", "pack_day"})
+_TRIGGER_KEPT = frozenset({"measure_day", "pack_day", "measure_delta", "pack_delta"})
 _demo_rows: dict[str, list[dict[str, Any]]] = {}
 
 

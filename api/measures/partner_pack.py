@@ -17,13 +17,13 @@ from sqlmodel import Session
 from api.errors import NotFound
 from api.filtering import london_day_range
 from api.measures.series import partner_scope
+from api.measures.summary import fold_before_reading, pack_rows
 from api.triage import query_params as qp
 from schemas.accounts import Partner
 from schemas.enums import Category, GoodPractice, JourneyType, NoteType, label
 from schemas.field_errors import FieldError
 from schemas.free_text import MAX_RECORD_ID
 from schemas.handovers import RAISED_WITH_PARTNER_SQL, Handover
-from schemas.measures import PackDay
 from schemas.timestamps import LONDON, london_time, utcnow
 
 MAX_NARRATIVES = 200
@@ -101,14 +101,16 @@ def delay_figures(histogram: list[tuple[int, int]]) -> tuple[int, float, float, 
 def _counts(session: Session, scope: list[int], date_from: date, date_to: date) -> Counter[Any]:
     """The pack's counts of the period, (kind, item) -> n, from the per-day summary `pack_day`
     (kept by triggers, migration 0014): a few thousand small rows however many notes there are."""
+    fold_before_reading(session)
+    summary = pack_rows(session)  # on PostgreSQL with the deltas not yet folded (summary.py)
     rows = session.execute(
-        select(PackDay.kind, PackDay.item, func.sum(PackDay.n))
+        select(summary.c.kind, summary.c.item, func.sum(summary.c.n))
         .where(
-            PackDay.partner_id.in_(scope),  # type: ignore[attr-defined]
-            PackDay.day >= date_from,
-            PackDay.day <= date_to,
+            summary.c.partner_id.in_(scope),
+            summary.c.day >= date_from,
+            summary.c.day <= date_to,
         )
-        .group_by(PackDay.kind, PackDay.item)
+        .group_by(summary.c.kind, summary.c.item)
     )
     return Counter({(kind, item): int(n) for kind, item, n in rows if n})
 

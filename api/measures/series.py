@@ -2,7 +2,8 @@
 periods.
 
 Counts come from `measure_day` (schemas/measures.py), which database triggers keep in the same
-transaction as the records (migration 0008, docs/decisions/0008-measure-day-summary.md): a chart over
+transaction as the records (migration 0008, docs/decisions/0008-measure-day-summary.md; on
+PostgreSQL with the deltas not yet folded into it, api/measures/summary.py): a chart over
 three years reads at most a few thousand small rows, never the notes. Time to first response is a
 mean over the ideas received in the chart's weeks (a narrow, indexed read of two timestamps), since
 an idea still waiting counts with its age at the moment of asking.
@@ -18,7 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import FromClause, func, select
 from sqlmodel import Session
 
 from api.measures.periods import (
@@ -29,9 +30,9 @@ from api.measures.periods import (
     periods_between,
     utc_bounds,
 )
+from api.measures.summary import fold_before_reading, measure_rows
 from schemas.accounts import Partner
 from schemas.ideas import Idea
-from schemas.measures import MeasureDay
 from schemas.timestamps import utcnow
 
 
@@ -142,33 +143,46 @@ def partner_scope(session: Session, partner_id: int) -> list[int]:
     return [partner_id, *(c for c in children if c is not None)]
 
 
-def _summary_filters(session: Session, info: MeasureInfo, filters: Filters) -> list[Any]:
-    where: list[Any] = [MeasureDay.kind.in_(info.kinds)]  # type: ignore[attr-defined]
+def _summary_filters(
+    session: Session, rows: FromClause, info: MeasureInfo, filters: Filters
+) -> list[Any]:
+    where: list[Any] = [rows.c.kind.in_(info.kinds)]
     if info.by_partner and filters.partner_id:
-        where.append(MeasureDay.partner_id.in_(partner_scope(session, filters.partner_id)))  # type: ignore[attr-defined]
+        where.append(rows.c.partner_id.in_(partner_scope(session, filters.partner_id)))
     if info.by_team and filters.team_id:
-        where.append(MeasureDay.team_id == filters.team_id)
+        where.append(rows.c.team_id == filters.team_id)
     return where
 
 
 def first_day(session: Session, measure: Measure, filters: Filters) -> date | None:
     """The first London day holding data for this measure and filter (None: no data at all)."""
     info = MEASURES[measure]
-    where = _summary_filters(session, info, filters)
+    fold_before_reading(session)
+    rows = measure_rows(session)
+    where = _summary_filters(session, rows, info, filters)
+    # Summed by day: on PostgreSQL a day's count may still be spread over deltas (a note added
+    # and one taken away are two rows whose sum is nothing).
     return session.execute(
-        select(func.min(MeasureDay.day)).where(*where, MeasureDay.n != 0)
+        select(rows.c.day)
+        .where(*where)
+        .group_by(rows.c.day)
+        .having(func.sum(rows.c.n) != 0)
+        .order_by(rows.c.day)
+        .limit(1)
     ).scalar()
 
 
 def _daily(
     session: Session, kind: str, info: MeasureInfo, filters: Filters, first: date, last: date
 ) -> list[tuple[date, int, int]]:
-    where = _summary_filters(session, info, filters)
-    where[0] = MeasureDay.kind == kind
+    fold_before_reading(session)
+    rows = measure_rows(session)
+    where = _summary_filters(session, rows, info, filters)
+    where[0] = rows.c.kind == kind
     statement = (
-        select(MeasureDay.day, func.sum(MeasureDay.n), func.sum(MeasureDay.total))
-        .where(*where, MeasureDay.day >= first, MeasureDay.day <= last)
-        .group_by(MeasureDay.day)
+        select(rows.c.day, func.sum(rows.c.n), func.sum(rows.c.total))
+        .where(*where, rows.c.day >= first, rows.c.day <= last)
+        .group_by(rows.c.day)
     )
     return [(day, int(n or 0), int(total or 0)) for day, n, total in session.execute(statement)]
 

@@ -25,7 +25,11 @@ USER: Table = User.__table__  # type: ignore[attr-defined]
 
 
 def held_summary(session: Session, subscription_id: int) -> PushDelivery | None:
-    """The summary waiting for this browser's window to end, if there is one (not yet claimed)."""
+    """The summary waiting for this browser's window to end, if there is one (not yet claimed).
+    Locked until the caller's commit (PostgreSQL; SQLite's writers are one at a time): two
+    requests counting into the same summary at once count one after the other, the second from
+    the first's payload, so neither count is lost (storing batches no longer queue on one lock
+    as a whole, issue 16)."""
     rows = session.execute(
         select(PushDelivery)
         .where(
@@ -35,6 +39,8 @@ def held_summary(session: Session, subscription_id: int) -> PushDelivery | None:
             PushDelivery.attempts == 0,
         )
         .order_by(PushDelivery.id.desc())  # type: ignore[union-attr]
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalars()
     return next((row for row in rows if "counts" in row.payload), None)
 

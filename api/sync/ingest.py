@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, select
 from sqlmodel import Session
 
 from api.db import reading_for
@@ -136,7 +136,8 @@ def ingest(
     for entry in valid:
         by_kind[entry.kind.name].append(entry)
 
-    for kind_name, entries in by_kind.items():
+    # Kinds in one fixed order, as ids within a kind (_store): every batch claims in one order.
+    for kind_name, entries in sorted(by_kind.items()):
         kind = KINDS[kind_name]
         # Read before the write transaction (on SQLite): the references named are never deleted.
         with reading_for(session) as reader:
@@ -218,17 +219,10 @@ def _other_kind(session: Session, kind: RecordKind, ids: set[uuid.UUID]) -> set[
     return {row[0] for row in found}
 
 
-# PostgreSQL: new records update the per-day summaries (measure_day, pack_day) in triggers, and
-# two batches that touch the same summary rows in different orders deadlocked (the load and
-# two-server tests saw 503s). Batches that store records therefore take one transaction-level
-# advisory lock first, before any row lock: they write one after another, as SQLite's writers
-# already do, and cannot deadlock on the summaries. Replays that store nothing never take it.
-SUMMARY_LOCK = 0x46524F4E  # "FRON"
-
-
-def _take_the_summary_lock(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SUMMARY_LOCK})
+# No lock is taken for the per-day summaries: on PostgreSQL their triggers only append delta rows
+# (migration 0016, api/measures/summary.py), so storing batches write side by side. (They took
+# one advisory lock each, one batch after another, while the triggers upserted the same summary
+# rows: two batches taking those rows in crossing orders deadlocked; decision 0012.)
 
 
 def _store(
@@ -250,16 +244,16 @@ def _store(
     }
     links_of = {key: kind.link_rows(e.record_id, e.data) for key, e in first.items()}
 
-    _take_the_summary_lock(session)
-
     # Claim each id for this kind first, in the same transaction: an id another kind (or a
-    # concurrent request) holds is not claimed, so its record is not written here either.
+    # concurrent request) holds is not claimed, so its record is not written here either. In id
+    # order: two batches holding the same ids (a retry while the first try is still in flight)
+    # wait for each other's claims in one order, so they cannot deadlock on them.
     claimed = {
         record_id.int
         for record_id in insert_rows(
             session,
             IDENTITY,
-            [{"id": e.record_id, "kind": kind.name} for e in first.values()],
+            [{"id": first[key].record_id, "kind": kind.name} for key in sorted(first)],
             returning="id",
         )
     }

@@ -118,3 +118,40 @@ def test_after_a_quiet_window_the_next_push_goes_at_once(
     severe_batch(crew, 1)
     assert deliver_due(engine) == 1
     assert len(push_service.delivered("manager-phone")) == 2
+
+
+def test_severe_batches_at_once_lose_no_count_in_the_held_summary(
+    app: Any, crew: Any, manager: Any, push_service: StandInPushService
+) -> None:
+    """Storing batches no longer queue on one lock (issue 16, decision 0012): batches counting
+    into the same held summary at once count one after the other (the summary is locked while
+    counted into), so what the manager is told adds up to every note."""
+    import threading
+
+    from tests.conftest import Client
+
+    assert subscribe(manager, push_service.new_subscription("manager-phone")).status_code == 201
+    severe_batch(crew, 2)  # one push now, one summary held
+    failures: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def reporter() -> None:
+        try:
+            client = Client(app).sign_in("crew@demo.nhs.uk")
+            start.wait()
+            for _ in range(5):
+                severe_batch(client, 3)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=reporter) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)  # a liveness guard, not a timing
+    assert failures == [] and not any(t.is_alive() for t in threads)
+    told = sum(
+        sum(d.payload["counts"].values()) if "counts" in d.payload else 1  # type: ignore[union-attr]
+        for d in pending()
+    )
+    assert told == 2 + 4 * 5 * 3
