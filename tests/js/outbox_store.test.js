@@ -4,7 +4,7 @@
 const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { freshStore, clock } = require('./support/offline_world.js');
+const { countingOutboxRequests, freshStore, clock } = require('./support/offline_world.js');
 const { newRecordId, openOutbox, LAST_USER } = require('../../service_worker/outbox.js');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -410,24 +410,7 @@ describe('the outbox store', () => {
   });
 
   describe('a drain\'s reads and deletes by key range (issue 16, fourth pass)', () => {
-    /** Counts the outbox requests the store makes while `fn` runs (fake-indexeddb's prototypes). */
-    async function counting(fn) {
-      const { IDBObjectStore } = require('fake-indexeddb');
-      const counts = { get: 0, getAll: 0, delete: 0, put: 0 };
-      const saved = {};
-      for (const name of Object.keys(counts)) {
-        saved[name] = IDBObjectStore.prototype[name];
-        IDBObjectStore.prototype[name] = function (...args) {
-          if (this.name === 'outbox') counts[name] += 1;
-          return saved[name].apply(this, args);
-        };
-      }
-      try {
-        return { result: await fn(), counts };
-      } finally {
-        Object.assign(IDBObjectStore.prototype, saved);
-      }
-    }
+    const counting = (fn) => countingOutboxRequests(fn, ['get', 'getAll', 'delete', 'put']);
 
     const ids = (prefix, n) => Array.from({ length: n }, (_, i) => prefix + String(i).padStart(3, '0'));
 

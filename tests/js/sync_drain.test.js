@@ -4,7 +4,7 @@
 const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { FakeServer, fakeLocks, freshStore, clock } = require('./support/offline_world.js');
+const { FakeServer, countingOutboxRequests, fakeLocks, freshStore, clock } = require('./support/offline_world.js');
 const { drain, withOutboxLock, makeBatches, sendOrder, MESSAGES } = require('../../service_worker/sync.js');
 const { LAST_USER } = require('../../service_worker/outbox.js');
 
@@ -324,28 +324,13 @@ describe('draining the outbox', () => {
   });
 
   it('claims and acknowledges each batch of a long outbox with one read and one delete (issue 16, fourth pass)', async () => {
-    const { IDBObjectStore } = require('fake-indexeddb');
     const { time, store, run, add } = await world();
     for (let i = 0; i < 500; i++) {
       // Random-looking keys, as crypto.randomUUID makes them.
       await add(((i * 2654435761) % 4294967296).toString(16).padStart(8, '0'));
       time.advance(1);
     }
-    const counts = { get: 0, getAll: 0, delete: 0 };
-    const saved = {};
-    for (const name of Object.keys(counts)) {
-      saved[name] = IDBObjectStore.prototype[name];
-      IDBObjectStore.prototype[name] = function (...args) {
-        if (this.name === 'outbox') counts[name] += 1;
-        return saved[name].apply(this, args);
-      };
-    }
-    let result;
-    try {
-      result = await run();
-    } finally {
-      Object.assign(IDBObjectStore.prototype, saved);
-    }
+    const { result, counts } = await countingOutboxRequests(() => run(), ['get', 'getAll', 'delete']);
     assert.equal(result.acknowledged, 500);
     assert.equal((await store.listItems(1)).length, 0);
     // Batches 2 to 5 claimed (4 range reads); 5 answers, each a range read and a range delete.
