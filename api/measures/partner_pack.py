@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from api.errors import NotFound
 from api.filtering import london_day_range
-from api.measures.series import partner_scope
+from api.measures.series import Filters, Measure, first_day, partner_scope
 from api.measures.summary import fold_before_reading, pack_rows
 from api.triage import query_params as qp
 from schemas.accounts import Partner
@@ -230,6 +230,16 @@ def _for_partner(note: Any) -> PackNote:
 
 
 PACK_WEEKS = 26
+
+
+def trend_filters(session: Session, partner_id: int, date_from: date, date_to: date) -> Filters:
+    """The pack's trend chart: its period, but starting no earlier than the week of the trust's
+    first handover note. Weeks before the trust used Frontline are neither zeros nor signals
+    (SPEC §8): a trust whose first notes came this week would otherwise see 25 empty weeks read as
+    "concerns have fallen". Weeks with no note about this partner after that are real zeros."""
+    started = first_day(session, Measure.handovers_per_week, Filters(date.min, date.max))
+    first = min(max(date_from, started), date_to) if started else date_from
+    return Filters(first, date_to, partner_id=partner_id)
 
 
 def pack_period(params: Any) -> tuple[date, date, list[FieldError]]:

@@ -18,7 +18,7 @@ from api.errors import Invalid, error_responses
 from api.filtering import FilterDay
 from api.forms import FormDep, error_context
 from api.measures.equity import equity_counts
-from api.measures.partner_pack import build_pack, pack_period
+from api.measures.partner_pack import build_pack, pack_period, trend_filters
 from api.measures.series import MEASURES, Filters, Measure
 from api.measures.service import chart, chart_words, resolve_range
 from api.measures.settings import add_event, add_pdsa, pdsa_choices, remove_event, save_setting
@@ -269,7 +269,7 @@ def partner_pack(
     trend = chart(
         session,
         Measure.handovers_per_week,
-        Filters(date_from, date_to, partner_id=partner_id),
+        trend_filters(session, partner_id, date_from, date_to),
         title=f"Handover concerns per week: {pack.partner.name}",
         where=f"at {pack.partner.name}",
     )

@@ -17,8 +17,8 @@ from api.auth.identity import PartnerUser
 from api.db import SessionDep
 from api.errors import Invalid, error_responses
 from api.forms import FormDep, error_context
-from api.measures.partner_pack import build_pack, pack_period
-from api.measures.series import Filters, Measure
+from api.measures.partner_pack import build_pack, pack_period, trend_filters
+from api.measures.series import Measure
 from api.measures.service import chart
 from api.partnership.service import (
     PartnerFilters,
@@ -200,7 +200,7 @@ def partner_pack(request: Request, user: PartnerUser, session: SessionDep) -> Re
     trend = chart(
         session,
         Measure.handovers_per_week,
-        Filters(date_from, date_to, partner_id=user.partner_id),
+        trend_filters(session, user.partner_id, date_from, date_to),
         title=f"Handover notes per week: {pack.partner.name}",
     )
     return render(

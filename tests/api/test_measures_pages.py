@@ -153,3 +153,28 @@ def role_img(html: str) -> int:
 def test_an_unknown_partner_pack_is_404_and_reporters_are_refused(crew: Any, manager: Any) -> None:
     assert manager.get("/partners/99999").status_code == 404
     assert crew.get(f"/partners/{reference_ids()['partners'][0]}").status_code == 403
+
+
+def test_a_packs_trend_starts_when_the_trust_started_not_with_empty_weeks(
+    crew: Any, manager: Any, partner: Any
+) -> None:
+    """SPEC §8: weeks before a trust used Frontline are neither zeros nor signals. A trust whose
+    first notes came this week must not read 25 empty weeks as concerns that "have fallen"."""
+    about = reference_ids()["partners"][3]
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    for n in range(4):
+        send(crew, now - timedelta(minutes=n), partner_id=about)
+    html = manager.get(f"/partners/{about}").text
+    assert ">4</span> concerns" in html
+    assert "too few weeks yet to say what is usual" in html
+    assert "fallen" not in html and "One week:" in html
+    # A partner's own pack draws the same trend (here: their one week, with no note about them).
+    own = partner.get("/partner/pack").text
+    assert "One week:" in own and "fallen" not in own
+    # Once the trust has notes from ten weeks ago (about another partner), the weeks since with
+    # no note about this partner are real zeros, and the trend shows them.
+    other = reference_ids()["partners"][0]
+    send(crew, now - timedelta(weeks=10), partner_id=other)
+    html = manager.get(f"/partners/{about}").text
+    assert ">4</span> concerns" in html and "One week:" not in html
+    assert "11 weeks from" in html and "outside the process limits" in html
