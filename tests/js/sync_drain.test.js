@@ -553,19 +553,20 @@ describe('a sign-out made with no signal (O12)', () => {
   });
 });
 
-describe('a long outbox (issue 16)', () => {
-  async function queued(n, options) {
-    const w = await world(options);
-    const ids = [];
-    for (let i = 0; i < n; i++) {
-      const id = 'id-' + String(i).padStart(3, '0');
-      ids.push(id);
-      await w.add(id);
-      w.time.advance(1);
-    }
-    return { ...w, ids };
+/** A world with `n` items queued a millisecond apart, ids 'id-000', 'id-001', … in queue order. */
+async function queued(n, options) {
+  const w = await world(options);
+  const ids = [];
+  for (let i = 0; i < n; i++) {
+    const id = 'id-' + String(i).padStart(3, '0');
+    ids.push(id);
+    await w.add(id);
+    w.time.advance(1);
   }
+  return { ...w, ids };
+}
 
+describe('a long outbox (issue 16)', () => {
   /** The fake server's fetch, noting how many sync requests were in flight at once. */
   function counting(server) {
     const seen = { now: 0, most: 0 };
@@ -582,17 +583,23 @@ describe('a long outbox (issue 16)', () => {
     return { fetch, seen };
   }
 
+  /** How many items the phone holds as "sending" each time the server answers a batch. */
+  function sendingAtEachAnswer(store, server) {
+    const noted = [];
+    const judged = server.sync.bind(server);
+    server.sync = async (init) => {
+      const answer = await judged(init);
+      noted.push((await store.countItems(1)).sending);
+      return answer;
+    };
+    return noted;
+  }
+
   it('keeps two requests in flight, in queue order, never more', async () => {
     const { store, server, run, ids } = await queued(450);
     server.latencyTicks = 40; // a slow server: the next batch is claimed and sent before the answer comes
     const { fetch, seen } = counting(server);
-    const claimedDuring = [];
-    const judged = server.sync.bind(server);
-    server.sync = async (init) => {
-      const answer = await judged(init);
-      claimedDuring.push((await store.countItems(1)).sending);
-      return answer;
-    };
+    const claimedDuring = sendingAtEachAnswer(store, server);
     const result = await run({ fetch });
     assert.equal(result.acknowledged, 450);
     assert.equal(seen.most, 2, 'two sync requests at once, never three');
@@ -607,13 +614,7 @@ describe('a long outbox (issue 16)', () => {
     const { store, server, run, ids } = await queued(250);
     server.latencyTicks = 40;
     const { fetch, seen } = counting(server);
-    const claimedDuring = [];
-    const judged = server.sync.bind(server);
-    server.sync = async (init) => {
-      const answer = await judged(init);
-      claimedDuring.push((await store.countItems(1)).sending);
-      return answer;
-    };
+    const claimedDuring = sendingAtEachAnswer(store, server);
     const result = await run({ fetch, maxInFlight: 1 });
     assert.equal(result.acknowledged, 250);
     assert.equal(seen.most, 1, 'never two sync requests at once');
@@ -906,17 +907,6 @@ describe('a long outbox (issue 16)', () => {
 });
 
 describe('two batches in flight (issue 16, third pass)', () => {
-  async function queued(n) {
-    const w = await world();
-    const ids = [];
-    for (let i = 0; i < n; i++) {
-      const id = 'id-' + String(i).padStart(3, '0');
-      ids.push(id);
-      await w.add(id);
-      w.time.advance(1);
-    }
-    return { ...w, ids };
-  }
 
   /**
    * A network the test answers by hand: each sync request waits until `answer(k, step)` lets the
