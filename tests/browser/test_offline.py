@@ -379,6 +379,44 @@ def test_submitted_offline_it_waits_on_the_phone_and_is_sent_once_back_online(
     assert_one_handover_on_server(live_server, narrative, record_id)
 
 
+def test_signal_back_while_a_try_fails_for_want_of_it_is_sent_at_once_not_on_the_next_timer(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    """The `online` event can come while a try that started without signal is still failing (in
+    this page, another tab or the worker). That try ends with no answer, and the page's timer
+    would try again only after its 30 s period: signal that came back must start a try of its own
+    after it. (CI caught the race: a phone back in signal left its item for the timer.)"""
+    start_signed_in(page, live_server, CREW)
+    open_page(page, live_server, "/handovers/new")
+    narrative = unique("Signal back mid-try handover")
+
+    # Every sender asks GET /api/v1/me who is signed in first: hold those questions unanswered,
+    # so the tries started by the submission are under way, then fail them as no signal would.
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    context.route("**/api/v1/me", hold)
+    try:
+        record_id = fill_handover(page, narrative)
+        submit_and_see_it_saved(page)
+        deadline = time.monotonic() + 20
+        while not held:  # each evaluate lets Playwright deliver the routed request
+            assert time.monotonic() < deadline, "no sender asked who is signed in"
+            page.evaluate("0")
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        for route in list(held):
+            route.abort("internetdisconnected")
+    finally:
+        # Questions asked after these (the try the signal asked for) go through to the server.
+        context.unroute("**/api/v1/me", hold)
+
+    # Sent by the try the signal asked for: well before the timer's next one, 30 s away.
+    assert wait_sent(page, record_id, timeout=10.0)["outcome"] == "created"
+    assert_one_handover_on_server(live_server, narrative, record_id)
+
+
 def test_server_down_the_item_stays_queued_and_is_sent_once_after_send_now(
     page: Any, live_server: LiveServer
 ) -> None:
@@ -544,30 +582,37 @@ def test_the_page_asks_to_sign_in_when_the_worker_finds_the_session_ended(
     context: Any, page: Any, live_server: LiveServer
 ) -> None:
     """Whichever sender meets the ended session (here the worker, as on a Background Sync event
-    when signal returns, while the page's own try found the outbox busy), every open page must ask
-    to sign in: tabs and the worker keep each other current (docs/offline.md, O5)."""
+    when signal returns, while the page's own timed try found the outbox busy), every open page
+    must ask to sign in: tabs and the worker keep each other current (docs/offline.md, O5)."""
     crew_id = start_signed_in(page, live_server, CREW)
     keep_for_offline(page, live_server, "/handovers/new")
     narrative = unique("Worker meets ended session handover")
 
-    context.set_offline(True)
-    record_id = fill_handover(page, narrative)
-    submit_and_see_it_saved(page)
-    wait_count(page, 1)
-    context.clear_cookies()
+    # Frontline cannot be reached (the phone has a network, so no `online` event comes when it
+    # can be again: a page's `online` try would wait for the outbox and meet the ended session
+    # itself). The item waits.
+    context.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
+    try:
+        record_id = fill_handover(page, narrative)
+        submit_and_see_it_saved(page)
+        wait_count(page, 1)
+        context.clear_cookies()
 
-    # Another sender holds the outbox when signal returns, so the page's own try is "busy".
-    page.evaluate(
-        """() => {
-             window.__drained = [];
-             new BroadcastChannel('frontline-outbox').onmessage = e => window.__drained.push(e.data);
-             navigator.locks.request('frontline-outbox', () => new Promise(release => {
-               window.__releaseOutbox = release;
-             }));
-           }"""
-    )
-    wait_until(page, "typeof window.__releaseOutbox === 'function'")
-    context.set_offline(False)
+        # Another sender holds the outbox when Frontline can be reached again, so the page's own
+        # timed try is "busy".
+        page.evaluate(
+            """() => {
+                 window.__drained = [];
+                 new BroadcastChannel('frontline-outbox').onmessage = e => window.__drained.push(e.data);
+                 navigator.locks.request('frontline-outbox', () => new Promise(release => {
+                   window.__releaseOutbox = release;
+                 }));
+               }"""
+        )
+        wait_until(page, "typeof window.__releaseOutbox === 'function'")
+    finally:
+        context.unroute_all(behavior="wait")
+    page.evaluate("() => { FrontlineOutboxClient.drainNow(false); }")  # as the page's timer does
     # (The page's answer has no "stillWaiting"; the worker's has.)
     wait_until(
         page,

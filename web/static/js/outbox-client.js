@@ -56,6 +56,8 @@
     /** @type {* | null} */ lastResult: null,
     /** @type {Promise<*> | null} */ running: null,
     forceAgain: false,
+    /** a call came while a drain ran: one more runs after it */
+    tryAgain: false,
     timer: /** @type {*} */ (null),
     /** while a drain sends: the count when it started, and how many it has acknowledged since */
     drainBase: /** @type {number | null} */ (null),
@@ -260,17 +262,23 @@
   /* Sending -------------------------------------------------------------------------------- */
 
   /**
-   * One drain from this page under the shared lock. While one runs here, another call waits for
-   * it; "Send now" during a drain runs a forced one after it.
+   * One drain from this page under the shared lock. A call while one runs here waits for it, and
+   * one more drain runs after it (forced after "Send now"): the running one may already have
+   * failed for want of a signal that has since come back, or listed its items before this one
+   * was queued, and the timer would leave them for up to PERIOD_MS.
    *
    * @param {boolean} force ignore backoff
+   * @param {boolean} [signalBack] the `online` event: wait for the lock rather than leave the
+   *   sending to whoever holds it (another tab or the worker), whose try may have started, and
+   *   be failing, before the signal came back
    * @returns {Promise<*>}
    */
-  function drainNow(force) {
+  function drainNow(force, signalBack) {
     if (!state.store || !state.sendUser) return Promise.resolve(null);
     if (force) state.triedToSend = true;
     if (state.running) {
       if (force) state.forceAgain = true;
+      else state.tryAgain = true;
       return state.running;
     }
     var store = state.store;
@@ -289,7 +297,7 @@
           },
         });
       },
-      { locks: navigator.locks, store: store, wait: force }
+      { locks: navigator.locks, store: store, wait: force || Boolean(signalBack) }
     )
       .then(function (result) {
         state.progress = null;
@@ -316,11 +324,11 @@
         state.running = null;
         return refresh().then(function () {
           schedule();
-          if (state.forceAgain) {
-            state.forceAgain = false;
-            return drainNow(true);
-          }
-          return result;
+          var again = state.forceAgain || state.tryAgain;
+          var forced = state.forceAgain;
+          state.forceAgain = false;
+          state.tryAgain = false;
+          return again ? drainNow(forced) : result;
         });
       });
     renderCounts();
@@ -490,7 +498,7 @@
     }
     // What waits on the phone goes first; the page copies are refreshed once it has been sent,
     // so their requests do not compete with a long outbox's (issue 16).
-    drainNow(false).then(function () {
+    drainNow(false, true).then(function () {
       storeCopies(false);
     });
   });
