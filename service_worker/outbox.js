@@ -1015,17 +1015,21 @@
 
   /**
    * This user's receipts, one per item sent (a batch's record counts each of its items), newest
-   * first.
+   * first. An id sent twice (queued again under it from another tab, answered `duplicate`) may
+   * be listed by two records: its latest receipt counts.
    *
    * @returns {Promise<Receipt[]>}
    */
   OutboxStore.prototype.listReceipts = async function (userId) {
     var records = await this.db.getAllFromIndex('receipts', 'byUser', userKey(userId));
-    var receipts = [];
+    var latest = new Map();
     records.forEach(function (record) {
-      receipts.push.apply(receipts, expandReceipt(record));
+      expandReceipt(record).forEach(function (receipt) {
+        var seen = latest.get(receipt.id);
+        if (!seen || seen.sentAt < receipt.sentAt) latest.set(receipt.id, receipt);
+      });
     });
-    return receipts.sort(function (a, b) {
+    return Array.from(latest.values()).sort(function (a, b) {
       return a.sentAt < b.sentAt ? 1 : a.sentAt > b.sentAt ? -1 : 0;
     });
   };

@@ -20,10 +20,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-33';
+  var VERSION = '2026.12.06-34';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = 'a7f177c7b19519a0';
+  var SHELL_DIGEST = '3ceba9750982caea';
 
   var CACHE_PREFIX = 'frontline-';
 

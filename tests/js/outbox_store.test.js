@@ -473,6 +473,17 @@ describe('the outbox store', () => {
       assert.equal((await store.getReceipt('a')).sentAt, new Date(time.now()).toISOString());
       for (const id of ['b', 'c']) assert.deepEqual(await store.getReceipt(id), { id, kind: 'idea', userId: '1', outcome: 'created', sentAt }, id + ' kept, with its own time');
       assert.equal((await store.listReceipts(1)).length, 3);
+
+      // b, listed in the batch's record, is sent again alone: it has its own record now, and is
+      // listed once, with its latest answer.
+      time.advance(60000);
+      await store.enqueue({ id: 'b', kind: 'idea', userId: 1, data: { title: 'b' } });
+      const alone = await store.markSending(['b'], '1');
+      await store.settleBatch(alone.map((i) => ({ id: i.id, outcome: 'duplicate', createdAt: i.createdAt })), [], '1');
+      const listed = await store.listReceipts(1);
+      assert.deepEqual(listed.map((r) => r.id).sort(), ['a', 'b', 'c'], 'each id once');
+      assert.equal(listed.find((r) => r.id === 'b').outcome, 'duplicate');
+      assert.equal((await store.getReceipt('b')).outcome, 'duplicate');
     });
 
     it('never deletes by range an item in the range that was not acknowledged', async () => {
