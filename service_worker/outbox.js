@@ -1052,16 +1052,14 @@
     if (own) {
       found = expandReceipt(own)[0];
     } else if (!(await tx.objectStore('outbox').getKey(key))) {
+      // Not queued, no record of its own: a line in a batch's record, if anywhere.
       var cursor = await receipts.openCursor();
       while (cursor && !found) {
-        var also = cursor.value.also;
-        if (Array.isArray(also) && also.some(function (other) {
-          return other.id === key;
-        })) {
-          found = expandReceipt(cursor.value).filter(function (receipt) {
+        found = expandReceipt(cursor.value)
+          .slice(1)
+          .filter(function (receipt) {
             return receipt.id === key;
           })[0];
-        }
         if (!found) cursor = await cursor.continue();
       }
     }
