@@ -1073,3 +1073,13 @@ def test_a_long_outbox_is_sent_in_batches_each_item_once_and_the_list_keeps_unch
     assert phone_items(page) == []
     stored = server_handovers(live_server, CREW, narrative)
     assert sorted(n["id"] for n in stored) == sorted(ids[1:]), "each queued item stored once"
+
+    # A receipt for every item sent, though the phone keeps one record per answer (issue 16,
+    # fifth pass): the list shows the latest ten and counts the rest; any item's is found.
+    wait_until(page, "document.querySelectorAll('[data-receipt]').length === 10")
+    assert "And 239 more" in page.text_content("[data-outbox-receipts]")
+    for record_id in (ids[1], ids[125], ids[-1]):
+        receipt = page.evaluate(
+            f"FrontlineOutboxClient.ready.then(c => c.store.getReceipt({js(record_id)}))"
+        )
+        assert receipt["id"] == record_id and receipt["outcome"] == "created", receipt

@@ -432,6 +432,60 @@ describe('the outbox store', () => {
       for (const id of next) assert.equal((await store.getItem(id)).state, 'sending');
     });
 
+    it('keeps the receipts of an answer in one record, each item\'s receipt read as before (fifth pass)', async () => {
+      const time = clock();
+      const store = await freshStore(time.now);
+      await signedIn(store, 1);
+      const sent = ids('r', 100);
+      for (const id of sent) await store.enqueue({ id, kind: 'handover', userId: 1, data: note('Secret ' + id) });
+      const claimed = await store.markSending(sent, '1');
+      const acks = claimed.map((i, n) => ({ id: i.id, outcome: n % 2 ? 'duplicate' : 'created', kind: 'handover', userId: '1', createdAt: i.createdAt }));
+      const { result, counts } = await countingOutboxRequests(() => store.settleBatch(acks, [], '1'), ['get', 'put'], 'receipts');
+      assert.equal(result.acknowledged, 100);
+      assert.deepEqual(counts, { get: 1, put: 1 }, 'one record for the answer (and a look at what its key held)');
+      const listed = await store.listReceipts(1);
+      assert.deepEqual(listed.map((r) => r.id).sort(), sent, 'a receipt per item');
+      for (const [n, id] of sent.entries()) {
+        const receipt = await store.getReceipt(id);
+        assert.deepEqual(Object.keys(receipt).sort(), ['id', 'kind', 'outcome', 'sentAt', 'userId'], id);
+        assert.deepEqual(receipt, { id, kind: 'handover', userId: '1', outcome: n % 2 ? 'duplicate' : 'created', sentAt: new Date(time.now()).toISOString() });
+      }
+      assert.ok(!JSON.stringify(listed).includes('Secret'), 'no content');
+      assert.equal(await store.getReceipt('r100'), undefined, 'never sent');
+    });
+
+    it('answers "not sent" for an item still queued, and keeps a batch\'s receipts when its first id is sent again', async () => {
+      const time = clock();
+      const store = await freshStore(time.now);
+      await signedIn(store, 1);
+      for (const id of ['a', 'b', 'c']) await store.enqueue({ id, kind: 'idea', userId: 1, data: { title: id } });
+      assert.equal(await store.getReceipt('b'), undefined, 'still queued');
+      const first = await store.markSending(['a', 'b', 'c'], '1');
+      await store.settleBatch(first.map((i) => ({ id: i.id, outcome: 'created', createdAt: i.createdAt })), [], '1');
+      const sentAt = new Date(time.now()).toISOString();
+      // The same draft open in another tab, submitted again under its id: sent and answered
+      // `duplicate`, its receipt goes where the batch's record is.
+      time.advance(60000);
+      await store.enqueue({ id: 'a', kind: 'idea', userId: 1, data: { title: 'a' } });
+      const again = await store.markSending(['a'], '1');
+      await store.settleBatch(again.map((i) => ({ id: i.id, outcome: 'duplicate', createdAt: i.createdAt })), [], '1');
+      assert.equal((await store.getReceipt('a')).outcome, 'duplicate');
+      assert.equal((await store.getReceipt('a')).sentAt, new Date(time.now()).toISOString());
+      for (const id of ['b', 'c']) assert.deepEqual(await store.getReceipt(id), { id, kind: 'idea', userId: '1', outcome: 'created', sentAt }, id + ' kept, with its own time');
+      assert.equal((await store.listReceipts(1)).length, 3);
+
+      // b, listed in the batch's record, is sent again alone: it has its own record now, and is
+      // listed once, with its latest answer.
+      time.advance(60000);
+      await store.enqueue({ id: 'b', kind: 'idea', userId: 1, data: { title: 'b' } });
+      const alone = await store.markSending(['b'], '1');
+      await store.settleBatch(alone.map((i) => ({ id: i.id, outcome: 'duplicate', createdAt: i.createdAt })), [], '1');
+      const listed = await store.listReceipts(1);
+      assert.deepEqual(listed.map((r) => r.id).sort(), ['a', 'b', 'c'], 'each id once');
+      assert.equal(listed.find((r) => r.id === 'b').outcome, 'duplicate');
+      assert.equal((await store.getReceipt('b')).outcome, 'duplicate');
+    });
+
     it('never deletes by range an item in the range that was not acknowledged', async () => {
       const time = clock();
       const store = await freshStore(time.now);

@@ -272,20 +272,20 @@ function fakeLocks() {
 const realTimers = { setTimeout, clearTimeout };
 
 /**
- * Counts the requests made on the outbox object store while `fn` runs, for each method named
+ * Counts the requests made on one object store (the outbox unless `storeName` says) while `fn` runs, for each method named
  * (fake-indexeddb's prototypes, put back afterwards): what a drain costs the browser is mostly
  * how many IndexedDB requests it makes (issue 16, fourth pass).
  * @param {() => Promise<any>} fn
  * @param {string[]} names
  */
-async function countingOutboxRequests(fn, names) {
+async function countingOutboxRequests(fn, names, storeName = 'outbox') {
   const { IDBObjectStore } = require('fake-indexeddb');
   const counts = Object.fromEntries(names.map((name) => [name, 0]));
   const saved = {};
   for (const name of names) {
     saved[name] = IDBObjectStore.prototype[name];
     IDBObjectStore.prototype[name] = function (...args) {
-      if (this.name === 'outbox') counts[name] += 1;
+      if (this.name === storeName) counts[name] += 1;
       return saved[name].apply(this, args);
     };
   }
