@@ -105,25 +105,16 @@ def insert_rows(
     if dialect.name == "postgresql":
         return _pipelined(connection, table, plan, pairs, rows, conflict_on_id, returning)
     if not returning:
-        # Nothing to answer: one single-row statement run for every row (the driver's
-        # executemany), so a varying number of rows (link rows) needs no new statement.
-        compiled = _compiled(dialect, table, plan.columns, 1, conflict_on_id, None)
-        if compiled.positions == tuple(range(len(pairs))):
-            # The statement takes the values in the plan's order (link rows on SQLite): each
-            # row's tuple built straight, a few hundred a batch.
-            many: list[Any] = [
-                tuple(
-                    [
-                        value if process is None else process(value)
-                        for name, process in pairs
-                        for value in (row[name],)
-                    ]
-                )
-                for row in rows
-            ]
-        else:
-            many = [_parameters(compiled, _values(pairs, (row,))) for row in rows]
-        connection.exec_driver_sql(compiled.sql, many)
+        # Nothing to answer (link rows): multi-row statements of a few fixed sizes (powers of
+        # two), so a varying number of rows reuses a handful of compiled statements. Not the
+        # driver's executemany of a one-row statement: on a table with a trigger (the links'
+        # status copy, migration 0015) SQLite opens a statement journal for every execution, and
+        # a row a statement cost about 8 µs a link row more (about 3 ms of a 100-idea batch;
+        # issue 16, docs/performance.md "Fifth pass"). The rows go in in the caller's order.
+        for start, size in _chunks(len(rows), per_statement):
+            compiled = _compiled(dialect, table, plan.columns, size, conflict_on_id, None)
+            flat = _values(pairs, rows[start : start + size])
+            connection.exec_driver_sql(compiled.sql, _parameters(compiled, flat))
         return []
     found: list[Any] = []
     position = plan.columns.index(returning)
@@ -173,6 +164,18 @@ def _pipelined(
     finally:
         cursor.close()
     return found
+
+
+def _chunks(count: int, most: int) -> list[tuple[int, int]]:
+    """(start, size) of the statements for `count` rows: the largest power of two that fits
+    (at most `most` rows), then the next for the rest; 100 rows are 64 + 32 + 4."""
+    out = []
+    start = 0
+    while start < count:
+        size = min(1 << ((count - start).bit_length() - 1), most)
+        out.append((start, size))
+        start += size
+    return out
 
 
 def _values(
