@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, ForeignKey, Index, String
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from schemas.enums import Benefit, IdeaStatus, Waste
@@ -16,11 +16,21 @@ from schemas.free_text import RecordRef, no_nul, optional_text, required_text, u
 from schemas.timestamps import ClientTimestamp, UTCDateTime, utcnow
 
 
+def _set(column: str) -> dict[str, Any]:
+    """A partial index of the ideas whose `column` is set (migration 0017): a fresh idea leaves it
+    NULL and adds no entry (issue 16), and every query on it asks for a value, which implies NOT
+    NULL, so both databases use the index exactly as a full one."""
+    where = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": where, "postgresql_where": where}
+
+
 class Idea(SQLModel, table=True):
     __table_args__ = (
         Index("ix_idea_received_id", "received_at", "id"),
         Index("ix_idea_updated_id", "updated_at", "id"),
-        Index("ix_idea_impact_effort", "impact", "effort", "status", "received_at"),
+        Index(
+            "ix_idea_impact_effort", "impact", "effort", "status", "received_at", **_set("impact")
+        ),
         # The queue's counts, each read from one index range (migration 0015, docs/triage.md); `id`
         # last, so a count that also asks for an aim or a waste still never reads the rows.
         Index(
@@ -29,7 +39,9 @@ class Idea(SQLModel, table=True):
         Index("ix_idea_status_updated", "status", "updated_at", "id"),
         Index("ix_idea_team_status", "team_id", "status", "id"),
         Index("ix_idea_team_received", "team_id", "received_at", "id"),
-        Index("ix_idea_owner_status", "owner_id", "status", "id"),
+        Index("ix_idea_owner_status", "owner_id", "status", "id", **_set("owner_id")),
+        Index("ix_idea_spread_from", "spread_from", **_set("spread_from")),
+        Index("ix_idea_partner_id", "partner_id", **_set("partner_id")),
     )
 
     id: uuid.UUID = Field(primary_key=True)
@@ -60,10 +72,10 @@ class Idea(SQLModel, table=True):
     # The equity prompt of the form: "Who could be left out by this problem or this change?"
     equity_prompt: str = Field(default="", sa_column_kwargs={"server_default": ""})
     # "Try this in my team": the shared idea from the learning library this one spreads.
-    spread_from: uuid.UUID | None = Field(default=None, foreign_key="idea.id", index=True)
+    spread_from: uuid.UUID | None = Field(default=None, foreign_key="idea.id")
     # Set by the server from the submitter's account when a partner organisation's user sent it
     # (joint improvement, SPEC §2): never taken from the client, so not in IdeaIn or its fingerprint.
-    partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id")
 
 
 def _link_status() -> Any:

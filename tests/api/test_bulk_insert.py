@@ -147,6 +147,46 @@ def test_rows_without_an_answer_skip_any_conflict() -> None:
         assert sorted(stored.scalars()) == ["defects", "waiting"]
 
 
+@pytest.mark.parametrize("most", [30_000, 4], ids=["statements of 4, 2, 1", "two rows a statement"])
+def test_rows_without_an_answer_go_in_several_statements_each_stored_once(
+    monkeypatch: pytest.MonkeyPatch, most: int
+) -> None:
+    """Link rows go in as multi-row statements of power-of-two sizes (7 rows: 4 + 2 + 1), or at
+    most what the parameter limit allows: every row stored once, one already there skipped."""
+    monkeypatch.setattr(bulk_insert, "MAX_PARAMETERS", most)
+    ids = _first_ids()
+    idea_id = uuid.uuid4()
+    row = IDEA_KIND.to_row(idea_id, _idea(ids), ids["user"], "h" * 64, datetime.now(UTC))
+    wastes = [
+        "defects",
+        "overproduction",
+        "waiting",
+        "transport",
+        "inventory",
+        "motion",
+        "inequity",
+    ]
+    with open_session(write=True) as session:
+        insert_rows(session, IDENTITY, [{"id": idea_id, "kind": "idea"}], returning="id")
+        insert_rows(session, IDEA_KIND.table, [row], returning="id")
+        insert_rows(
+            session, WASTES, [{"idea_id": idea_id, "waste": "motion"}], conflict_on_id=False
+        )
+        links = [{"idea_id": idea_id, "waste": w} for w in wastes]
+        assert insert_rows(session, WASTES, links, conflict_on_id=False) == []
+        session.commit()
+    with open_session(write=False) as session:
+        stored = session.execute(select(WASTES.c.waste).where(WASTES.c.idea_id == idea_id))
+        assert sorted(stored.scalars()) == sorted(wastes)
+
+
+def test_statements_for_rows_are_powers_of_two_within_the_limit() -> None:
+    assert bulk_insert._chunks(100, 10_000) == [(0, 64), (64, 32), (96, 4)]
+    assert bulk_insert._chunks(7, 2) == [(0, 2), (2, 2), (4, 2), (6, 1)]
+    assert bulk_insert._chunks(1, 5) == [(0, 1)]
+    assert bulk_insert._chunks(0, 5) == []
+
+
 def test_a_column_with_a_default_must_be_given() -> None:
     ids = _first_ids()
     row = IDEA_KIND.to_row(uuid.uuid4(), _idea(ids), ids["user"], "h" * 64, datetime.now(UTC))
