@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from anyio.lowlevel import RunVar
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, SQLModel
 
 from api.config import Settings, get_settings
 
@@ -69,6 +70,20 @@ def get_engine() -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+_Model = TypeVar("_Model", bound=SQLModel)
+
+
+def detached(model: type[_Model], columns: Mapping[str, Any]) -> _Model:
+    """An instance of a table model as the ORM would load it from these column values (every
+    column given), detached from any session: for a row this request already holds (one it
+    inserted, a Core row), without the ORM's per-query work or the model's validation, which is
+    what loading does too (SQLAlchemy builds loaded instances with `new_instance`, not __init__)."""
+    instance: _Model = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    instance.__dict__.update(columns)
+    make_transient_to_detached(instance)
+    return instance
 
 
 WRITE_OPTION = "frontline_write"

@@ -23,7 +23,7 @@ HANDOVER_TABLE: Table = Handover.__table__  # type: ignore[attr-defined]
 
 
 def _row(
-    record_id: uuid.UUID, data: BaseModel, user_id: int, digest: str, now: datetime
+    record_id: uuid.UUID, data: BaseModel, sender: Sender, digest: str, now: datetime
 ) -> dict[str, Any]:
     assert isinstance(data, HandoverIn)
     return {
@@ -41,7 +41,7 @@ def _row(
         "immediate_action": data.immediate_action,
         "vehicle": data.vehicle,
         "status": "new",
-        "reported_by": user_id,
+        "reported_by": sender.id,
         "review_note": "",
         "partner_response": "",
         "raised_at": None,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select
 from sqlmodel import Session
 
 from api.reference.service import known_ids_of
@@ -24,7 +24,7 @@ IDEA_TABLE: Table = Idea.__table__  # type: ignore[attr-defined]
 
 
 def _row(
-    record_id: uuid.UUID, data: BaseModel, user_id: int, digest: str, now: datetime
+    record_id: uuid.UUID, data: BaseModel, sender: Sender, digest: str, now: datetime
 ) -> dict[str, Any]:
     assert isinstance(data, IdeaIn)
     return {
@@ -40,12 +40,16 @@ def _row(
         "equity_prompt": data.equity_prompt,
         "spread_from": data.spread_from,
         "status": "submitted",
-        "submitted_by": user_id,
+        "submitted_by": sender.id,
         "version": 1,
         "content_hash": digest,
         "created_at": data.created_at or now,
         "received_at": now,
         "updated_at": now,
+        # Ideas from a partner organisation's user join the queue marked with that organisation
+        # (the sender as this request's sign-in check read them): in the row itself, so the row
+        # is what is stored and no UPDATE follows the insert.
+        "partner_id": sender.partner_id,
     }
 
 
@@ -96,21 +100,6 @@ def _check_references(session: Session, records: list[BaseModel]) -> list[list[F
     return problems
 
 
-def _mark_partner_ideas(
-    session: Session, created: list[tuple[Any, BaseModel]], sender: Sender
-) -> None:
-    """Ideas from a partner organisation's user join the queue marked with that organisation: one
-    update a batch, only for a partner's (the sender as this request's sign-in check read them,
-    so staff batches, nearly all, cost no statement here)."""
-    if sender.partner_id is None:
-        return
-    session.execute(
-        update(IDEA_TABLE)
-        .where(IDEA_TABLE.c.id.in_([record_id for record_id, _ in created]))
-        .values(partner_id=sender.partner_id)
-    )
-
-
 IDEA_KIND = RecordKind(
     name="idea",
     model=IdeaIn,
@@ -119,5 +108,4 @@ IDEA_KIND = RecordKind(
     link_rows=_links,
     check_references=_check_references,
     to_row=_row,
-    after_create=_mark_partner_ideas,
 )

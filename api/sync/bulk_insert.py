@@ -20,6 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
+from schemas.timestamps import UTCDateTime
+
 # Bound parameters a statement: under SQLite's limit (32,766 since 3.32) and PostgreSQL's (65,535).
 MAX_PARAMETERS = 30_000
 
@@ -191,3 +193,28 @@ def _parameters(compiled: _Compiled, flat: list[Any]) -> Any:
     if compiled.positions is not None:
         return tuple([flat[i] for i in compiled.positions])
     return dict(zip(compiled.names or (), flat, strict=True))
+
+
+@lru_cache(maxsize=16)
+def _read_back_plan(table: Table) -> tuple[tuple[str, bool, bool], ...]:
+    """(column, holds UTC times, has a server default) for each column of the table."""
+    return tuple(
+        (column.name, isinstance(column.type, UTCDateTime), column.server_default is not None)
+        for column in table.columns
+    )
+
+
+def as_read_back(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """Every column of a row insert_rows inserted, as reading it back would give it: times in UTC
+    (UTCDateTime), a column the row left out NULL. A left-out column the database fills itself
+    (a server default) is refused: its value is not known here."""
+    columns: dict[str, Any] = {}
+    for name, utc, server_default in _read_back_plan(table):
+        if name not in row:
+            if server_default:
+                raise ValueError(f"{table.name}.{name} has a server default: give it in the row")
+            columns[name] = None
+            continue
+        value = row[name]
+        columns[name] = UTCDateTime.read_back(value) if utc and value is not None else value
+    return columns
