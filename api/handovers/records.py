@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlmodel import Session
 
 from api.push import messages
@@ -63,9 +63,9 @@ def _links(record_id: uuid.UUID, data: BaseModel) -> list[tuple[Table, dict[str,
     return [(table, {"handover_id": record_id, "category": str(c)}) for c in data.categories]
 
 
-def _check_references(session: Session, records: list[BaseModel]) -> list[list[FieldError]]:
+def _check_references(connection: Connection, records: list[BaseModel]) -> list[list[FieldError]]:
     notes = [r for r in records if isinstance(r, HandoverIn)]
-    partners = known_ids(session, Partner, (n.partner_id for n in notes))
+    partners = known_ids(connection, Partner, (n.partner_id for n in notes))
     return [
         []
         if note.partner_id in partners

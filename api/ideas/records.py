@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Table, select
-from sqlmodel import Session
+from sqlalchemy import Connection, Table, select
 
 from api.reference.service import known_ids_of
 from api.sync.kinds import RecordKind, Sender
@@ -62,11 +61,11 @@ def _links(record_id: uuid.UUID, data: BaseModel) -> list[tuple[Table, dict[str,
     ]
 
 
-def shared_ideas(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+def shared_ideas(connection: Connection, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Those of `ids` that are in the learning library (implemented or shared): what may spread."""
     if not ids:
         return set()
-    rows = session.execute(
+    rows = connection.execute(
         select(Idea.id).where(
             Idea.id.in_(ids),  # type: ignore[attr-defined]
             Idea.status.in_([s.value for s in LEARNING_STATUSES]),  # type: ignore[attr-defined]
@@ -75,13 +74,13 @@ def shared_ideas(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     return set(rows.scalars())
 
 
-def _check_references(session: Session, records: list[BaseModel]) -> list[list[FieldError]]:
+def _check_references(connection: Connection, records: list[BaseModel]) -> list[list[FieldError]]:
     ideas = [r for r in records if isinstance(r, IdeaIn)]
     known = known_ids_of(
-        session, {Team: [i.team_id for i in ideas], Aim: [a for i in ideas for a in i.aims]}
+        connection, {Team: [i.team_id for i in ideas], Aim: [a for i in ideas for a in i.aims]}
     )
     teams, aims = known[Team], known[Aim]
-    sources = shared_ideas(session, {i.spread_from for i in ideas if i.spread_from})
+    sources = shared_ideas(connection, {i.spread_from for i in ideas if i.spread_from})
     problems: list[list[FieldError]] = []
     for idea in ideas:
         errors = []

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table, select
 from sqlmodel import Session
 
-from api.db import reading_for
+from api.db import reading_connection, reading_for
 from api.handovers.records import HANDOVER_KIND
 from api.ideas.records import IDEA_KIND
 from api.operations.metrics import count_sync_outcomes
@@ -143,7 +143,7 @@ def ingest(
     for kind_name, entries in sorted(by_kind.items()):
         kind = KINDS[kind_name]
         # Read before the write transaction (on SQLite): the references named are never deleted.
-        with reading_for(session) as reader:
+        with reading_connection(session) as reader:
             problems = kind.check_references(reader, [e.data for e in entries])
         storable = [e for e, errors in zip(entries, problems, strict=True) if not errors]
         created = _store(session, kind, sender, storable)
