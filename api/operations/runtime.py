@@ -21,8 +21,11 @@ from api.push import delivery as push_delivery
 # Net allocations of container objects between first-generation collections (Python's default is
 # 700): a request's short-lived objects are mostly freed by reference counting before this many
 # accumulate, so only what truly lives on (or is cyclic garbage) is ever scanned. Cyclic garbage
-# waits for at most this many new objects before it is collected: a few MB at most.
-FIRST_GENERATION_THRESHOLD = 20_000
+# waits for at most this many new objects before it is collected. 5,000 took nearly all of the
+# collector's time away (a batch of 100: 2,136 collections in 620 requests → 7); 20,000 took no
+# more and was slower on PostgreSQL in three paired runs of four (garbage kept longer, memory
+# less warm): docs/performance.md "Fifth pass".
+FIRST_GENERATION_THRESHOLD = 5_000
 
 _settled = False
 

@@ -102,7 +102,11 @@ def test_rows_are_stored_as_a_core_insert_stores_them(kind: RecordKind, record: 
             [kind.to_row(ours, data, Sender(ids["user"], None), "h" * 64, now)],
             returning="id",
         )
-        _core_insert(session, kind.table, [kind.to_row(theirs, data, Sender(ids["user"], None), "h" * 64, now)])
+        _core_insert(
+            session,
+            kind.table,
+            [kind.to_row(theirs, data, Sender(ids["user"], None), "h" * 64, now)],
+        )
         session.commit()
     assert answered == [ours]
     assert _raw(kind.table, ours) == _raw(kind.table, theirs)
@@ -134,7 +138,9 @@ def test_only_the_rows_inserted_are_answered_in_every_statement(
 def test_rows_without_an_answer_skip_any_conflict() -> None:
     ids = _first_ids()
     idea_id = uuid.uuid4()
-    row = IDEA_KIND.to_row(idea_id, _idea(ids), Sender(ids["user"], None), "h" * 64, datetime.now(UTC))
+    row = IDEA_KIND.to_row(
+        idea_id, _idea(ids), Sender(ids["user"], None), "h" * 64, datetime.now(UTC)
+    )
     with open_session(write=True) as session:
         insert_rows(session, IDENTITY, [{"id": idea_id, "kind": "idea"}], returning="id")
         insert_rows(session, IDEA_KIND.table, [row], returning="id")
@@ -149,7 +155,9 @@ def test_rows_without_an_answer_skip_any_conflict() -> None:
 
 def test_a_column_with_a_default_must_be_given() -> None:
     ids = _first_ids()
-    row = IDEA_KIND.to_row(uuid.uuid4(), _idea(ids), Sender(ids["user"], None), "h" * 64, datetime.now(UTC))
+    row = IDEA_KIND.to_row(
+        uuid.uuid4(), _idea(ids), Sender(ids["user"], None), "h" * 64, datetime.now(UTC)
+    )
     del row["version"]  # a Core insert would fill its default; this insert refuses instead
     with open_session(write=True) as session, pytest.raises(ValueError, match=r"idea\.version"):
         insert_rows(session, IDEA_KIND.table, [row], returning="id")
@@ -159,7 +167,9 @@ def test_a_refused_row_raises_as_sqlalchemy_raises_it() -> None:
     # The app answers database faults from SQLAlchemy's exceptions (api/errors.py): the driver's
     # own error must not slip past them as a bare psycopg or sqlite3 one.
     ids = _first_ids()
-    row = IDEA_KIND.to_row(uuid.uuid4(), _idea(ids), Sender(ids["user"], None), "h" * 64, datetime.now(UTC))
+    row = IDEA_KIND.to_row(
+        uuid.uuid4(), _idea(ids), Sender(ids["user"], None), "h" * 64, datetime.now(UTC)
+    )
     row["team_id"] = 2**31 - 1  # no such team: the foreign key refuses it
     with open_session(write=True) as session, pytest.raises(IntegrityError):
         insert_rows(session, IDEA_KIND.table, [row], returning="id")
