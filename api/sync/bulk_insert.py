@@ -153,7 +153,8 @@ def _on_cursor(connection: Any, sql: str, parameters: Any, *, many: bool) -> lis
             cursor.executemany(sql, parameters)
             return []
         cursor.execute(sql, parameters)
-        return cursor.fetchall()
+        # Only a statement with RETURNING has rows to fetch (psycopg refuses to fetch otherwise).
+        return cursor.fetchall() if cursor.description is not None else []
     except connection.dialect.loaded_dbapi.Error as exc:
         connection._handle_dbapi_exception(exc, sql, parameters, cursor, None)
         raise  # not reached: the line above raises SQLAlchemy's error
