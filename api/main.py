@@ -29,11 +29,10 @@ from api.ideas import routes as idea_routes
 from api.learning import routes as learning_routes
 from api.log_format import configure_logging
 from api.measures import routes as measure_routes
-from api.operations import metrics
+from api.operations import metrics, runtime
 from api.pages import routes as page_routes
 from api.partnership import routes as partnership_routes
 from api.pdsa import routes as pdsa_routes
-from api.push import delivery as push_delivery
 from api.push import routes as push_routes
 from api.readiness import routes as readiness_routes
 from api.reference import routes as reference_routes
@@ -71,7 +70,7 @@ def create_app() -> FastAPI:
         title="Frontline",
         version="0.1.0",
         summary="Offline-first quality improvement capture for NHS staff",
-        lifespan=push_delivery.lifespan,  # VAPID keys, and push delivery in this process
+        lifespan=runtime.lifespan,  # settled for serving; VAPID keys, push delivery in process
         docs_url=None,
         redoc_url=None,
         openapi_url=None,

@@ -62,6 +62,7 @@ async def _measure(
     sizes: list[int], requests: int, rounds: int, kind: str, profile: str
 ) -> dict[int | str, float]:
     from api.main import create_app
+    from api.operations.runtime import settle_for_serving
 
     app = create_app()
     base = "http://127.0.0.1:8000"
@@ -73,6 +74,8 @@ async def _measure(
         await client.post("/login", data={**credentials, "csrf_token": token})
         me = (await client.get("/api/v1/me")).json()
         reference = Reference.read((await client.get("/api/v1/reference")).json())
+        # As the server's lifespan does once the app has started (api/operations/runtime.py).
+        settle_for_serving()
         headers = {
             "X-CSRF-Token": me["csrf_token"],
             "Origin": base,

@@ -64,6 +64,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
         return process
 
+    @staticmethod
+    def read_back(value: datetime) -> datetime:
+        """What an aware time stored in such a column reads back as: the same instant in UTC
+        (microseconds kept on both databases; tests/api/test_create_answer.py)."""
+        return value.astimezone(UTC)
+
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None

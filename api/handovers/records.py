@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlmodel import Session
 
 from api.push import messages
@@ -23,7 +23,7 @@ HANDOVER_TABLE: Table = Handover.__table__  # type: ignore[attr-defined]
 
 
 def _row(
-    record_id: uuid.UUID, data: BaseModel, user_id: int, digest: str, now: datetime
+    record_id: uuid.UUID, data: BaseModel, sender: Sender, digest: str, now: datetime
 ) -> dict[str, Any]:
     assert isinstance(data, HandoverIn)
     return {
@@ -41,7 +41,7 @@ def _row(
         "immediate_action": data.immediate_action,
         "vehicle": data.vehicle,
         "status": "new",
-        "reported_by": user_id,
+        "reported_by": sender.id,
         "review_note": "",
         "partner_response": "",
         "raised_at": None,
@@ -63,9 +63,9 @@ def _links(record_id: uuid.UUID, data: BaseModel) -> list[tuple[Table, dict[str,
     return [(table, {"handover_id": record_id, "category": str(c)}) for c in data.categories]
 
 
-def _check_references(session: Session, records: list[BaseModel]) -> list[list[FieldError]]:
+def _check_references(connection: Connection, records: list[BaseModel]) -> list[list[FieldError]]:
     notes = [r for r in records if isinstance(r, HandoverIn)]
-    partners = known_ids(session, Partner, (n.partner_id for n in notes))
+    partners = known_ids(connection, Partner, (n.partner_id for n in notes))
     return [
         []
         if note.partner_id in partners

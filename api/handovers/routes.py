@@ -21,6 +21,7 @@ from api.handovers.service import (
     Attention,
     HandoverFilters,
     get_handover_for,
+    handover_answer,
     list_handovers,
 )
 from api.one_hop import post_in_one_hop
@@ -63,7 +64,7 @@ def create_handover(body: HandoverSubmission, user: CurrentUser, session: Sessio
     data = body.model_dump(mode="json", exclude={"id"})
     result = submit_one(session, Sender.of(user), "handover", body.id, data)
     return record_response(
-        result.outcome, result.errors, lambda: get_handover_for(session, user, body.id)
+        result.outcome, result.errors, lambda: handover_answer(session, user, body.id, result.row)
     )
 
 

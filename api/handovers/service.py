@@ -6,16 +6,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlmodel import Session
 
 from api.auth.identity import is_manager
 from api.auth.users import user_names
+from api.db import detached
 from api.errors import Forbidden, NotFound
 from api.filtering import like_pattern, london_day_range
+from api.handovers.records import HANDOVER_TABLE
 from api.handovers.response_wait import LONDON, response_due, response_overdue
 from api.pagination import page_after, split_page
+from api.sync.bulk_insert import as_read_back
 from schemas.accounts import Partner, User
 from schemas.enums import HARM_NEEDING_FORMAL_REPORT, HandoverStatus
 from schemas.handovers import Handover, HandoverCategory, HandoverRead
@@ -29,6 +33,18 @@ def to_read(note: Handover, names: dict[int, str]) -> HandoverRead:
         response_due=response_due(note.raised_at) if note.raised_at else None,
         response_overdue=response_overdue(note.raised_at, note.partner_response_at, utcnow()),
     )
+
+
+def handover_answer(
+    session: Session, viewer: User, note_id: uuid.UUID, inserted: dict[str, Any] | None
+) -> HandoverRead:
+    """The note a POST answers with: built from the row the request has just `inserted` (it is
+    the viewer's own, and what the database now holds: no read-back, issue 16), or read back (a
+    replay)."""
+    if inserted is None:
+        return get_handover_for(session, viewer, note_id)
+    note = detached(Handover, as_read_back(HANDOVER_TABLE, inserted))
+    return to_read(note, {viewer.id: viewer.name})  # type: ignore[dict-item]
 
 
 def get_handover_for(session: Session, viewer: User, note_id: uuid.UUID) -> HandoverRead:

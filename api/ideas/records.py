@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Table, select, update
-from sqlmodel import Session
+from sqlalchemy import Connection, Table, select
 
 from api.reference.service import known_ids_of
 from api.sync.kinds import RecordKind, Sender
@@ -24,7 +23,7 @@ IDEA_TABLE: Table = Idea.__table__  # type: ignore[attr-defined]
 
 
 def _row(
-    record_id: uuid.UUID, data: BaseModel, user_id: int, digest: str, now: datetime
+    record_id: uuid.UUID, data: BaseModel, sender: Sender, digest: str, now: datetime
 ) -> dict[str, Any]:
     assert isinstance(data, IdeaIn)
     return {
@@ -40,12 +39,16 @@ def _row(
         "equity_prompt": data.equity_prompt,
         "spread_from": data.spread_from,
         "status": "submitted",
-        "submitted_by": user_id,
+        "submitted_by": sender.id,
         "version": 1,
         "content_hash": digest,
         "created_at": data.created_at or now,
         "received_at": now,
         "updated_at": now,
+        # Ideas from a partner organisation's user join the queue marked with that organisation
+        # (the sender as this request's sign-in check read them): in the row itself, so the row
+        # is what is stored and no UPDATE follows the insert.
+        "partner_id": sender.partner_id,
     }
 
 
@@ -58,11 +61,11 @@ def _links(record_id: uuid.UUID, data: BaseModel) -> list[tuple[Table, dict[str,
     ]
 
 
-def shared_ideas(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+def shared_ideas(connection: Connection, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Those of `ids` that are in the learning library (implemented or shared): what may spread."""
     if not ids:
         return set()
-    rows = session.execute(
+    rows = connection.execute(
         select(Idea.id).where(
             Idea.id.in_(ids),  # type: ignore[attr-defined]
             Idea.status.in_([s.value for s in LEARNING_STATUSES]),  # type: ignore[attr-defined]
@@ -71,13 +74,13 @@ def shared_ideas(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     return set(rows.scalars())
 
 
-def _check_references(session: Session, records: list[BaseModel]) -> list[list[FieldError]]:
+def _check_references(connection: Connection, records: list[BaseModel]) -> list[list[FieldError]]:
     ideas = [r for r in records if isinstance(r, IdeaIn)]
     known = known_ids_of(
-        session, {Team: [i.team_id for i in ideas], Aim: [a for i in ideas for a in i.aims]}
+        connection, {Team: [i.team_id for i in ideas], Aim: [a for i in ideas for a in i.aims]}
     )
     teams, aims = known[Team], known[Aim]
-    sources = shared_ideas(session, {i.spread_from for i in ideas if i.spread_from})
+    sources = shared_ideas(connection, {i.spread_from for i in ideas if i.spread_from})
     problems: list[list[FieldError]] = []
     for idea in ideas:
         errors = []
@@ -96,21 +99,6 @@ def _check_references(session: Session, records: list[BaseModel]) -> list[list[F
     return problems
 
 
-def _mark_partner_ideas(
-    session: Session, created: list[tuple[Any, BaseModel]], sender: Sender
-) -> None:
-    """Ideas from a partner organisation's user join the queue marked with that organisation: one
-    update a batch, only for a partner's (the sender as this request's sign-in check read them,
-    so staff batches, nearly all, cost no statement here)."""
-    if sender.partner_id is None:
-        return
-    session.execute(
-        update(IDEA_TABLE)
-        .where(IDEA_TABLE.c.id.in_([record_id for record_id, _ in created]))
-        .values(partner_id=sender.partner_id)
-    )
-
-
 IDEA_KIND = RecordKind(
     name="idea",
     model=IdeaIn,
@@ -119,5 +107,4 @@ IDEA_KIND = RecordKind(
     link_rows=_links,
     check_references=_check_references,
     to_row=_row,
-    after_create=_mark_partner_ideas,
 )

@@ -16,7 +16,7 @@ from api.errors import error_responses
 from api.filtering import FilterDay
 from api.forms import FormDep, error_context, submit_form
 from api.ideas.flows import comment_on_idea, move_idea, update_idea
-from api.ideas.service import Flag, IdeaFilters, get_idea_for, list_ideas
+from api.ideas.service import Flag, IdeaFilters, get_idea_for, idea_answer, list_ideas
 from api.one_hop import post_in_one_hop
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Sort
 from api.reference.service import reference_data
@@ -47,7 +47,7 @@ def create_idea(body: IdeaSubmission, user: SignedInUser, session: SessionDep) -
     data = body.model_dump(mode="json", exclude={"id"})
     result = submit_one(session, Sender.of(user), "idea", body.id, data)
     return record_response(
-        result.outcome, result.errors, lambda: get_idea_for(session, user, body.id)
+        result.outcome, result.errors, lambda: idea_answer(session, user, body.id, result.row)
     )
 
 

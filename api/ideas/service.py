@@ -15,10 +15,13 @@ from sqlmodel import Session, col
 
 from api.auth.identity import is_manager
 from api.auth.users import user_names
+from api.db import detached
 from api.errors import Forbidden, NotFound
 from api.filtering import london_day_range
+from api.ideas.records import IDEA_TABLE
 from api.ideas.search import matching
 from api.pagination import Sort, page_after, split_page
+from api.sync.bulk_insert import as_read_back
 from schemas.accounts import User
 from schemas.enums import IdeaStatus
 from schemas.ideas import Idea, IdeaAim, IdeaRead, IdeaWaste
@@ -38,6 +41,18 @@ def to_read(
         submitter_name=names.get(idea.submitted_by, "") if visible else ANONYMOUS,
         flags=[f.value for f in flags_of(idea, now or utcnow())],
     )
+
+
+def idea_answer(
+    session: Session, viewer: User, idea_id: uuid.UUID, inserted: dict[str, Any] | None
+) -> IdeaRead:
+    """The idea a POST answers with: built from the row the request has just `inserted` (it is
+    the viewer's own, and what the database now holds: no read-back, issue 16), or read back (a
+    replay)."""
+    if inserted is None:
+        return get_idea_for(session, viewer, idea_id)
+    idea = detached(Idea, as_read_back(IDEA_TABLE, inserted))
+    return to_read(idea, viewer, {viewer.id: viewer.name})  # type: ignore[dict-item]
 
 
 def get_idea_for(session: Session, viewer: User, idea_id: uuid.UUID) -> IdeaRead:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Table, bindparam, literal, select, union_all
+from sqlalchemy import BindParameter, Connection, Table, bindparam, literal, select, union_all
 from sqlmodel import Session
 
 from schemas.accounts import Aim, Partner, Team
@@ -26,22 +26,25 @@ from schemas.enums import (
 Listed = type[Team] | type[Partner] | type[Aim]
 
 
-def known_ids(session: Session, model: Listed, ids: Iterable[int]) -> set[int]:
+def known_ids(connection: Connection, model: Listed, ids: Iterable[int]) -> set[int]:
     """Which of these ids exist, active or not: a note written offline before a partner was
     deactivated still names where it happened (the forms offer only active ones)."""
-    return known_ids_of(session, {model: ids})[model]
+    return known_ids_of(connection, {model: ids})[model]
 
 
-def known_ids_of(session: Session, wanted: dict[Listed, Iterable[int]]) -> dict[Listed, set[int]]:
+def known_ids_of(
+    connection: Connection, wanted: dict[Listed, Iterable[int]]
+) -> dict[Listed, set[int]]:
     """known_ids for several lists in one statement (a sync batch checks its teams and aims
-    together: one round trip, issue 16). Plain columns of the tables, no ORM entities."""
+    together: one round trip, issue 16). Plain columns of the tables on a Core connection
+    (api/db.py::reading_connection), no ORM session."""
     asked = {model: set(ids) for model, ids in wanted.items()}
     found: dict[Listed, set[int]] = {model: set() for model in wanted}
     models = tuple(model for model, ids in asked.items() if ids)
     if not models:
         return found
     parameters = {f"ids{position}": list(asked[model]) for position, model in enumerate(models)}
-    for position, record_id in session.connection().execute(_known(models), parameters):
+    for position, record_id in connection.execute(_known(models), parameters):
         found[models[position]].add(record_id)
     return found
 

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from api.config import Settings
-from api.db import is_writer, open_session, reading_for
+from api.db import detached, is_writer, open_session, reading_connection
 from schemas.accounts import User, UserSession
 from schemas.timestamps import utcnow
 
@@ -73,10 +73,15 @@ def find_session(session: Session, token: str, settings: Settings) -> ActiveSess
 
 Found = tuple[datetime | None, datetime, datetime, User]
 
+_USER_COLUMNS = tuple(User.__table__.columns)  # type: ignore[attr-defined]
+_USER_NAMES = tuple(column.name for column in _USER_COLUMNS)
+
 # Built once: every request of every route runs it, and building it (and its cache key) again
 # each time was a tenth of a one-item sync's CPU (issue 16). The token's hash is bound per request.
+# The user's columns as a Core row, not an ORM entity: loading the entity through a session cost
+# more than the query (issue 16, docs/performance.md "Fifth pass").
 _LOOKUP = (
-    select(UserSession.revoked_at, UserSession.expires_at, UserSession.last_seen_at, User)
+    select(UserSession.revoked_at, UserSession.expires_at, UserSession.last_seen_at, *_USER_COLUMNS)
     .join(User, User.id == UserSession.user_id)  # type: ignore[arg-type]
     .where(UserSession.token_hash == bindparam("token_hash"))  # type: ignore[arg-type]
 )
@@ -84,21 +89,20 @@ _LOOKUP = (
 
 def _lookup(session: Session, token: str) -> Found | None:
     """The session's times (revoked, expires, last seen) and its user, in one query: the user is
-    the one ORM object a request needs, the session row is read as plain columns.
+    the one model instance a request needs, built detached from its columns (as the ORM would
+    load it), the session row is read as plain columns.
 
     On SQLite a writing request looks them up outside its own transaction, so that it queues for
-    the write lock only when it has something to write; the user comes back detached, with every
-    column loaded. PostgreSQL has no such lock: there the request's own transaction reads them,
-    which saves a second connection (and its ping and round trips) on every write (issue 16)."""
-    with reading_for(session) as reader:
-        row = reader.execute(_LOOKUP, {"token_hash": _hash(token)}).first()
-        if row is None:
-            return None
-        if reader is session and is_writer(session):
-            # As from a reader of its own: a writing request that rolls back (a refused move)
-            # must not expire the user its error page still names.
-            session.expunge(row[3])
-        return (row[0], row[1], row[2], row[3])
+    the write lock only when it has something to write. PostgreSQL has no such lock: there the
+    request's own transaction reads them, which saves a second connection (and its ping and round
+    trips) on every write (issue 16). Either way the user is in no session: a writing request
+    that rolls back (a refused move) must not expire the user its error page still names."""
+    with reading_connection(session) as connection:
+        row = connection.execute(_LOOKUP, {"token_hash": _hash(token)}).first()
+    if row is None:
+        return None
+    user = detached(User, dict(zip(_USER_NAMES, row[3:], strict=True)))
+    return (row[0], row[1], row[2], user)
 
 
 def _touch(session: Session, token: str) -> None:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table, select
 from sqlmodel import Session
 
-from api.db import reading_for
+from api.db import reading_connection, reading_for
 from api.handovers.records import HANDOVER_KIND
 from api.ideas.records import IDEA_KIND
 from api.operations.metrics import count_sync_outcomes
@@ -45,6 +45,9 @@ class ItemResult:
     kind: str
     outcome: Outcome
     errors: list[FieldError] = field(default_factory=list)
+    # The row this request inserted, for a record it created (else None): a single create answers
+    # from it instead of reading the record back (api/sync/http.py).
+    row: dict[str, Any] | None = None
 
 
 @dataclass
@@ -140,7 +143,7 @@ def ingest(
     for kind_name, entries in sorted(by_kind.items()):
         kind = KINDS[kind_name]
         # Read before the write transaction (on SQLite): the references named are never deleted.
-        with reading_for(session) as reader:
+        with reading_connection(session) as reader:
             problems = kind.check_references(reader, [e.data for e in entries])
         storable = [e for e, errors in zip(entries, problems, strict=True) if not errors]
         created = _store(session, kind, sender, storable)
@@ -161,10 +164,14 @@ def ingest(
                     reader, kind, {e.record_id for e in others if e.record_id not in stored}
                 )
         for entry, errors in zip(entries, problems, strict=True):
-            first = created.get(entry.key)
+            first, row = created.get(entry.key, (None, None))
             if first is entry:
                 outcome, errors = Outcome.created, []
-            elif first is not None:
+                results[entry.position] = ItemResult(
+                    str(entry.record_id), kind_name, outcome, errors, row
+                )
+                continue
+            if first is not None:
                 # The same id twice in one batch: the first is stored, the rest are replays of it.
                 outcome = replay_outcome(
                     stored_hash=first.digest,
@@ -227,9 +234,9 @@ def _other_kind(session: Session, kind: RecordKind, ids: set[uuid.UUID]) -> set[
 
 def _store(
     session: Session, kind: RecordKind, sender: Sender, entries: list[_Valid]
-) -> dict[int, _Valid]:
+) -> dict[int, tuple[_Valid, dict[str, Any]]]:
     """Inserts what is new, with its link rows; answers which entry each new id (by its key) was
-    stored from."""
+    stored from, and the row inserted."""
     if not entries:
         return {}
     first: dict[int, _Valid] = {}
@@ -240,7 +247,7 @@ def _store(
     # held back every other writer (issue 16).
     now = utcnow()
     rows = {
-        key: kind.to_row(e.record_id, e.data, sender.id, e.digest, now) for key, e in first.items()
+        key: kind.to_row(e.record_id, e.data, sender, e.digest, now) for key, e in first.items()
     }
     links_of = {key: kind.link_rows(e.record_id, e.data) for key, e in first.items()}
 
@@ -262,7 +269,7 @@ def _store(
     # One multi-row statement, compiled once for its number of rows (bulk_insert.py), with
     # RETURNING: what it answers is what was stored.
     created = {
-        record_id.int: first[record_id.int]
+        record_id.int: (first[record_id.int], rows[record_id.int])
         for record_id in insert_rows(
             session, kind.table, [rows[k] for k in first if k in claimed], returning="id"
         )
@@ -274,7 +281,7 @@ def _store(
     for table, link_rows in links.items():
         insert_rows(session, table, link_rows, conflict_on_id=False)
     if kind.after_create is not None and created:
-        kind.after_create(session, [(e.record_id, e.data) for e in created.values()], sender)
+        kind.after_create(session, [(e.record_id, e.data) for e, _ in created.values()], sender)
     return created
 
 

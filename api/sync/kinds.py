@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlmodel import Session
 
 from schemas.accounts import User
@@ -38,9 +38,12 @@ class RecordKind:
     # Extra rows to write beside a new record (its aims, categories…): (table, rows).
     link_rows: Callable[[Any, BaseModel], list[tuple[Table, dict[str, Any]]]]
     # Field errors for references that do not exist or are inactive, checked in one query per batch.
-    check_references: Callable[[Session, list[BaseModel]], list[list[FieldError]]]
-    # The table row for a valid record.
-    to_row: Callable[[Any, BaseModel, int, str, Any], dict[str, Any]]
+    # (A Core connection, api/db.py::reading_connection: no ORM session for a few ids.)
+    check_references: Callable[[Connection, list[BaseModel]], list[list[FieldError]]]
+    # The table row for a valid record (id, record, sender, fingerprint, now): every column it
+    # stores, the sender's marks included, so the row is what the database holds (the answer to
+    # a single create is built from it, api/sync/http.py).
+    to_row: Callable[[Any, BaseModel, Sender, str, Any], dict[str, Any]]
     # What else happens, in the same transaction, when records are new (not on a replay): called
     # once a batch with every new (id, record) of this kind, so its look-ups are per batch, not per
     # record (issue 16: one look-up per idea was a quarter of a batch's time).

@@ -17,7 +17,7 @@ from api.handovers.records import HANDOVER_KIND
 from api.ideas.records import IDEA_KIND
 from api.sync import bulk_insert
 from api.sync.bulk_insert import insert_rows
-from api.sync.kinds import RecordKind
+from api.sync.kinds import RecordKind, Sender
 from schemas.accounts import Aim, Partner, Team, User
 from schemas.handovers import HandoverIn
 from schemas.ideas import IdeaIn, IdeaWaste
@@ -99,10 +99,14 @@ def test_rows_are_stored_as_a_core_insert_stores_them(kind: RecordKind, record: 
         answered = insert_rows(
             session,
             kind.table,
-            [kind.to_row(ours, data, ids["user"], "h" * 64, now)],
+            [kind.to_row(ours, data, Sender(ids["user"], None), "h" * 64, now)],
             returning="id",
         )
-        _core_insert(session, kind.table, [kind.to_row(theirs, data, ids["user"], "h" * 64, now)])
+        _core_insert(
+            session,
+            kind.table,
+            [kind.to_row(theirs, data, Sender(ids["user"], None), "h" * 64, now)],
+        )
         session.commit()
     assert answered == [ours]
     assert _raw(kind.table, ours) == _raw(kind.table, theirs)
@@ -134,7 +138,9 @@ def test_only_the_rows_inserted_are_answered_in_every_statement(
 def test_rows_without_an_answer_skip_any_conflict() -> None:
     ids = _first_ids()
     idea_id = uuid.uuid4()
-    row = IDEA_KIND.to_row(idea_id, _idea(ids), ids["user"], "h" * 64, datetime.now(UTC))
+    row = IDEA_KIND.to_row(
+        idea_id, _idea(ids), Sender(ids["user"], None), "h" * 64, datetime.now(UTC)
+    )
     with open_session(write=True) as session:
         insert_rows(session, IDENTITY, [{"id": idea_id, "kind": "idea"}], returning="id")
         insert_rows(session, IDEA_KIND.table, [row], returning="id")
@@ -156,7 +162,9 @@ def test_rows_without_an_answer_go_in_several_statements_each_stored_once(
     monkeypatch.setattr(bulk_insert, "MAX_PARAMETERS", most)
     ids = _first_ids()
     idea_id = uuid.uuid4()
-    row = IDEA_KIND.to_row(idea_id, _idea(ids), ids["user"], "h" * 64, datetime.now(UTC))
+    row = IDEA_KIND.to_row(
+        idea_id, _idea(ids), Sender(ids["user"], None), "h" * 64, datetime.now(UTC)
+    )
     wastes = [
         "defects",
         "overproduction",
@@ -189,7 +197,9 @@ def test_statements_for_rows_are_powers_of_two_within_the_limit() -> None:
 
 def test_a_column_with_a_default_must_be_given() -> None:
     ids = _first_ids()
-    row = IDEA_KIND.to_row(uuid.uuid4(), _idea(ids), ids["user"], "h" * 64, datetime.now(UTC))
+    row = IDEA_KIND.to_row(
+        uuid.uuid4(), _idea(ids), Sender(ids["user"], None), "h" * 64, datetime.now(UTC)
+    )
     del row["version"]  # a Core insert would fill its default; this insert refuses instead
     with open_session(write=True) as session, pytest.raises(ValueError, match=r"idea\.version"):
         insert_rows(session, IDEA_KIND.table, [row], returning="id")
@@ -199,7 +209,9 @@ def test_a_refused_row_raises_as_sqlalchemy_raises_it() -> None:
     # The app answers database faults from SQLAlchemy's exceptions (api/errors.py): the driver's
     # own error must not slip past them as a bare psycopg or sqlite3 one.
     ids = _first_ids()
-    row = IDEA_KIND.to_row(uuid.uuid4(), _idea(ids), ids["user"], "h" * 64, datetime.now(UTC))
+    row = IDEA_KIND.to_row(
+        uuid.uuid4(), _idea(ids), Sender(ids["user"], None), "h" * 64, datetime.now(UTC)
+    )
     row["team_id"] = 2**31 - 1  # no such team: the foreign key refuses it
     with open_session(write=True) as session, pytest.raises(IntegrityError):
         insert_rows(session, IDEA_KIND.table, [row], returning="id")

@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 
 from api.db import open_session
 from api.handovers.records import HANDOVER_KIND
+from api.sync.kinds import Sender
 from api.sync.outcome import content_hash
 from schemas.accounts import User
 from schemas.handovers import Handover
@@ -133,7 +134,7 @@ def test_mine_matches_feedback_by_kind_even_where_an_old_clash_is_stored(
         row = HANDOVER_KIND.to_row(
             uuid.UUID(idea_id),
             data,
-            crew_id,
+            Sender(crew_id, None),
             content_hash(data.model_dump(mode="json")),
             Handover.model_fields["received_at"].default_factory(),  # type: ignore[misc]
         )
