@@ -135,6 +135,25 @@ def test_only_the_rows_inserted_are_answered_in_every_statement(
     assert all(isinstance(i, uuid.UUID) for i in answered)
 
 
+def test_one_row_is_answered_only_when_inserted() -> None:
+    # One row is a single create's claim and record (on PostgreSQL a plain execute, not the
+    # pipelined executemany): a held id answers nothing and stores nothing, a fresh one answers
+    # the caller's own value.
+    held, fresh = uuid.uuid4(), uuid.uuid4()
+    with open_session(write=True) as session:
+        assert insert_rows(session, IDENTITY, [{"id": held, "kind": "idea"}], returning="id") == [
+            held
+        ]
+        session.commit()
+    with open_session(write=True) as session:
+        again = insert_rows(session, IDENTITY, [{"id": held, "kind": "handover"}], returning="id")
+        answered = insert_rows(session, IDENTITY, [{"id": fresh, "kind": "idea"}], returning="id")
+        session.commit()
+    assert again == []
+    assert answered == [fresh] and answered[0] is fresh
+    assert _raw(IDENTITY, held)["kind"] == "idea"
+
+
 def test_rows_without_an_answer_skip_any_conflict() -> None:
     ids = _first_ids()
     idea_id = uuid.uuid4()
