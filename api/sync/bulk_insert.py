@@ -175,16 +175,12 @@ def _pipelined(
             # even for one row: 166 against 78 µs of CPU and 287 against 171 µs of wall a
             # statement (issue 16, docs/performance.md "PostgreSQL's round trips").
             cursor.execute(compiled.sql, many[0])
-            if returning:
-                key = (compiled.names or ())[plan.columns.index(returning)]
-                sent = {many[0][key]: rows[0][returning]}
-                found.extend(sent[answer[0]] for answer in cursor.fetchall())
-            return found
-        cursor.executemany(compiled.sql, many, returning=bool(returning))
+        else:
+            cursor.executemany(compiled.sql, many, returning=bool(returning))
         if returning:
             key = (compiled.names or ())[plan.columns.index(returning)]
             sent = {values[key]: row[returning] for values, row in zip(many, rows, strict=True)}
-            while True:
+            while True:  # one result set a row under executemany, the only one under execute
                 found.extend(sent[answer[0]] for answer in cursor.fetchall())
                 if not cursor.nextset():
                     break

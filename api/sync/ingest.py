@@ -167,11 +167,7 @@ def ingest(
             first, row = created.get(entry.key, (None, None))
             if first is entry:
                 outcome, errors = Outcome.created, []
-                results[entry.position] = ItemResult(
-                    str(entry.record_id), kind_name, outcome, errors, row
-                )
-                continue
-            if first is not None:
+            elif first is not None:
                 # The same id twice in one batch: the first is stored, the rest are replays of it.
                 outcome = replay_outcome(
                     stored_hash=first.digest,
@@ -196,7 +192,10 @@ def ingest(
                 if not errors:
                     raise RuntimeError(f"record {entry.record_id} was neither stored nor refused")
                 outcome = Outcome.rejected
-            results[entry.position] = ItemResult(str(entry.record_id), kind_name, outcome, errors)
+            # Only the entry a row was stored from answers with it (not its replays in the batch).
+            results[entry.position] = ItemResult(
+                str(entry.record_id), kind_name, outcome, errors, row if first is entry else None
+            )
 
     answered = [r for r in results if r is not None]
     count_sync_outcomes(session, ((r.kind, r.outcome.value) for r in answered))
