@@ -101,7 +101,10 @@ SHOW_QUEUE = """async () => {
   await window.FrontlineOutboxClient.ready;
   await window.FrontlineOutboxClient.changed();
 }"""
-CARDS = "document.querySelectorAll('.app-outbox-item').length"
+# The items /outbox accounts for: its cards, and those it counts without drawing a card for each
+# ("And 950 more waiting", [data-outbox-more]; a long list draws its first cards only).
+LISTED = """document.querySelectorAll('.app-outbox-item').length
+  + Number((document.querySelector('[data-outbox-more]') || {dataset: {}}).dataset.outboxMore || 0)"""
 # Watches the drain from inside the page: from the "online" event to the outbox being empty in
 # IndexedDB (a count on its own connection every 10 ms), and meanwhile how late each 10 ms timer
 # fires on the page's main thread and its long tasks. Resolves when the outbox is empty.
@@ -143,7 +146,17 @@ WATCH = """() => {
 WATCHED = """async () => {
   await window.__drain.done;
   const w = window.__drain;
-  return {seconds: (w.empty - w.online) / 1000, lags: w.lags, longTasks: w.longTasks};
+  // The start of the drain, from the page's resource timings: when GET /api/v1/me answered and
+  // the first sync request left, after the online event (this round's entries only).
+  const after = (name) => performance.getEntriesByType('resource')
+    .filter((e) => e.name.endsWith(name) && e.startTime >= w.online);
+  const me = after('/api/v1/me')[0];
+  const sync = after('/api/v1/sync')[0];
+  return {
+    seconds: (w.empty - w.online) / 1000, lags: w.lags, longTasks: w.longTasks,
+    meMs: me ? me.responseEnd - me.startTime : null,
+    firstRequestMs: sync ? sync.startTime - w.online : null,
+  };
 }"""
 COUNT = """async () => {
   const client = await window.FrontlineOutboxClient.ready;
@@ -160,11 +173,11 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def chromium_cpu(exclude: set[int]) -> float:
+def chromium_cpu_by_process(exclude: set[int]) -> dict[str, float]:
     """CPU used so far by the Chromium processes this process started (through Playwright's
-    driver), the server's `exclude`d: the phone's side of a drain, in every one of its processes
-    (the page, the browser process that holds IndexedDB, the network service, the worker...).
-    Linux only (/proc); 0 elsewhere."""
+    driver), the server's `exclude`d, by kind of process: "browser" (which holds IndexedDB's
+    store), "renderer" (the page and the worker), "utility" (the network service), "gpu" and
+    "other". Linux only (/proc); empty elsewhere."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else []:
         if not entry.name.isdigit():
@@ -174,7 +187,8 @@ def chromium_cpu(exclude: set[int]) -> float:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(parent, []).append(int(entry.name))
-    total, todo = 0.0, [os.getpid()]
+    found: dict[str, float] = {}
+    todo = [os.getpid()]
     while todo:
         for pid in children.get(todo.pop(), []):
             todo.append(pid)
@@ -184,9 +198,26 @@ def chromium_cpu(exclude: set[int]) -> float:
                 command = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"chromium" in command:
-                total += process_cpu(pid)
-    return total
+            if b"chromium" not in command:
+                continue
+            kind = "browser"
+            for flag, name in (
+                (b"--type=renderer", "renderer"),
+                (b"--type=utility", "utility"),
+                (b"--type=gpu-process", "gpu"),
+                (b"--type=", "other"),
+            ):
+                if flag in command:
+                    kind = name
+                    break
+            found[kind] = found.get(kind, 0.0) + process_cpu(pid)
+    return found
+
+
+def chromium_cpu(exclude: set[int]) -> float:
+    """CPU used so far by the Chromium processes this process started, all kinds together: the
+    phone's side of a drain, in every one of its processes (chromium_cpu_by_process)."""
+    return sum(chromium_cpu_by_process(exclude).values())
 
 
 def wait_for(page: Any, script: str, done: Any, timeout: float) -> float:
@@ -329,6 +360,10 @@ class Drain:
     floor_cpu: float  # seconds of the floor script's own CPU (this process) per floor, median
     floor_server_cpu: float  # seconds of the server's CPU per floor, median
     pinned: bool = False  # the server on CPU 0, Chromium and the floor's script on the others
+    # seconds of CPU per drain by kind of Chromium process (chromium_cpu_by_process), medians
+    chromium_by_process: dict[str, float] = dataclasses.field(default_factory=dict)
+    me_ms: float | None = None  # GET /api/v1/me at the drain's start, request to answer, median
+    first_request_ms: float | None = None  # the online event to the first sync request, median
 
     @property
     def ratio(self) -> float:
@@ -362,6 +397,9 @@ def drain_rounds(browser: Any, server: BenchServer, count: int, rounds: int) -> 
     queued_ids: list[str] = []
     cpu: dict[str, list[float]] = {"chromium": [], "server": [], "floor": [], "floor server": []}
     server_pid = server.process.pid if server.process else -1
+    by_process: dict[str, list[float]] = {}
+    me_ms: list[float] = []
+    first_request_ms: list[float] = []
     try:
         page = context.new_page()
         sign_in(page, server.url)
@@ -380,15 +418,22 @@ def drain_rounds(browser: Any, server: BenchServer, count: int, rounds: int) -> 
             if page.evaluate(ENQUEUE, [queued]) != count:
                 raise RuntimeError("the items were not queued")
             page.evaluate(SHOW_QUEUE)
-            wait_for(page, CARDS, lambda n: n == count, 60)
+            wait_for(page, LISTED, lambda n: n == count, 60)
             page.evaluate(WATCH)
-            phone, theirs = chromium_cpu({server_pid}), process_cpu(server_pid)
+            phone, theirs = chromium_cpu_by_process({server_pid}), process_cpu(server_pid)
             context.set_offline(False)  # the page's "online" handler starts the drain
             page.evaluate(
                 "if (window.__drain.online === null) window.dispatchEvent(new Event('online'))"
             )
             watched = page.evaluate(WATCHED)
-            cpu["chromium"].append(chromium_cpu({server_pid}) - phone)
+            spent = chromium_cpu_by_process({server_pid})
+            for kind in spent:
+                by_process.setdefault(kind, []).append(spent[kind] - phone.get(kind, 0.0))
+            cpu["chromium"].append(sum(spent.values()) - sum(phone.values()))
+            if watched["meMs"] is not None:
+                me_ms.append(float(watched["meMs"]))
+            if watched["firstRequestMs"] is not None:
+                first_request_ms.append(float(watched["firstRequestMs"]))
             cpu["server"].append(process_cpu(server_pid) - theirs)
             drains.append(float(watched["seconds"]))
             lags += [float(x) for x in watched["lags"]]
@@ -409,6 +454,9 @@ def drain_rounds(browser: Any, server: BenchServer, count: int, rounds: int) -> 
         server_cpu=statistics.median(cpu["server"]),
         floor_cpu=statistics.median(cpu["floor"]),
         floor_server_cpu=statistics.median(cpu["floor server"]),
+        chromium_by_process={kind: statistics.median(v) for kind, v in by_process.items()},
+        me_ms=statistics.median(me_ms) if me_ms else None,
+        first_request_ms=statistics.median(first_request_ms) if first_request_ms else None,
     )
 
 
@@ -438,6 +486,14 @@ def describe_drain(drain: Drain) -> list[str]:
         f"CPU per drain (medians): Chromium's processes {drain.chromium_cpu:.2f} s, the server "
         f"{drain.server_cpu:.2f} s; per floor: the script {drain.floor_cpu:.2f} s, the server "
         f"{drain.floor_server_cpu:.2f} s",
+        "Chromium's CPU per drain by process (medians): "
+        + ", ".join(
+            f"{kind} {sec:.3f} s" for kind, sec in sorted(drain.chromium_by_process.items())
+        ),
+        "the drain's start (medians): the first sync request "
+        + (f"{drain.first_request_ms:.0f} ms" if drain.first_request_ms is not None else "?")
+        + " after the online event; GET /api/v1/me "
+        + (f"{drain.me_ms:.0f} ms" if drain.me_ms is not None else "?"),
     ]
 
 

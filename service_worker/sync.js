@@ -379,7 +379,7 @@
    *
    * @param {{
    *   store: *, fetch: typeof fetch, now?: () => number, random?: () => number,
-   *   force?: boolean, onlyUser?: (string | null),
+   *   force?: boolean, onlyUser?: (string | null), signalBack?: boolean,
    *   onProgress?: (p: {userId: string, done: number, total: number, sending: number,
    *     acknowledged: number}) => void,
    *   renew?: () => Promise<boolean>, lock?: {exclusive: boolean}, timeoutMs?: number,
@@ -390,7 +390,9 @@
    *   due (a page knows its user; the worker passes null and lets /api/v1/me decide). lock: from
    *   withOutboxLock; under an exclusive lock, items left "sending" by a closed tab are sent again
    *   at once, under a lease only once STALE_SENDING_MS has passed. maxInFlight: sync requests
-   *   in flight at once (MAX_IN_FLIGHT; 1 sends one at a time).
+   *   in flight at once (MAX_IN_FLIGHT; 1 sends one at a time). signalBack: the browser has just
+   *   said the network is back; with onlyUser, the outbox is read and the first batch claimed
+   *   while /api/v1/me is asked, and put back unsent unless its answer names onlyUser.
    * @returns {Promise<{status: 'idle' | 'done' | 'retry' | 'signed-out' | 'lost-lease',
    *   userId: (string | null), acknowledged: number, attention: number, retrying: number,
    *   message?: string}>}
@@ -477,21 +479,6 @@
     var hint = o.onlyUser === undefined ? null : o.onlyUser;
     if (!(await store.hasWork(hint, now(), force, staleMs))) return summary;
 
-    var me = await whoAmI(o.fetch, timing);
-    if (me.type === 'signed-out') {
-      summary.status = 'signed-out';
-      summary.message = MESSAGES.signIn;
-      return summary;
-    }
-    if (me.type !== 'user') {
-      summary.status = 'retry';
-      summary.noSignal = Boolean(me.noSignal);
-      summary.message = me.message;
-      return summary;
-    }
-    var user = me.user;
-    summary.userId = user.id;
-
     // Each item's JSON is made once: to size the batches, then to build the request bodies. Its
     // data never changes once queued (O11), so the text made here is what the claimed item holds,
     // unless the item was discarded meanwhile and a new one queued under the same id (another
@@ -506,13 +493,71 @@
     });
     var batches = [];
     var next = 0;
-    var renewed = await renew();
-    // One transaction reads what is due and claims the first batch (issue 16).
-    var due = await store.startDrain(user.id, now(), force, staleMs, function (items) {
-      batches = sendOrder(items, limits);
-      next = 1;
-      return renewed ? batches[0] : [];
-    });
+    var renewed = false;
+
+    /** One transaction reads what is due for `userId` and claims the first batch (issue 16). */
+    async function start(userId) {
+      renewed = await renew();
+      return store.startDrain(userId, now(), force, staleMs, function (items) {
+        batches = sendOrder(items, limits);
+        next = 1;
+        return renewed ? batches[0] : [];
+      });
+    }
+
+    /** The first batch as start() claimed it (what is "sending" in it). */
+    function claimedFirst() {
+      return (batches[0] || []).filter(function (item) {
+        return item.state === 'sending';
+      });
+    }
+
+    // The signal has just come back (the page's `online` event) and the page knows its user:
+    // read the outbox and claim the first batch while GET /api/v1/me is on its way, instead of
+    // after its answer (a round trip on a phone's network; issue 16, sixth pass). Nothing leaves
+    // the phone before /me names that same user: on any other answer (someone else, no one, no
+    // answer) the claimed batch goes back to waiting, unsent and with no attempt counted, before
+    // anything else happens. Only on `signalBack`: a try with no signal (the timer, a page load)
+    // does not pay for a read and a claim it would undo.
+    var early = null;
+    if (o.signalBack && hint !== null) {
+      early = start(hint).then(
+        function (items) {
+          return { items: items };
+        },
+        function (error) {
+          // The claim's transaction failed as a whole: nothing is claimed.
+          return { error: error || new Error('The outbox could not be read') };
+        }
+      );
+    }
+    var me = await whoAmI(o.fetch, timing);
+    var started = early ? await early : null;
+    var forHint = me.type === 'user' && started && String(me.user.id) === String(hint);
+    if (started && !forHint && !started.error) {
+      // Not this page's user after all (or no answer): put back what was claimed, at once.
+      var putBack = claimedFirst().map(function (item) {
+        return item.id;
+      });
+      batches = [];
+      next = 0;
+      if (putBack.length) await store.release(putBack, null);
+    }
+    if (me.type === 'signed-out') {
+      summary.status = 'signed-out';
+      summary.message = MESSAGES.signIn;
+      return summary;
+    }
+    if (me.type !== 'user') {
+      summary.status = 'retry';
+      summary.noSignal = Boolean(me.noSignal);
+      summary.message = me.message;
+      return summary;
+    }
+    var user = me.user;
+    summary.userId = user.id;
+    if (forHint && started.error) throw started.error;
+    var due = forHint ? started.items : await start(user.id);
     var total = due.length;
     if (!total) return summary;
     summary.status = 'done';

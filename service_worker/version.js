@@ -20,10 +20,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.06-35';
+  var VERSION = '2026.12.06-36';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = 'bc4aa79d8a9e84b1';
+  var SHELL_DIGEST = '9e71fe6b8f132221';
 
   var CACHE_PREFIX = 'frontline-';
 

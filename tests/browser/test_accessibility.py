@@ -1218,3 +1218,49 @@ def test_no_serious_axe_finding_on_a_partners_notes(
         if action is not None:
             action(page)
         assert_no_serious_violations(page, f"partner:{path}")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_no_serious_axe_finding_on_a_long_outbox(
+    browser: Any, viewport: dict[str, int], live_server: LiveServer
+) -> None:
+    """Issue 16, sixth pass: 60 items waiting with no signal, one needing attention: /outbox
+    draws the oldest 50 cards and the one needing attention, counts the other 9 with a button
+    that draws them; then every card, focus on the first drawn."""
+    context = new_context(browser, viewport)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        start_signed_in(page, live_server, USERS["crew"])
+        keep_for_offline(page, live_server, "/outbox")
+        context.set_offline(True)
+        page.goto(f"{live_server.url}/outbox")
+        wait_until(page, BASE_READY)
+        page.evaluate(
+            """(narrative) => FrontlineOutboxClient.ready.then(async (c) => {
+                 const ids = [];
+                 for (let i = 0; i < 60; i++) {
+                   const r = await c.store.enqueue({
+                     id: FrontlineOutbox.newRecordId(), kind: 'handover', userId: c.userId,
+                     data: {occurred_at: new Date(Date.now() - 2 * 3600e3).toISOString(),
+                            partner_id: '1', categories: ['handover_delay'],
+                            narrative: narrative + ' ' + i}});
+                   ids.push(r.item.id);
+                 }
+                 const listed = await c.store.listItems(c.userId);
+                 await c.store.markAttention(listed[listed.length - 1].id, 'rejected',
+                   [{field: 'narrative', message: 'Describe what happened'}],
+                   'Frontline could not accept this.');
+                 await FrontlineOutboxClient.changed();
+               })""",
+            unique("Long outbox accessibility check"),
+        )
+        assert len(outbox_cards(page, 51)) == 51
+        assert "And 9 more items waiting to be sent." in page.text_content("[data-outbox-more]")
+        assert_no_serious_violations(page, "/outbox (a long outbox: 50 cards and 9 counted)")
+        page.click("[data-outbox-more] [data-action=show-all]")
+        assert len(outbox_cards(page, 60)) == 60
+        assert page.evaluate("document.activeElement.classList.contains('app-outbox-item')")
+        assert_no_serious_violations(page, "/outbox (a long outbox, every card shown)")
+    finally:
+        context.close()

@@ -996,7 +996,10 @@ def test_a_long_outbox_is_sent_in_batches_each_item_once_and_the_list_keeps_unch
 ) -> None:
     """Issue 16: 250 items queued with no signal go in batches of 100 once signal returns, the
     status line follows each batch, every item is stored once, /outbox redraws by keeping
-    the cards of items that did not change, and a card far down the list takes focus."""
+    the cards of items that did not change, and a card far down the list takes focus.
+
+    Sixth pass: /outbox draws the oldest 50 cards and every item that needs attention, counts
+    the rest under the list, and draws them all when asked."""
     start_signed_in(page, live_server, CREW)
     keep_for_offline(page, live_server, "/outbox")
     open_page(page, live_server, "/outbox")
@@ -1011,6 +1014,7 @@ def test_a_long_outbox_is_sent_in_batches_each_item_once_and_the_list_keeps_unch
         "narrative": narrative,
     }
     ids = [str(uuid.uuid4()) for _ in range(250)]
+    far = ids[200]  # far down the queue, and needs attention
 
     context.set_offline(True)
     page.evaluate(
@@ -1018,27 +1022,65 @@ def test_a_long_outbox_is_sent_in_batches_each_item_once_and_the_list_keeps_unch
               for (const id of {js(ids)}) {{
                 await c.store.enqueue({{id, kind: 'handover', userId: c.userId, data: {js(data)}}});
               }}
+              await c.store.markAttention({js(far)}, 'rejected',
+                [{{field: 'narrative', message: 'Describe what happened'}}],
+                'Frontline could not accept this.');
               await FrontlineOutboxClient.changed();
             }})"""
     )
-    assert len(outbox_cards(page, 250)) == 250
+    # Queue order (items queued in the same millisecond go by id), without the one far down.
+    queue = [
+        i
+        for i in page.evaluate(
+            "FrontlineOutboxClient.ready.then(c => c.store.listItems(c.userId))"
+            ".then(items => items.map(i => i.id))"
+        )
+        if i != far
+    ]
+    assert sorted(queue) == sorted(set(ids) - {far})
+    # The oldest 50 (sent first) and the one that needs attention; the other 199 counted.
+    cards = outbox_cards(page, 51)
+    assert [c["id"] for c in cards] == [*queue[:50], far]
+    assert cards[-1]["state"] == "attention"
+    more = " ".join(page.text_content("[data-outbox-more]").split())
+    assert more.startswith("And 199 more items waiting to be sent."), more
+    assert page.is_visible("[data-outbox-more] [data-action=show-all]")
     wait_count(page, 250)
 
-    # Discarding one item redraws the list: the other 249 cards are the very same elements.
+    # Discarding one item redraws the list: the other cards are the very same elements, and the
+    # next item in the queue gets a card.
     page.evaluate(
         "document.querySelectorAll('.app-outbox-item').forEach(c => c.dataset.seen = 'y')"
     )
     page.once("dialog", lambda dialog: dialog.accept())
-    page.click(f"#item-{ids[0]} [data-action=discard]")
-    cards = outbox_cards(page, 249)
-    assert sorted(c["id"] for c in cards) == sorted(ids[1:])
+    page.click(f"#item-{queue[0]} [data-action=discard]")
+    wait_until(page, f"document.getElementById('item-{queue[0]}') === null")
+    cards = outbox_cards(page, 51)
+    assert [c["id"] for c in cards] == [*queue[1:51], far]
     assert page.evaluate(
-        "Array.from(document.querySelectorAll('.app-outbox-item')).every(c => c.dataset.seen === 'y')"
+        f"""Array.from(document.querySelectorAll('.app-outbox-item'))
+              .filter(c => c.id !== 'item-{queue[50]}').every(c => c.dataset.seen === 'y')"""
     ), "a card was rebuilt though its item did not change"
+    assert "And 198 more" in page.text_content("[data-outbox-more]")
+
+    # The item that needs attention, far down the queue, is discarded from its own card.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"#item-{far} [data-action=discard]")
+    cards = outbox_cards(page, 50)
+    assert [c["id"] for c in cards] == queue[1:51]
+    assert "And 198 more" in page.text_content("[data-outbox-more]")
+    wait_count(page, 248)
+
+    # "Show all 248 items" draws every card and moves focus to the first one it drew.
+    page.click("[data-outbox-more] [data-action=show-all]")
+    cards = outbox_cards(page, 248)
+    assert [c["id"] for c in cards] == queue[1:]
+    assert page.query_selector("[data-outbox-more]") is None
+    assert page.evaluate("document.activeElement.id") == f"item-{queue[51]}"
 
     # Cards far from the screen are not rendered until they come near it (content-visibility):
     # a button in the last card still takes focus, and is then on screen to be pressed.
-    last = page.locator(f"#item-{ids[-1]} [data-action=resend]")
+    last = page.locator(f"#item-{queue[-1]} [data-action=resend]")
     last.focus()
     assert page.evaluate("document.activeElement.textContent.trim()") == "Resend now"
     box = last.bounding_box()
@@ -1061,24 +1103,24 @@ def test_a_long_outbox_is_sent_in_batches_each_item_once_and_the_list_keeps_unch
     wait_outbox_empty(page)
     wait_count(page, 0)
     statuses = page.evaluate("window.statuses")
-    for expected in ("Sending 100 of 249", "Sending 200 of 249", "Sending 249 of 249"):
+    for expected in ("Sending 100 of 248", "Sending 200 of 248", "Sending 248 of 248"):
         assert expected in statuses, statuses
     # The count goes down as batches are acknowledged, not only at the end.
     counts = page.evaluate("window.counts")
     assert counts == sorted(counts, reverse=True) and counts[-1] == 0, counts
-    assert any(0 < n < 249 for n in counts), counts
+    assert any(0 < n < 248 for n in counts), counts
     wait_until(
         page, "document.querySelector('[data-sync-status]').textContent.includes('All sent')"
     )
     assert phone_items(page) == []
     stored = server_handovers(live_server, CREW, narrative)
-    assert sorted(n["id"] for n in stored) == sorted(ids[1:]), "each queued item stored once"
+    assert sorted(n["id"] for n in stored) == sorted(queue[1:]), "each stored once"
 
     # A receipt for every item sent, though the phone keeps one record per answer (issue 16,
     # fifth pass): the list shows the latest ten and counts the rest; any item's is found.
     wait_until(page, "document.querySelectorAll('[data-receipt]').length === 10")
-    assert "And 239 more" in page.text_content("[data-outbox-receipts]")
-    for record_id in (ids[1], ids[125], ids[-1]):
+    assert "And 238 more" in page.text_content("[data-outbox-receipts]")
+    for record_id in (queue[1], queue[125], queue[-1]):
         receipt = page.evaluate(
             f"FrontlineOutboxClient.ready.then(c => c.store.getReceipt({js(record_id)}))"
         )

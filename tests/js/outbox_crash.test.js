@@ -147,6 +147,20 @@ async function scenario(seed) {
   const after = random() < 0.5;
   server.plan = Array.from({ length: 12 }, () => answers[Math.floor(random() * answers.length)]);
 
+  // Half the dying drains are a page's on its `online` event: they read and claim while /me is
+  // asked (issue 16, sixth pass), and /me may name user 1, someone else, no one, or not answer.
+  // (A random of their own, so the scenarios above stay as they were for every seed.)
+  const more = seededRandom(seed + 1000000);
+  const signalBack = more() < 0.5;
+  const meRoll = more();
+  const meAnswer = meRoll < 0.6 ? 'user 1' : meRoll < 0.75 ? 'user 3' : meRoll < 0.9 ? 'network' : 'signed out';
+  if (meAnswer === 'user 3') server.signIn(3); // signed in on this phone meanwhile; nothing queued
+  if (meAnswer === 'network') server.mePlan = ['network'];
+  if (meAnswer === 'signed out') server.signOut();
+  // A drain that sends nothing takes about 7 steps (the sign-out look-up, hasWork, startDrain,
+  // /me asked and answered, the put-back, a second start for user 3): die within those.
+  const killPoint = meAnswer === 'user 1' ? killAt : 1 + Math.floor(more() * 7);
+
   const before = new Map();
   for (const id of all) before.set(id, await store.getItem(id));
 
@@ -154,17 +168,18 @@ async function scenario(seed) {
   // drain never returns, so it runs without the lock object and the next one is told the lock is
   // exclusive (what a freed Web Lock means). Under the lease it holds the lease until it expires.
   const acked = new Set(); // ids a 2xx answer the phone received acknowledged
-  const dying = killable(store, noting(server.fetch, acked), killAt, after);
+  const dying = killable(store, noting(server.fetch, acked), killPoint, after);
   const owner = 'dying-' + seed;
   if (!useLocks) assert.equal(await store.acquireLease(owner, 60000), true);
   drain({
-    store: dying.store, fetch: dying.fetch, now: time.now, random, timeoutMs: 60000, onlyUser: null, ...loose,
+    store: dying.store, fetch: dying.fetch, now: time.now, random, timeoutMs: 60000, ...loose,
+    onlyUser: signalBack ? '1' : null, signalBack,
     limits, maxInFlight, lock: { exclusive: useLocks },
     renew: () => (useLocks ? Promise.resolve(true) : store.acquireLease(owner, 60000)),
   }).catch(() => {});
   // Let it run until it has died, or finished, and let the server finish what reached it.
   for (let i = 0; i < 400; i++) await new Promise((resolve) => setImmediate(resolve));
-  const where = `seed ${seed}: killed at step ${killAt} ${after ? 'after' : 'before'} it (of ${dying.steps()} steps taken), ${useLocks ? 'Web Locks' : 'lease'}`;
+  const where = `seed ${seed}: killed at step ${killPoint} ${after ? 'after' : 'before'} it (of ${dying.steps()} steps taken), ${useLocks ? 'Web Locks' : 'lease'}, ${signalBack ? 'on the online event' : 'no page user'}, /me: ${meAnswer}`;
 
   async function check(when) {
     for (const [id, info] of expected) {
@@ -184,6 +199,20 @@ async function scenario(seed) {
     assert.deepEqual(server.overlaps, [], `${where}, ${when}: an id was in two live requests at once`);
   }
   await check('after the kill');
+  if (meAnswer !== 'user 1') {
+    assert.deepEqual(server.syncRequests(), [], `${where}: sent with /me not naming user 1`);
+    if (!dying.dead()) {
+      // It finished: whatever it claimed while /me was asked is back as it was, unsent.
+      for (const [id, was] of before) {
+        const item = await store.getItem(id);
+        if (was.state === 'sending') continue; // an orphan: reset or not, both are right
+        assert.equal(item.state, was.state, `${where}: ${id} left ${item.state}`);
+        assert.equal(item.attempts, was.attempts, `${where}: ${id} had an attempt counted`);
+      }
+    }
+  }
+  server.signIn(1);
+  server.mePlan = [];
   for (const id of later.concat(parked)) assert.equal(server.records.has(id), false, `${where}: ${id} was not due, and was sent`);
 
   // The phone again: the network is good; drains until nothing due is left.

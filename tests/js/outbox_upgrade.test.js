@@ -105,4 +105,37 @@ describe('a rolling upgrade of the outbox (previous release 2026.12.06-32)', () 
     assert.deepEqual(receipts.map((r) => r.id).sort(), list, 'a receipt each, once');
     assert.ok(!JSON.stringify(receipts).includes('Secret'), 'no content in a receipt');
   });
+  it('a batch this release claims while /me is asked (the online event) is one the previous release\'s page cannot discard, and put back it can', async () => {
+    const { time, fresh, old, server, ids, queue } = await phone();
+    const list = ids('g', 150);
+    await queue(old, list);
+    const [first] = await fresh.listItems(1);
+    server.signOut(); // the session ended: /me will answer 401
+    let answerMe;
+    const held = new Promise((resolve) => (answerMe = resolve));
+    let asked;
+    const meAsked = new Promise((resolve) => (asked = resolve));
+    const fetch = async (url, init) => {
+      if (String(url) === '/api/v1/me') {
+        asked();
+        await held;
+      }
+      return server.fetch(url, init);
+    };
+    const drained = New.sync.drain({ store: fresh, fetch, now: time.now, timeoutMs: 5000, onlyUser: '1', signalBack: true });
+    await meAsked;
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    // The previous release's page: Discard is refused for an item "sending", as it always was.
+    assert.equal(await old.discard(first.id, 1), false, 'claimed: the old page cannot discard it');
+    answerMe();
+    assert.equal((await drained).status, 'signed-out');
+    assert.equal(server.syncRequests().length, 0, 'nothing sent');
+    // Put back: the old page can discard it now, and its drain sends the rest once.
+    assert.equal(await old.discard(first.id, 1), true);
+    server.signIn(1);
+    const result = await Old.sync.drain({ store: old, fetch: server.fetch, now: time.now, timeoutMs: 5000, onlyUser: null });
+    assert.equal(result.acknowledged, 149);
+    for (const id of list) assert.equal(server.created.get(id) || 0, id === first.id ? 0 : 1, id);
+    assert.deepEqual(await fresh.listItems(1), []);
+  });
 });

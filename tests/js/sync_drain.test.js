@@ -1180,3 +1180,130 @@ describe('two batches in flight (issue 16, third pass)', () => {
     assert.deepEqual(await states(store, ids.slice(200)), Array(200).fill(['waiting', 0]));
   });
 });
+
+describe('the start of a drain when the signal comes back (issue 16, sixth pass)', () => {
+  /** GET /api/v1/me held until `answer()` is called; `asked` resolves when it has been asked. */
+  function heldMe(server) {
+    let release;
+    let asked;
+    const gate = new Promise((resolve) => (release = resolve));
+    const seen = new Promise((resolve) => (asked = resolve));
+    const fetch = async (url, init) => {
+      if (String(url) === '/api/v1/me') {
+        asked();
+        await gate;
+      }
+      return server.fetch(url, init);
+    };
+    return { fetch, seen, answer: () => release() };
+  }
+
+  /** Every field of each item that a person or a later drain could tell apart. */
+  async function snapshot(store, ids) {
+    const out = {};
+    for (const id of ids) {
+      const item = await store.getItem(id);
+      out[id] = item && { state: item.state, attempts: item.attempts, nextAttemptAt: item.nextAttemptAt, lastError: item.lastError, sendingSince: item.sendingSince };
+    }
+    return out;
+  }
+
+  async function queued(add, n, userId = 1) {
+    const ids = [];
+    for (let i = 0; i < n; i++) ids.push((await add('s' + String(i).padStart(3, '0') + '-' + userId, userId)).id);
+    return ids;
+  }
+
+  it('reads and claims the first batch while /me is asked, then sends it under that answer', async () => {
+    const { store, server, run, add } = await world();
+    const ids = await queued(add, 150);
+    const me = heldMe(server);
+    const drained = run({ fetch: me.fetch, onlyUser: '1', signalBack: true });
+    await me.seen;
+    // Give the store every chance to run while /me is unanswered.
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    const during = Object.values(await snapshot(store, ids)).filter((item) => item.state === 'sending').length;
+    assert.equal(during, 100, 'the first batch is claimed before /me answers');
+    assert.equal(server.syncRequests().length, 0, 'nothing is sent before /me answers');
+    me.answer();
+    const result = await drained;
+    assert.equal(result.status, 'done');
+    assert.equal(result.acknowledged, 150);
+    assert.deepEqual(server.requests.map((r) => r.path).slice(0, 2), ['/api/v1/me', '/api/v1/sync']);
+    assert.ok(server.syncRequests().every((r) => r.csrf === 'csrf-1' && r.session === '1'));
+    for (const id of ids) assert.equal(server.created.get(id), 1);
+  });
+
+  it('without signalBack (a timer, a page load) claims nothing until /me has answered', async () => {
+    const { store, server, run, add } = await world();
+    const ids = await queued(add, 150);
+    const me = heldMe(server);
+    const drained = run({ fetch: me.fetch, onlyUser: '1' });
+    await me.seen;
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(Object.values(await snapshot(store, ids)).every((item) => item.state === 'waiting'));
+    me.answer();
+    assert.equal((await drained).acknowledged, 150);
+  });
+
+  it('with no signal after all, puts the claimed batch back exactly as it was: unsent, no attempt counted', async () => {
+    const { store, server, run, add, time } = await world();
+    const ids = await queued(add, 150);
+    // Some already tried once, with a message the page shows; due again now.
+    await store.backOffMany(ids.slice(0, 30), () => time.now() - 1, 'Not sent yet: earlier');
+    const before = await snapshot(store, ids);
+    for (const step of ['network', 'html', '500', 'redirect']) {
+      server.mePlan = [step];
+      const result = await run({ onlyUser: '1', signalBack: true });
+      assert.equal(result.status, 'retry', step);
+      assert.equal(server.syncRequests().length, 0, step + ': nothing sent');
+      const after = await snapshot(store, ids);
+      for (const id of ids) {
+        const { sendingSince: _was, ...was } = before[id];
+        const { sendingSince, ...now } = after[id];
+        assert.deepEqual(now, was, step + ': ' + id + ' as it was');
+        assert.equal(sendingSince, null, step + ': ' + id + ' not left claimed');
+      }
+    }
+    assert.equal((await run({ onlyUser: '1', signalBack: true })).acknowledged, 150);
+  });
+
+  it('signed out: puts the claimed batch back and sends nothing', async () => {
+    const { store, server, run, add } = await world();
+    const ids = await queued(add, 120);
+    server.signOut();
+    const result = await run({ onlyUser: '1', signalBack: true });
+    assert.equal(result.status, 'signed-out');
+    assert.equal(server.syncRequests().length, 0);
+    assert.ok(Object.values(await snapshot(store, ids)).every((item) => item.state === 'waiting' && item.attempts === 0));
+  });
+
+  it('someone else signed in (a shared phone): the page user\'s claim goes back; only the signed-in user\'s items are sent', async () => {
+    const { store, server, run, add } = await world();
+    const mine = await queued(add, 120, 1);
+    const theirs = await queued(add, 30, 2);
+    server.signIn(2);
+    const result = await run({ onlyUser: '1', signalBack: true });
+    assert.equal(result.status, 'done');
+    assert.equal(result.userId, '2');
+    assert.equal(result.acknowledged, 30);
+    const sent = server.syncRequests().flatMap((r) => r.ids);
+    assert.deepEqual(sent.sort(), theirs.slice().sort());
+    assert.ok(server.syncRequests().every((r) => r.csrf === 'csrf-2'));
+    assert.ok(Object.values(await snapshot(store, mine)).every((item) => item.state === 'waiting' && item.attempts === 0));
+  });
+
+  it('a page that dies while /me is asked leaves its claim to the next drain, which sends it once', async () => {
+    const { store, server, add, time } = await world();
+    const ids = await queued(add, 150);
+    // The dying page: /me never answers, the page is gone.
+    drain({ store, fetch: (url, init) => (String(url) === '/api/v1/me' ? new Promise(() => {}) : server.fetch(url, init)), now: time.now, onlyUser: '1', signalBack: true, timeoutMs: 60000, setTimeout: (fn, ms) => setTimeout(fn, ms).unref(), clearTimeout }).catch(() => {});
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(Object.values(await snapshot(store, ids)).filter((item) => item.state === 'sending').length, 100);
+    // Under Web Locks the browser frees the dead page's lock: its claims are orphans at once.
+    const result = await withOutboxLock((renew, lock) => drain({ store, fetch: server.fetch, now: time.now, onlyUser: '1', renew, lock }), { locks: fakeLocks(), store });
+    assert.equal(result.acknowledged, 150);
+    for (const id of ids) assert.equal(server.created.get(id), 1);
+    assert.deepEqual(server.overlaps, []);
+  });
+});

@@ -289,6 +289,9 @@
           fetch: window.fetch.bind(window),
           force: force,
           onlyUser: state.sendUser,
+          // The browser says the network is back: the drain reads and claims while it asks who
+          // is signed in (sync.js; nothing is sent before the answer names this page's user).
+          signalBack: Boolean(signalBack),
           renew: renew,
           lock: lock,
           onProgress: function (progress) {

@@ -170,6 +170,35 @@
     });
   }
 
+  /**
+   * Cards drawn for a long outbox, until the person asks for all (issue 16, sixth pass): the
+   * oldest (sent first) and every item that needs attention, wherever it is in the queue; the
+   * rest are counted under the list with a button that draws them. A crew's queue is a handful
+   * of items; 1,000 cards (600,000 px at phone width) cost the page while it drains.
+   */
+  var CARDS_SHOWN = 50;
+  var showAll = false;
+
+  /** @param {Array<*>} items in queue order @returns {Array<*>} the items to draw a card for */
+  function shownItems(items) {
+    if (showAll || items.length <= CARDS_SHOWN) return items;
+    return items.filter(function (item, i) {
+      return i < CARDS_SHOWN || item.state === 'attention';
+    });
+  }
+
+  /**
+   * "And 950 more waiting to be sent" with a button that draws them, or nothing.
+   *
+   * @param {number} hidden @param {number} total
+   */
+  function moreLine(hidden, total) {
+    return C.el('div', { class: 'app-outbox-more', 'data-outbox-more': String(hidden) }, [
+      C.el('p', {}, 'And ' + hidden + ' more ' + (hidden === 1 ? 'item' : 'items') + ' waiting to be sent.'),
+      C.button('Show all ' + total + ' items', 'secondary', { 'data-action': 'show-all' }),
+    ]);
+  }
+
   /** The latest receipts listed; the rest are counted (all are in /mine). */
   var RECEIPTS_SHOWN = 10;
 
@@ -210,7 +239,10 @@
           }
         }
       }
-      var sig = signature(items);
+      var shown = shownItems(items);
+      var hidden = items.length - shown.length;
+      // Items without a card change nothing on screen but the count under the list.
+      var sig = signature(shown) + '+' + hidden;
       if (sig === lastSignature) return;
       lastSignature = sig;
       var focusedAction = document.activeElement && document.activeElement.getAttribute
@@ -227,7 +259,10 @@
           ul = C.el('ul', { class: 'nhsuk-list app-outbox-list' });
           list.appendChild(ul);
         }
-        drawCards(ul, items);
+        drawCards(ul, shown);
+        var more = list.querySelector('[data-outbox-more]');
+        if (more) more.remove();
+        if (hidden) list.appendChild(moreLine(hidden, items.length));
         if (focusedAction && !list.contains(document.activeElement)) {
           var again = list.querySelector('[data-action="' + focusedAction.split(':')[0] + '"][data-id="' + focusedAction.split(':')[1] + '"]');
           if (again) again.focus();
@@ -315,6 +350,18 @@
     var action = target.getAttribute('data-action');
     if (action === 'fix') return; // a link to the form
     event.preventDefault();
+    if (action === 'show-all') {
+      showAll = true;
+      render().then(function () {
+        // The button is gone: focus goes to the first card it drew, not to the top of the page.
+        var first = list.querySelectorAll('.app-outbox-item')[CARDS_SHOWN];
+        if (first) {
+          first.setAttribute('tabindex', '-1');
+          first.focus();
+        }
+      });
+      return;
+    }
     act(action, target.getAttribute('data-id')).catch(function (error) {
       say((error && error.message) || 'That did not work. Try again.');
     });
