@@ -188,13 +188,19 @@
   }
 
   /**
-   * "And 950 more waiting to be sent" with a button that draws them, or nothing.
+   * "950 more items waiting to be sent are not shown." with a button that draws them, or
+   * nothing. Not "And 950 more": the cards needing attention are drawn wherever they are in the
+   * queue, so the last card drawn may come after the items not shown.
    *
    * @param {number} hidden @param {number} total
    */
   function moreLine(hidden, total) {
     return C.el('div', { class: 'app-outbox-more', 'data-outbox-more': String(hidden) }, [
-      C.el('p', {}, 'And ' + hidden + ' more ' + (hidden === 1 ? 'item' : 'items') + ' waiting to be sent.'),
+      C.el(
+        'p',
+        {},
+        hidden + ' more ' + (hidden === 1 ? 'item' : 'items') + ' waiting to be sent ' + (hidden === 1 ? 'is' : 'are') + ' not shown.'
+      ),
       C.button('Show all ' + total + ' items', 'secondary', { 'data-action': 'show-all' }),
     ]);
   }
