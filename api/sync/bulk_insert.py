@@ -30,9 +30,8 @@ MAX_PARAMETERS = 30_000
 class _Compiled:
     sql: str
     # How the flat list of values (row by row, in the caller's column order) becomes the driver's
-    # parameters: positions for a positional paramstyle (SQLite's qmark), else names.
-    positions: tuple[int, ...] | None
-    names: tuple[str, ...] | None
+    # parameters: the value's position for each placeholder (SQLite's `?`, PostgreSQL's `$n`).
+    positions: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,16 @@ def _plan(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Plan:
     )
 
 
+@lru_cache(maxsize=8)
+def _placeholders(dialect: Dialect) -> Dialect:
+    """The dialect a statement is compiled with: on PostgreSQL the same dialect with PostgreSQL's
+    own `$1, $2, …` placeholders (`numeric_dollar`), which psycopg's raw cursor sends as they are
+    (`_on_cursor`); the same text otherwise, casts and quoting included."""
+    if dialect.name != "postgresql":
+        return dialect
+    return type(dialect)(paramstyle="numeric_dollar")  # type: ignore[call-arg]
+
+
 @lru_cache(maxsize=512)
 def _compiled(
     dialect: Dialect,
@@ -79,12 +88,9 @@ def _compiled(
     statement = statement.on_conflict_do_nothing(index_elements=["id"] if conflict_on_id else None)
     if returning:
         statement = statement.returning(table.c[returning])
-    compiled = statement.compile(dialect=dialect)
-    if compiled.positional:
-        slot = {name: index for index, name in enumerate(names)}
-        positions = tuple(slot[name] for name in compiled.positiontup or ())
-        return _Compiled(str(compiled), positions, None)
-    return _Compiled(str(compiled), None, tuple(names))
+    compiled = statement.compile(dialect=_placeholders(dialect))
+    slot = {name: index for index, name in enumerate(names)}
+    return _Compiled(str(compiled), tuple(slot[name] for name in compiled.positiontup or ()))
 
 
 def insert_rows(
@@ -104,42 +110,47 @@ def insert_rows(
     plan = _plan(dialect, table, tuple(rows[0]))
     pairs = tuple(zip(plan.columns, plan.processors, strict=True))
     per_statement = max(1, MAX_PARAMETERS // len(plan.columns))
-    if not returning:
-        # Nothing to answer (link rows): multi-row statements of a few fixed sizes (powers of
-        # two), so a varying number of rows reuses a handful of compiled statements, in the
-        # caller's order. Not one statement a row (issue 16, docs/performance.md "Fifth pass"):
-        # on SQLite a statement on a table with a trigger (the links' status copy, migration
-        # 0015) cost about 8 µs more a link row, about 3 ms of a 100-idea batch; on PostgreSQL
-        # the pipelined one-row statements cost the app 4.0 ms of CPU for 400 link rows, these
-        # 2.5 ms (one statement for 64 rows instead of 64 executions in the pipeline).
-        for start, size in _chunks(len(rows), per_statement):
-            compiled = _compiled(dialect, table, plan.columns, size, conflict_on_id, None)
-            flat = _values(pairs, rows[start : start + size])
-            _on_cursor(connection, compiled.sql, _parameters(compiled, flat))
-        return []
-    if dialect.name == "postgresql":
-        return _pipelined(connection, table, plan, pairs, rows, conflict_on_id, returning)
-    found: list[Any] = []
-    position = plan.columns.index(returning)
+    position = plan.columns.index(returning) if returning else 0
     width = len(plan.columns)
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        compiled = _compiled(dialect, table, plan.columns, len(chunk), conflict_on_id, returning)
+    found: list[Any] = []
+    # Multi-row statements, rows in the caller's order. Not one statement a row (issue 16,
+    # docs/performance.md "Fifth pass" and "Sixth pass"): on SQLite a statement on a table with a
+    # trigger (the links' status copy, migration 0015) cost about 8 µs more a link row, about
+    # 3 ms of a 100-idea batch; on PostgreSQL psycopg's work for each row of a pipelined
+    # executemany (dumping, preparing, the pipeline's bookkeeping) cost more than the rows.
+    # SQLite: a few fixed sizes (powers of two), so a varying number of rows reuses a handful of
+    # compiled statements. PostgreSQL: every statement is a round trip to the server, so as few
+    # as can be, each compiled for its exact number of rows (a batch of 25 ideas: 4 statements,
+    # not 12).
+    if dialect.name == "postgresql":
+        chunks = _exact_chunks(len(rows), min(EXACT_ROWS, per_statement))
+    else:
+        chunks = _chunks(len(rows), per_statement)
+    for start, size in chunks:
+        chunk = rows[start : start + size]
+        compiled = _compiled(dialect, table, plan.columns, size, conflict_on_id, returning)
         flat = _values(pairs, chunk)
-        # What the database answers is the value as bound (on SQLite a UUID's hex): mapped back
-        # to the caller's own value rather than converted again, row by row.
-        sent = {flat[i * width + position]: row[returning] for i, row in enumerate(chunk)}
         answered = _on_cursor(connection, compiled.sql, _parameters(compiled, flat))
-        found.extend(sent[row[0]] for row in answered)
+        if returning:
+            # What the database answers is the value as bound (a UUID's hex on SQLite, the UUID
+            # on PostgreSQL): mapped back to the caller's own value rather than converted again,
+            # row by row.
+            sent = {flat[i * width + position]: row[returning] for i, row in enumerate(chunk)}
+            found.extend(sent[answer[0]] for answer in answered)
     return found
 
 
 def _on_cursor(connection: Any, sql: str, parameters: Any) -> list[Any]:
     """The statement on the driver's own cursor, in the connection's transaction: SQLAlchemy's
     execution context (its events, its result object) cost four times the statement itself on
-    SQLite for a single create's three inserts (issue 16). The driver's errors are raised as
-    SQLAlchemy raises them, so the app's answers to a database fault (503) hold."""
-    cursor = connection.connection.driver_connection.cursor()
+    SQLite for a single create's three inserts (issue 16). On PostgreSQL a raw cursor: the
+    statement is compiled with PostgreSQL's own `$n` placeholders (`_compiled`), so psycopg sends
+    it as it is; its usual cursor parses `%(name)s` placeholders out of the text again on every
+    execution of a statement longer than 4,096 characters or 50 parameters (a multi-row one: a
+    tenth of a 25-idea batch's CPU, "Sixth pass"). The driver's errors are raised as SQLAlchemy
+    raises them, so the app's answers to a database fault (503) hold."""
+    driver = connection.connection.driver_connection
+    cursor = _raw_cursor(driver) if connection.dialect.name == "postgresql" else driver.cursor()
     try:
         cursor.execute(sql, parameters)
         # Only a statement with RETURNING has rows to fetch (psycopg refuses to fetch otherwise).
@@ -151,46 +162,21 @@ def _on_cursor(connection: Any, sql: str, parameters: Any) -> list[Any]:
         cursor.close()
 
 
-def _pipelined(
-    connection: Any,
-    table: Table,
-    plan: _Plan,
-    pairs: tuple[tuple[str, Callable[[Any], Any] | None], ...],
-    rows: Sequence[dict[str, Any]],
-    conflict_on_id: bool,
-    returning: str | None,
-) -> list[Any]:
-    """PostgreSQL: the single-row statement for every row in one pipelined executemany (psycopg
-    sends them together and gathers RETURNING from each), as the floor does. A multi-row
-    statement there was parsed for its placeholders on every execution: psycopg caches only
-    short queries, and a 100-row one took a third of the batch's CPU."""
-    compiled = _compiled(connection.dialect, table, plan.columns, 1, conflict_on_id, returning)
-    many = [_parameters(compiled, _values(pairs, (row,))) for row in rows]
-    found: list[Any] = []
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        if len(many) == 1:
-            # One row (a single create's claim and record): a plain execute, the same statement
-            # and values. psycopg's executemany enters pipeline mode and leaves it with a Sync
-            # even for one row: 166 against 78 µs of CPU and 287 against 171 µs of wall a
-            # statement (issue 16, docs/performance.md "PostgreSQL's round trips").
-            cursor.execute(compiled.sql, many[0])
-        else:
-            cursor.executemany(compiled.sql, many, returning=bool(returning))
-        if returning:
-            key = (compiled.names or ())[plan.columns.index(returning)]
-            sent = {values[key]: row[returning] for values, row in zip(many, rows, strict=True)}
-            while True:  # one result set a row under executemany, the only one under execute
-                found.extend(sent[answer[0]] for answer in cursor.fetchall())
-                if not cursor.nextset():
-                    break
-    except connection.dialect.loaded_dbapi.Error as exc:
-        # Raised as SQLAlchemy raises a driver's error (DBAPIError and its kinds, the connection
-        # invalidated when it was lost), so the app's answers to a database fault (503) hold.
-        connection._handle_dbapi_exception(exc, compiled.sql, many, cursor, None)
-    finally:
-        cursor.close()
-    return found
+def _raw_cursor(driver_connection: Any) -> Any:
+    import psycopg  # only on PostgreSQL, whose driver it is
+
+    return psycopg.RawCursor(driver_connection)
+
+
+# On PostgreSQL, the most rows a statement: at most 64 sizes a table are compiled, once a
+# process (about 10 ms for 25 ideas' statement, 20 ms for 64, the first time each is sent).
+EXACT_ROWS = 64
+
+
+def _exact_chunks(count: int, most: int) -> list[tuple[int, int]]:
+    """(start, size) of the statements for `count` rows: `most` rows a statement, then the rest in
+    one; 100 rows are 64 + 36, 25 rows one statement."""
+    return [(start, min(most, count - start)) for start in range(0, count, most)]
 
 
 def _chunks(count: int, most: int) -> list[tuple[int, int]]:
@@ -217,10 +203,8 @@ def _values(
     ]
 
 
-def _parameters(compiled: _Compiled, flat: list[Any]) -> Any:
-    if compiled.positions is not None:
-        return tuple([flat[i] for i in compiled.positions])
-    return dict(zip(compiled.names or (), flat, strict=True))
+def _parameters(compiled: _Compiled, flat: list[Any]) -> tuple[Any, ...]:
+    return tuple([flat[i] for i in compiled.positions])
 
 
 @lru_cache(maxsize=16)
