@@ -794,6 +794,18 @@ def test_no_serious_axe_finding_while_offline_with_an_item_queued(
         context.close()
 
 
+def crew_outbox_offline(context: Any, live_server: LiveServer) -> Any:
+    """The crew's /outbox, kept for offline and opened with the network off."""
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    start_signed_in(page, live_server, USERS["crew"])
+    keep_for_offline(page, live_server, "/outbox")
+    context.set_offline(True)
+    page.goto(f"{live_server.url}/outbox")
+    wait_until(page, BASE_READY)
+    return page
+
+
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_no_serious_axe_finding_on_an_item_that_needs_attention(
     browser: Any, viewport: dict[str, int], live_server: LiveServer
@@ -802,15 +814,9 @@ def test_no_serious_axe_finding_on_an_item_that_needs_attention(
     server's messages in the error summary."""
     context = new_context(browser, viewport)
     try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        start_signed_in(page, live_server, USERS["crew"])
-        keep_for_offline(page, live_server, "/outbox")
         # Queued offline with a partner the server does not know (as tests/browser/test_offline.py
         # does), then sent: the server refuses it.
-        context.set_offline(True)
-        page.goto(f"{live_server.url}/outbox")
-        wait_until(page, BASE_READY)
+        page = crew_outbox_offline(context, live_server)
         bad_id = page.evaluate(
             """(narrative) => FrontlineOutboxClient.ready
                 .then(c => c.store.enqueue({
@@ -1229,13 +1235,7 @@ def test_no_serious_axe_finding_on_a_long_outbox(
     that draws them; then every card, focus on the first drawn."""
     context = new_context(browser, viewport)
     try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        start_signed_in(page, live_server, USERS["crew"])
-        keep_for_offline(page, live_server, "/outbox")
-        context.set_offline(True)
-        page.goto(f"{live_server.url}/outbox")
-        wait_until(page, BASE_READY)
+        page = crew_outbox_offline(context, live_server)
         page.evaluate(
             """(narrative) => FrontlineOutboxClient.ready.then(async (c) => {
                  const ids = [];
@@ -1256,7 +1256,9 @@ def test_no_serious_axe_finding_on_a_long_outbox(
             unique("Long outbox accessibility check"),
         )
         assert len(outbox_cards(page, 51)) == 51
-        assert "9 more items waiting to be sent are not shown." in page.text_content("[data-outbox-more]")
+        assert "9 more items waiting to be sent are not shown." in page.text_content(
+            "[data-outbox-more]"
+        )
         assert_no_serious_violations(page, "/outbox (a long outbox: 50 cards and 9 counted)")
         page.click("[data-outbox-more] [data-action=show-all]")
         assert len(outbox_cards(page, 60)) == 60
