@@ -157,10 +157,24 @@ def open_session(*, write: bool, turn: WriterTurn | None = None) -> Session:
     transaction begins at the first statement, not here: a request does its reading and checking
     first, and holds SQLite's single write lock only for the statements that need it."""
     engine = get_engine()
-    bind = engine.execution_options(**{WRITE_OPTION: True, TURN_OPTION: turn}) if write else engine
+    if not write:
+        bind = engine
+    elif turn is None:
+        bind = _writer_bind(engine)
+    else:
+        bind = engine.execution_options(**{WRITE_OPTION: True, TURN_OPTION: turn})
     session = Session(bind, expire_on_commit=False)
     session.info[WRITE_OPTION] = write
     return session
+
+
+@lru_cache(maxsize=4)
+def _writer_bind(engine: Engine) -> Engine:
+    """The engine with the writer's options and no turn (every PostgreSQL write; SQLite's outside
+    a request), made once: a new option engine for every request was about 30 µs of CPU each
+    (issue 16, docs/performance.md "Sixth pass"). A turn is a request's own, so a SQLite request's
+    writer bind is still made for it."""
+    return engine.execution_options(**{WRITE_OPTION: True, TURN_OPTION: None})
 
 
 def is_writer(session: Session) -> bool:
