@@ -171,7 +171,7 @@ def open_session(*, write: bool, turn: WriterTurn | None = None) -> Session:
 @lru_cache(maxsize=4)
 def _writer_bind(engine: Engine) -> Engine:
     """The engine with the writer's options and no turn (every PostgreSQL write; SQLite's outside
-    a request), made once: a new option engine for every request was about 30 µs of CPU each
+    a request), made once: a new option engine for every request cost 8–16 µs of CPU more
     (issue 16, docs/performance.md "Sixth pass"). A turn is a request's own, so a SQLite request's
     writer bind is still made for it."""
     return engine.execution_options(**{WRITE_OPTION: True, TURN_OPTION: None})
