@@ -29,6 +29,8 @@ from schemas.record_identity import RecordIdentity
 from tests.records import handover_data, idea_data, new_id
 
 IDENTITY: Table = RecordIdentity.__table__  # type: ignore[attr-defined]
+HANDOVERS: Table = Handover.__table__  # type: ignore[attr-defined]
+USERS: Table = User.__table__  # type: ignore[attr-defined]
 
 
 def count(model: Any, record_id: str | None = None) -> int:
@@ -42,7 +44,7 @@ def count(model: Any, record_id: str | None = None) -> int:
 def claimed_kind(record_id: str) -> str | None:
     with open_session(write=False) as session:
         return session.execute(
-            select(RecordIdentity.kind).where(RecordIdentity.id == uuid.UUID(record_id))
+            select(IDENTITY.c.kind).where(IDENTITY.c.id == uuid.UUID(record_id))
         ).scalar_one_or_none()
 
 
@@ -133,9 +135,13 @@ def _postgresql_only() -> None:
         pytest.skip("PostgreSQL's one-statement claim; on SQLite the writers take turns whole")
 
 
-def _note_row(record_id: uuid.UUID, **changes: Any) -> dict[str, Any]:
+def _first_user() -> int:
     with open_session(write=False) as session:
-        user = session.execute(select(User.id).order_by(User.id)).scalars().first()
+        return int(session.execute(select(USERS.c.id).order_by(USERS.c.id).limit(1)).scalar_one())
+
+
+def _note_row(record_id: uuid.UUID, **changes: Any) -> dict[str, Any]:
+    user = _first_user()
     data = HandoverIn.model_validate({**handover_data(), **changes})
     return HANDOVER_KIND.to_row(record_id, data, Sender(user, None), "h" * 64, datetime.now(UTC))
 
@@ -182,7 +188,7 @@ def test_a_claim_in_flight_holds_back_the_same_id_until_it_ends(first_commits: b
     assert answers == [not first_commits]
     with open_session(write=False) as session:
         narratives = session.execute(
-            select(Handover.narrative).where(Handover.id == record_id)
+            select(HANDOVERS.c.narrative).where(HANDOVERS.c.id == record_id)
         ).scalars()
         assert list(narratives) == (
             [handover_data()["narrative"]] if first_commits else ["Sent again from another tab."]
@@ -203,8 +209,7 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut_short() -> None:
 
 def test_an_idea_stored_in_one_statement_is_the_row_given() -> None:
     record_id = uuid.uuid4()
-    with open_session(write=False) as session:
-        user = session.execute(select(User.id).order_by(User.id)).scalars().first()
+    user = _first_user()
     data = IdeaIn.model_validate(idea_data(title="Café signage – “wayfinding” ✓"))
     row = IDEA_KIND.to_row(record_id, data, Sender(user, None), "h" * 64, datetime.now(UTC))
     with open_session(write=True) as session:
