@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import select
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
@@ -11,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from anyio.lowlevel import RunVar
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
@@ -33,7 +35,66 @@ def make_engine(settings: Settings) -> Engine:
         )
         _configure_sqlite(engine, settings.sqlite_synchronous)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    _check_on_checkout(engine)
+    return engine
+
+
+# A pooled PostgreSQL connection idle longer than this is pinged before a request uses it.
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "frontline_idle_since"
+
+
+def _check_on_checkout(engine: Engine) -> None:
+    """SQLAlchemy's pool_pre_ping, only when there is a reason to doubt the connection: one
+    round trip to the server on every checkout was about 145 µs of wall time and 80 of CPU, a
+    tenth of a single create's time in the database (issue 16, docs/performance.md "Sixth pass").
+
+    A connection is pinged (the same `;` pre-ping sends, in autocommit) when it has been idle in
+    the pool longer than PING_AFTER_IDLE_SECONDS (a firewall or the network may have dropped it
+    silently), or when its socket has something to read: an idle connection is owed nothing, so
+    data or end-of-file there means the server has spoken first, which it does when it ends the
+    session (a restart, a fail-over's fencing, pg_terminate_backend, idle_session_timeout: it
+    sends its FATAL message and closes). A connection that fails its ping is replaced and, as
+    pre-ping does, every connection pooled before it is retired too (they likely share its fate).
+    What this misses, a connection lost without a word within those seconds (the server's host
+    gone), fails on its first statement instead: that request is answered 503 with Retry-After,
+    nothing stored (its transaction never committed), the pool retired as above, and the phone
+    sends the same items again under the same ids (tests/faults/test_connections_dropped.py)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info.pop(_IDLE_SINCE, None)  # a fresh connection needs no ping
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None:
+            return
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS and not _spoken_to(
+            dbapi_connection
+        ):
+            return
+        # _do_ping_w_event is what pool_pre_ping calls: False for a lost connection, and the
+        # error raised for any other failure; InvalidatePoolError is what pre-ping then raises.
+        if not dialect._do_ping_w_event(dbapi_connection):
+            raise exc.InvalidatePoolError()
+
+
+def _spoken_to(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket has anything to read (a zero-timeout poll, no round
+    trip): an error or end-of-file from the server. A closed connection counts as spoken to."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+    except Exception:  # no socket any more: let the ping find out
+        return True
+    return bool(poller.poll(0))
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:
@@ -96,10 +157,24 @@ def open_session(*, write: bool, turn: WriterTurn | None = None) -> Session:
     transaction begins at the first statement, not here: a request does its reading and checking
     first, and holds SQLite's single write lock only for the statements that need it."""
     engine = get_engine()
-    bind = engine.execution_options(**{WRITE_OPTION: True, TURN_OPTION: turn}) if write else engine
+    if not write:
+        bind = engine
+    elif turn is None:
+        bind = _writer_bind(engine)
+    else:
+        bind = engine.execution_options(**{WRITE_OPTION: True, TURN_OPTION: turn})
     session = Session(bind, expire_on_commit=False)
     session.info[WRITE_OPTION] = write
     return session
+
+
+@lru_cache(maxsize=4)
+def _writer_bind(engine: Engine) -> Engine:
+    """The engine with the writer's options and no turn (every PostgreSQL write; SQLite's outside
+    a request), made once: a new option engine for every request cost 8–16 µs of CPU more
+    (issue 16, docs/performance.md "Sixth pass"). A turn is a request's own, so a SQLite request's
+    writer bind is still made for it."""
+    return engine.execution_options(**{WRITE_OPTION: True, TURN_OPTION: None})
 
 
 def is_writer(session: Session) -> bool:

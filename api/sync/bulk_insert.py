@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Table, bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
@@ -138,6 +138,81 @@ def insert_rows(
             sent = {flat[i * width + position]: row[returning] for i, row in enumerate(chunk)}
             found.extend(sent[answer[0]] for answer in answered)
     return found
+
+
+def insert_claimed(
+    session: Session, claims: Table, claim: dict[str, Any], table: Table, row: dict[str, Any]
+) -> bool:
+    """One record: its claim (its id for its kind, a row of `claims`) inserted … ON CONFLICT DO
+    NOTHING, then its row, only when the claim was inserted by this call; answers whether the row
+    was stored. Exactly insert_rows(claims, [claim]) and, if that answered the id,
+    insert_rows(table, [row]): on SQLite it is those two statements.
+
+    On PostgreSQL it is one statement, the claim a data-modifying CTE whose RETURNING the record's
+    INSERT … SELECT waits on (`WHERE EXISTS (SELECT FROM claim)`): one round trip to the server
+    fewer for every single create (issue 16, docs/performance.md "Sixth pass"). The rule is the
+    same: a claim held by another kind, or already made for this one, or being made by a
+    concurrent transaction (the CTE's ON CONFLICT waits for it, as the separate statement did,
+    and then inserts nothing), returns no row, so no record is written. The link rows stay a
+    statement of their own: their status-copy trigger reads the record, which the other parts of
+    one statement do not see."""
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        if not insert_rows(session, claims, [claim], returning="id"):
+            return False
+        return bool(insert_rows(session, table, [row], returning="id"))
+    claim_plan = _plan(dialect, claims, tuple(claim))
+    plan = _plan(dialect, table, tuple(row))
+    sql = _claimed_insert(dialect, claims, claim_plan.columns, table, plan.columns)
+    claim_values = _values(
+        tuple(zip(claim_plan.columns, claim_plan.processors, strict=True)), (claim,)
+    )
+    row_values = _values(tuple(zip(plan.columns, plan.processors, strict=True)), (row,))
+    return bool(_on_cursor(connection, sql.sql, _parameters(sql, [*claim_values, *row_values])))
+
+
+@lru_cache(maxsize=16)
+def _claimed_insert(
+    dialect: Dialect,
+    claims: Table,
+    claim_columns: tuple[str, ...],
+    table: Table,
+    columns: tuple[str, ...],
+) -> _Compiled:
+    """WITH claim AS (INSERT INTO claims … ON CONFLICT (id) DO NOTHING RETURNING id)
+    INSERT INTO table (…) SELECT … WHERE EXISTS (SELECT claim.id FROM claim)
+    ON CONFLICT (id) DO NOTHING RETURNING id. The SELECT's values are bound parameters as in the
+    VALUES form, each with the bind cast PostgreSQL's dialect gives its column's type (never a
+    CAST to the column's type: a CAST to VARCHAR(n) would cut a long value short where the
+    assignment refuses it)."""
+    claim = (
+        postgresql.insert(claims)
+        .values(
+            {
+                name: bindparam(f"c_{i}", type_=claims.c[name].type)
+                for i, name in enumerate(claim_columns)
+            }
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(claims.c.id)
+        .cte("claim")
+    )
+    values = select(
+        *[bindparam(f"p0_{i}", type_=table.c[name].type) for i, name in enumerate(columns)]
+    ).where(exists(select(claim.c.id)))
+    statement = (
+        postgresql.insert(table)
+        .from_select(list(columns), values)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(table.c.id)
+        .add_cte(claim)
+    )
+    compiled = statement.compile(dialect=_placeholders(dialect))
+    # The flat values are the claim's, then the row's, each in its columns' order.
+    names = [f"c_{i}" for i in range(len(claim_columns))] + [f"p0_{i}" for i in range(len(columns))]
+    slot = {name: index for index, name in enumerate(names)}
+    return _Compiled(str(compiled), tuple(slot[name] for name in compiled.positiontup or ()))
 
 
 def _on_cursor(connection: Any, sql: str, parameters: Any) -> list[Any]:

@@ -19,7 +19,7 @@ from api.db import reading_connection, reading_for
 from api.handovers.records import HANDOVER_KIND
 from api.ideas.records import IDEA_KIND
 from api.operations.metrics import count_sync_outcomes
-from api.sync.bulk_insert import insert_rows
+from api.sync.bulk_insert import insert_claimed, insert_rows
 from api.sync.kinds import RecordKind, Sender
 from api.sync.outcome import Outcome, fingerprint, replay_outcome
 from schemas.field_errors import FieldError, field_errors
@@ -254,25 +254,34 @@ def _store(
     # concurrent request) holds is not claimed, so its record is not written here either. In id
     # order: two batches holding the same ids (a retry while the first try is still in flight)
     # wait for each other's claims in one order, so they cannot deadlock on them.
-    claimed = {
-        record_id.int
-        for record_id in insert_rows(
-            session,
-            IDENTITY,
-            [{"id": first[key].record_id, "kind": kind.name} for key in sorted(first)],
-            returning="id",
-        )
-    }
-    if not claimed:
-        return {}
-    # One multi-row statement, compiled once for its number of rows (bulk_insert.py), with
-    # RETURNING: what it answers is what was stored.
-    created = {
-        record_id.int: (first[record_id.int], rows[record_id.int])
-        for record_id in insert_rows(
-            session, kind.table, [rows[k] for k in first if k in claimed], returning="id"
-        )
-    }
+    if len(first) == 1:
+        # One record (a single create): the same claim and insert, in one statement on
+        # PostgreSQL (bulk_insert.insert_claimed).
+        ((key, entry),) = first.items()
+        claim = {"id": entry.record_id, "kind": kind.name}
+        if not insert_claimed(session, IDENTITY, claim, kind.table, rows[key]):
+            return {}
+        created = {key: (entry, rows[key])}
+    else:
+        claimed = {
+            record_id.int
+            for record_id in insert_rows(
+                session,
+                IDENTITY,
+                [{"id": first[key].record_id, "kind": kind.name} for key in sorted(first)],
+                returning="id",
+            )
+        }
+        if not claimed:
+            return {}
+        # One multi-row statement, compiled once for its number of rows (bulk_insert.py), with
+        # RETURNING: what it answers is what was stored.
+        created = {
+            record_id.int: (first[record_id.int], rows[record_id.int])
+            for record_id in insert_rows(
+                session, kind.table, [rows[k] for k in first if k in claimed], returning="id"
+            )
+        }
     links: dict[Table, list[dict[str, Any]]] = defaultdict(list)
     for key in created:
         for table, row in links_of[key]:
