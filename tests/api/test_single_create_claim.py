@@ -41,6 +41,14 @@ def count(model: Any, record_id: str | None = None) -> int:
         return int(session.execute(statement).scalar_one())
 
 
+# A note and an idea: each single create's path, its table and a valid body.
+BOTH_KINDS = pytest.mark.parametrize(
+    ("path", "model", "data"),
+    [("/api/v1/handovers", Handover, handover_data), ("/api/v1/ideas", Idea, idea_data)],
+    ids=["handover", "idea"],
+)
+
+
 def claimed_kind(record_id: str) -> str | None:
     with open_session(write=False) as session:
         return session.execute(
@@ -48,11 +56,7 @@ def claimed_kind(record_id: str) -> str | None:
         ).scalar_one_or_none()
 
 
-@pytest.mark.parametrize(
-    ("path", "model", "data"),
-    [("/api/v1/handovers", Handover, handover_data), ("/api/v1/ideas", Idea, idea_data)],
-    ids=["handover", "idea"],
-)
+@BOTH_KINDS
 def test_created_then_the_same_is_a_duplicate_and_other_content_a_conflict(
     crew: Any, path: str, model: Any, data: Any
 ) -> None:
@@ -104,11 +108,7 @@ def test_a_refused_reference_leaves_no_claim_and_the_corrected_record_is_stored(
     assert corrected.status_code == 201
 
 
-@pytest.mark.parametrize(
-    ("path", "model", "data"),
-    [("/api/v1/handovers", Handover, handover_data), ("/api/v1/ideas", Idea, idea_data)],
-    ids=["handover", "idea"],
-)
+@BOTH_KINDS
 def test_the_same_record_sent_twice_at_once_is_stored_once(
     crew: Any, path: str, model: Any, data: Any
 ) -> None:
