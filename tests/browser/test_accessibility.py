@@ -1230,13 +1230,14 @@ def test_no_serious_axe_finding_on_a_partners_notes(
 def test_no_serious_axe_finding_on_a_long_outbox(
     browser: Any, viewport: dict[str, int], live_server: LiveServer
 ) -> None:
-    """Issue 16, sixth pass: 60 items waiting with no signal, one needing attention: /outbox
+    """Issue 16, sixth pass: 60 items waiting with no signal, the 51st needing attention: /outbox
     draws the oldest 50 cards and the one needing attention, counts the other 9 with a button
-    that draws them; then every card, focus on the first drawn."""
+    that draws them; then every card, focus on the first card not drawn before (the 52nd, not
+    the attention card already on screen)."""
     context = new_context(browser, viewport)
     try:
         page = crew_outbox_offline(context, live_server)
-        page.evaluate(
+        queue = page.evaluate(
             """(narrative) => FrontlineOutboxClient.ready.then(async (c) => {
                  const ids = [];
                  for (let i = 0; i < 60; i++) {
@@ -1248,10 +1249,11 @@ def test_no_serious_axe_finding_on_a_long_outbox(
                    ids.push(r.item.id);
                  }
                  const listed = await c.store.listItems(c.userId);
-                 await c.store.markAttention(listed[listed.length - 1].id, 'rejected',
+                 await c.store.markAttention(listed[50].id, 'rejected',
                    [{field: 'narrative', message: 'Describe what happened'}],
                    'Frontline could not accept this.');
                  await FrontlineOutboxClient.changed();
+                 return listed.map((item) => item.id);
                })""",
             unique("Long outbox accessibility check"),
         )
@@ -1262,7 +1264,7 @@ def test_no_serious_axe_finding_on_a_long_outbox(
         assert_no_serious_violations(page, "/outbox (a long outbox: 50 cards and 9 counted)")
         page.click("[data-outbox-more] [data-action=show-all]")
         assert len(outbox_cards(page, 60)) == 60
-        assert page.evaluate("document.activeElement.classList.contains('app-outbox-item')")
+        assert page.evaluate("document.activeElement.id") == f"item-{queue[51]}"
         assert_no_serious_violations(page, "/outbox (a long outbox, every card shown)")
     finally:
         context.close()

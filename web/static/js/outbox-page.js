@@ -358,9 +358,16 @@
     event.preventDefault();
     if (action === 'show-all') {
       showAll = true;
+      var drawn = {};
+      list.querySelectorAll('.app-outbox-item').forEach(function (card) {
+        drawn[card.id] = true;
+      });
       render().then(function () {
-        // The button is gone: focus goes to the first card it drew, not to the top of the page.
-        var first = list.querySelectorAll('.app-outbox-item')[CARDS_SHOWN];
+        // The button is gone: focus goes to the first card it drew (not one drawn already, such
+        // as an item needing attention further down the queue), not to the top of the page.
+        var first = Array.prototype.find.call(list.querySelectorAll('.app-outbox-item'), function (card) {
+          return !drawn[card.id];
+        });
         if (first) {
           first.setAttribute('tabindex', '-1');
           first.focus();
