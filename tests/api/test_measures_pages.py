@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from api.measures.series import Measure
 from tests.records import handover_data, new_id, reference_ids
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def send(client: Any, when: datetime, **overrides: Any) -> None:
@@ -174,7 +177,10 @@ def test_a_packs_trend_starts_when_the_trust_started_not_with_empty_weeks(
     # Once the trust has notes from ten weeks ago (about another partner), the weeks since with
     # no note about this partner are real zeros, and the trend shows them.
     other = reference_ids()["partners"][0]
-    send(crew, now - timedelta(weeks=10), partner_id=other)
+    # Ten weeks before, in the trust's weeks: noon London time on the same weekday, not now minus
+    # ten weeks of UTC (late on a winter Sunday that is the next summer week, BST, and a week less).
+    ten_weeks_ago = (now.astimezone(LONDON) - timedelta(weeks=10)).replace(hour=12, minute=0)
+    send(crew, ten_weeks_ago, partner_id=other)
     html = manager.get(f"/partners/{about}").text
     assert ">4</span> concerns" in html and "One week:" not in html
     assert "11 weeks from" in html and "outside the process limits" in html
