@@ -66,7 +66,9 @@ def _known(models: tuple[Listed, ...], counts: tuple[int, ...]) -> Any:
         wanted = [
             bindparam(f"ids{position}_{index}", type_=table.c.id.type) for index in range(count)
         ]
-        parts.append(select(literal_column(str(position), Integer), table.c.id).where(table.c.id.in_(wanted)))
+        parts.append(
+            select(literal_column(str(position), Integer), table.c.id).where(table.c.id.in_(wanted))
+        )
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
