@@ -39,7 +39,7 @@ def known_ids_of(
     """known_ids for several lists in one statement (a sync batch checks its teams and aims
     together: one round trip, issue 16). Plain columns of the tables on a Core connection
     (api/db.py::reading_connection), no ORM session, on the driver's cursor (api/driver.py)."""
-    asked = {model: sorted(set(ids)) for model, ids in wanted.items()}
+    asked = {model: _padded(sorted(set(ids))) for model, ids in wanted.items()}
     found: dict[Listed, set[int]] = {model: set() for model in wanted}
     models = tuple(model for model, ids in asked.items() if ids)
     if not models:
@@ -55,11 +55,22 @@ def known_ids_of(
     return found
 
 
+def _padded(ids: list[int]) -> list[int]:
+    """The ids, the last repeated up to the next power of two (an id twice in an IN list finds
+    what it finds once): a statement per power of two, not per number of ids, so a batch naming
+    any number of teams and aims (up to 100 and 2,000) uses one of a few dozen statements, and no
+    sender can make the server compile a new one for every batch."""
+    if not ids:
+        return ids
+    size = 1 << (len(ids) - 1).bit_length()
+    return ids + [ids[-1]] * (size - len(ids))
+
+
 @lru_cache(maxsize=256)
 def _known(models: tuple[Listed, ...], counts: tuple[int, ...]) -> Any:
-    """Built once for these lists and numbers of ids (a handful of shapes: a note names one
-    partner, a batch its few teams and aims), the ids bound at each execution, one parameter
-    each: the driver's cursor takes no expanding parameter (api/driver.py::read_rows)."""
+    """Built once for these lists and numbers of ids (powers of two, `_padded`), the ids bound at
+    each execution, one parameter each: the driver's cursor takes no expanding parameter
+    (api/driver.py::read_rows)."""
     parts = []
     for position, (model, count) in enumerate(zip(models, counts, strict=True)):
         table: Table = model.__table__  # type: ignore[union-attr]

@@ -65,6 +65,19 @@ def test_the_reference_check_reads_what_sqlalchemy_reads() -> None:
         assert sorted(read_rows(connection, statement, parameters)) == expected
 
 
+def test_any_number_of_ids_is_checked_with_one_of_a_few_statements() -> None:
+    with open_session(write=False) as session:
+        aims = list(session.execute(select(Aim.id)).scalars())
+    _known.cache_clear()
+    with get_engine().connect() as connection:
+        for count in range(1, 41):
+            # Made-up ids beyond the real ones: found only where they exist.
+            asked = [*aims, *range(2_000_000_000, 2_000_000_000 + count)][:count]
+            assert known_ids_of(connection, {Aim: asked}) == {Aim: set(asked) & set(aims)}
+    # 1, 2, 4, 8, 16, 32 and 64 ids a statement: seven statements for forty numbers of ids.
+    assert _known.cache_info().currsize == 7
+
+
 def test_a_driver_error_is_raised_as_sqlalchemy_raises_it() -> None:
     # The app answers database faults from SQLAlchemy's exceptions (api/errors.py, 503): a bare
     # sqlite3 or psycopg error would slip past them as a 500.
