@@ -19,6 +19,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
 from api.config import Settings, get_settings
+from api.driver import on_cursor
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -114,14 +115,16 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     def _on_begin(conn: Any) -> None:
         # Writers take the write lock up front (IMMEDIATE) so a transaction that read first never
         # fails to upgrade; readers stay DEFERRED and run beside a writer under WAL.
+        # On the driver's cursor: SQLAlchemy's execution of the one word cost more than the
+        # rest of beginning (issue 16, docs/performance.md "Seventh pass").
         options = conn.get_execution_options()
         if not options.get(WRITE_OPTION):
-            conn.exec_driver_sql("BEGIN")
+            on_cursor(conn, "BEGIN", ())
             return
         turn: WriterTurn | None = options.get(TURN_OPTION)
         if turn is not None:
             turn.take()
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        on_cursor(conn, "BEGIN IMMEDIATE", ())
 
 
 @lru_cache

@@ -61,8 +61,7 @@ page_router = APIRouter(tags=["pages"], include_in_schema=False)
 )
 def create_handover(body: HandoverSubmission, user: CurrentUser, session: SessionDep) -> Response:
     limit_writes(user)
-    data = body.model_dump(mode="json", exclude={"id"})
-    result = submit_one(session, Sender.of(user), "handover", body.id, data)
+    result = submit_one(session, Sender.of(user), "handover", body.id, body)
     return record_response(
         result.outcome, result.errors, lambda: handover_answer(session, user, body.id, result.row)
     )

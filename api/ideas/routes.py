@@ -44,8 +44,7 @@ page_router = APIRouter(tags=["pages"], include_in_schema=False)
 )
 def create_idea(body: IdeaSubmission, user: SignedInUser, session: SessionDep) -> Response:
     limit_writes(user)
-    data = body.model_dump(mode="json", exclude={"id"})
-    result = submit_one(session, Sender.of(user), "idea", body.id, data)
+    result = submit_one(session, Sender.of(user), "idea", body.id, body)
     return record_response(
         result.outcome, result.errors, lambda: idea_answer(session, user, body.id, result.row)
     )

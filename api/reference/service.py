@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Table, bindparam, literal, select, union_all
+from sqlalchemy import Connection, Integer, Table, bindparam, literal_column, select, union_all
 from sqlmodel import Session
 
+from api.driver import read_rows
 from schemas.accounts import Aim, Partner, Team
 from schemas.enums import (
     Benefit,
@@ -37,26 +38,48 @@ def known_ids_of(
 ) -> dict[Listed, set[int]]:
     """known_ids for several lists in one statement (a sync batch checks its teams and aims
     together: one round trip, issue 16). Plain columns of the tables on a Core connection
-    (api/db.py::reading_connection), no ORM session."""
-    asked = {model: set(ids) for model, ids in wanted.items()}
+    (api/db.py::reading_connection), no ORM session, on the driver's cursor (api/driver.py)."""
+    asked = {model: _padded(sorted(set(ids))) for model, ids in wanted.items()}
     found: dict[Listed, set[int]] = {model: set() for model in wanted}
     models = tuple(model for model, ids in asked.items() if ids)
     if not models:
         return found
-    parameters = {f"ids{position}": list(asked[model]) for position, model in enumerate(models)}
-    for position, record_id in connection.execute(_known(models), parameters):
+    statement = _known(models, tuple(len(asked[model]) for model in models))
+    parameters = {
+        f"ids{position}_{index}": record_id
+        for position, model in enumerate(models)
+        for index, record_id in enumerate(asked[model])
+    }
+    for position, record_id in read_rows(connection, statement, parameters):
         found[models[position]].add(record_id)
     return found
 
 
-@lru_cache(maxsize=32)
-def _known(models: tuple[Listed, ...]) -> Any:
-    """Built once (its cache key with it), the ids bound at each execution."""
+def _padded(ids: list[int]) -> list[int]:
+    """The ids, the last repeated up to the next power of two (an id twice in an IN list finds
+    what it finds once): a statement per power of two, not per number of ids, so a batch naming
+    any number of teams and aims (up to 100 and 2,000) uses one of a few dozen statements, and no
+    sender can make the server compile a new one for every batch."""
+    if not ids:
+        return ids
+    size = 1 << (len(ids) - 1).bit_length()
+    return ids + [ids[-1]] * (size - len(ids))
+
+
+@lru_cache(maxsize=256)
+def _known(models: tuple[Listed, ...], counts: tuple[int, ...]) -> Any:
+    """Built once for these lists and numbers of ids (powers of two, `_padded`), the ids bound at
+    each execution, one parameter each: the driver's cursor takes no expanding parameter
+    (api/driver.py::read_rows)."""
     parts = []
-    for position, model in enumerate(models):
+    for position, (model, count) in enumerate(zip(models, counts, strict=True)):
         table: Table = model.__table__  # type: ignore[union-attr]
-        wanted: BindParameter[Any] = bindparam(f"ids{position}", expanding=True)
-        parts.append(select(literal(position), table.c.id).where(table.c.id.in_(wanted)))
+        wanted = [
+            bindparam(f"ids{position}_{index}", type_=table.c.id.type) for index in range(count)
+        ]
+        parts.append(
+            select(literal_column(str(position), Integer), table.c.id).where(table.c.id.in_(wanted))
+        )
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from api.config import Settings
 from api.db import detached, is_writer, open_session, reading_connection
+from api.driver import read_rows
 from schemas.accounts import User, UserSession
 from schemas.timestamps import utcnow
 
@@ -95,12 +96,15 @@ def _lookup(session: Session, token: str) -> Found | None:
     On SQLite a writing request looks them up outside its own transaction, so that it queues for
     the write lock only when it has something to write. PostgreSQL has no such lock: there the
     request's own transaction reads them, which saves a second connection (and its ping and round
-    trips) on every write (issue 16). Either way the user is in no session: a writing request
+    trips) on every write (issue 16). On the driver's cursor (api/driver.py): on SQLite that
+    connection then begins no transaction for the one statement either (issue 16, "Seventh
+    pass"). Either way the user is in no session: a writing request
     that rolls back (a refused move) must not expire the user its error page still names."""
     with reading_connection(session) as connection:
-        row = connection.execute(_LOOKUP, {"token_hash": _hash(token)}).first()
-    if row is None:
+        rows = read_rows(connection, _LOOKUP, {"token_hash": _hash(token)})
+    if not rows:
         return None
+    row = rows[0]
     user = detached(User, dict(zip(_USER_NAMES, row[3:], strict=True)))
     return (row[0], row[1], row[2], user)
 

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
+from api.driver import on_cursor, placeholders
 from schemas.timestamps import UTCDateTime
 
 # Bound parameters a statement: under SQLite's limit (32,766 since 3.32) and PostgreSQL's (65,535).
@@ -57,16 +58,6 @@ def _plan(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Plan:
     )
 
 
-@lru_cache(maxsize=8)
-def _placeholders(dialect: Dialect) -> Dialect:
-    """The dialect a statement is compiled with: on PostgreSQL the same dialect with PostgreSQL's
-    own `$1, $2, …` placeholders (`numeric_dollar`), which psycopg's raw cursor sends as they are
-    (`_on_cursor`); the same text otherwise, casts and quoting included."""
-    if dialect.name != "postgresql":
-        return dialect
-    return type(dialect)(paramstyle="numeric_dollar")  # type: ignore[call-arg]
-
-
 @lru_cache(maxsize=512)
 def _compiled(
     dialect: Dialect,
@@ -88,7 +79,7 @@ def _compiled(
     statement = statement.on_conflict_do_nothing(index_elements=["id"] if conflict_on_id else None)
     if returning:
         statement = statement.returning(table.c[returning])
-    compiled = statement.compile(dialect=_placeholders(dialect))
+    compiled = statement.compile(dialect=placeholders(dialect))
     slot = {name: index for index, name in enumerate(names)}
     return _Compiled(str(compiled), tuple(slot[name] for name in compiled.positiontup or ()))
 
@@ -130,7 +121,7 @@ def insert_rows(
         chunk = rows[start : start + size]
         compiled = _compiled(dialect, table, plan.columns, size, conflict_on_id, returning)
         flat = _values(pairs, chunk)
-        answered = _on_cursor(connection, compiled.sql, _parameters(compiled, flat))
+        answered = on_cursor(connection, compiled.sql, _parameters(compiled, flat))
         if returning:
             # What the database answers is the value as bound (a UUID's hex on SQLite, the UUID
             # on PostgreSQL): mapped back to the caller's own value rather than converted again,
@@ -169,7 +160,7 @@ def insert_claimed(
         tuple(zip(claim_plan.columns, claim_plan.processors, strict=True)), (claim,)
     )
     row_values = _values(tuple(zip(plan.columns, plan.processors, strict=True)), (row,))
-    return bool(_on_cursor(connection, sql.sql, _parameters(sql, [*claim_values, *row_values])))
+    return bool(on_cursor(connection, sql.sql, _parameters(sql, [*claim_values, *row_values])))
 
 
 @lru_cache(maxsize=16)
@@ -208,39 +199,11 @@ def _claimed_insert(
         .returning(table.c.id)
         .add_cte(claim)
     )
-    compiled = statement.compile(dialect=_placeholders(dialect))
+    compiled = statement.compile(dialect=placeholders(dialect))
     # The flat values are the claim's, then the row's, each in its columns' order.
     names = [f"c_{i}" for i in range(len(claim_columns))] + [f"p0_{i}" for i in range(len(columns))]
     slot = {name: index for index, name in enumerate(names)}
     return _Compiled(str(compiled), tuple(slot[name] for name in compiled.positiontup or ()))
-
-
-def _on_cursor(connection: Any, sql: str, parameters: Any) -> list[Any]:
-    """The statement on the driver's own cursor, in the connection's transaction: SQLAlchemy's
-    execution context (its events, its result object) cost four times the statement itself on
-    SQLite for a single create's three inserts (issue 16). On PostgreSQL a raw cursor: the
-    statement is compiled with PostgreSQL's own `$n` placeholders (`_compiled`), so psycopg sends
-    it as it is; its usual cursor parses `%(name)s` placeholders out of the text again on every
-    execution of a statement longer than 4,096 characters or 50 parameters (a multi-row one: a
-    tenth of a 25-idea batch's CPU, "Sixth pass"). The driver's errors are raised as SQLAlchemy
-    raises them, so the app's answers to a database fault (503) hold."""
-    driver = connection.connection.driver_connection
-    cursor = _raw_cursor(driver) if connection.dialect.name == "postgresql" else driver.cursor()
-    try:
-        cursor.execute(sql, parameters)
-        # Only a statement with RETURNING has rows to fetch (psycopg refuses to fetch otherwise).
-        return cursor.fetchall() if cursor.description is not None else []
-    except connection.dialect.loaded_dbapi.Error as exc:
-        connection._handle_dbapi_exception(exc, sql, parameters, cursor, None)
-        raise  # not reached: the line above raises SQLAlchemy's error
-    finally:
-        cursor.close()
-
-
-def _raw_cursor(driver_connection: Any) -> Any:
-    import psycopg  # only on PostgreSQL, whose driver it is
-
-    return psycopg.RawCursor(driver_connection)
 
 
 # On PostgreSQL, the most rows a statement: at most 64 sizes a table are compiled, once a

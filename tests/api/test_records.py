@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -49,6 +50,80 @@ def test_a_record_sent_by_post_and_then_by_sync_is_a_duplicate(crew: Any) -> Non
         "/api/v1/sync", json={"items": [{"kind": "handover", "id": record_id, "data": data}]}
     ).json()["results"][0]
     assert result["outcome"] == "duplicate"
+
+
+_AN_HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
+
+# Bodies whose fields validation turns into something else (times into UTC, London wall-clock time
+# without an offset, optional fields left out or at the value older phones meant): a single POST
+# stores the fingerprint of its validated body (api/sync/ingest.py::validated_record), a batch
+# item that of its data validated there; a replay by the other route must still be a duplicate.
+_VARIANTS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+    "note": ("handover", lambda: handover_data()),
+    "note, London time without an offset": (
+        "handover",
+        lambda: handover_data(occurred_at=_AN_HOUR_AGO.replace(tzinfo=None).isoformat()[:16]),
+    ),
+    "note, another offset, microseconds": (
+        "handover",
+        lambda: handover_data(
+            occurred_at=_AN_HOUR_AGO.astimezone(timezone(timedelta(hours=-5))).isoformat(),
+            created_at=_AN_HOUR_AGO.astimezone(timezone(timedelta(hours=5, minutes=30)))
+            .replace(microsecond=123456)
+            .isoformat(),
+        ),
+    ),
+    "note, optional fields left out": (
+        "handover",
+        lambda: {
+            k: v
+            for k, v in handover_data().items()
+            if k in {"occurred_at", "partner_id", "categories", "narrative"}
+        },
+    ),
+    "note, the type older phones meant said out loud": (
+        "handover",
+        lambda: handover_data(note_type="concern", good_practice=[]),
+    ),
+    "good-practice note": (
+        "handover",
+        lambda: handover_data(
+            note_type="good_practice", categories=[], good_practice=["patient_ready"], harm=None
+        ),
+    ),
+    "note, text beyond ASCII": (
+        "handover",
+        lambda: handover_data(narrative="Waited — 45 min; crew said “thank you” ✓ café"),
+    ),
+    "idea": ("idea", lambda: idea_data()),
+    "idea, optional fields left out": (
+        "idea",
+        lambda: {
+            k: v
+            for k, v in idea_data().items()
+            if k in {"title", "problem", "proposal", "wastes", "aims", "team_id"}
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", list(_VARIANTS))
+@pytest.mark.parametrize("first", ["single", "sync"])
+def test_a_record_sent_by_either_route_and_again_by_the_other_is_a_replay(
+    crew: Any, variant: str, first: str
+) -> None:
+    kind, make = _VARIANTS[variant]
+    record_id, data = new_id(), make()
+    single = f"/api/v1/{kind}s"
+    batch = {"items": [{"kind": kind, "id": record_id, "data": data}]}
+    if first == "single":
+        assert crew.post(single, json={"id": record_id, **data}).status_code == 201
+        result = crew.post("/api/v1/sync", json=batch).json()["results"][0]
+        assert result["outcome"] == "duplicate"
+    else:
+        assert crew.post("/api/v1/sync", json=batch).json()["results"][0]["outcome"] == "created"
+        assert crew.post(single, json={"id": record_id, **data}).status_code == 200
+    assert stored(Handover if kind == "handover" else Idea) == 1
 
 
 @pytest.mark.parametrize(
