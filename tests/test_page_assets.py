@@ -275,9 +275,7 @@ def test_a_hashed_url_names_the_bytes_served_and_the_files_they_name(client: Cli
     assert icons and all(HASHED.search(icon) for icon in icons)
     for icon in set(icons):
         assert client.http.get(icon).headers["cache-control"] == IMMUTABLE
-    # The module's import and the worker's importScripts and precache list are hashed too.
-    init = client.http.get(_hashed(client, "/static/js/nhsuk-init.js")).text
-    assert _hashed(client, "/static/js/nhsuk-components.min.js") in init
+    # The worker's importScripts and precache list are hashed too.
     worker = client.http.get("/sw.js").text
     assert _hashed(client, "/sw/caches.js") in worker and '"/sw/caches.js"' not in worker
 
@@ -400,5 +398,8 @@ def test_the_capture_forms_load_their_scripts_as_bundles(crew: Client) -> None:
         ], path
         for url in re.findall(r'<script[^>]* src="([^"]+)"', page):
             assert HASHED.search(url), url
-        preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)"', page)
-        assert [_plain(u) for u in preloads] == ["/static/js/nhsuk-components.min.js"], path
+        # The NHS.UK components come inside nhsuk-init.js: nothing more to fetch or preload.
+        assert "modulepreload" not in page, path
+    init = crew.http.get(_hashed(crew, "/static/js/nhsuk-init.js")).text
+    assert not re.search(r"\bimport\b", init)
+    assert 'moduleName="nhsuk-header"' in init and "frontline:content" in init
