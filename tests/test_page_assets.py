@@ -58,6 +58,26 @@ def _selector_classes(css: str) -> set[str]:
     return set(re.findall(r"\.(nhsuk-[a-zA-Z0-9_-]+)", css))
 
 
+def test_rules_for_classes_no_page_can_carry_are_left_out_and_the_others_kept() -> None:
+    """Issue 16: the stylesheet blocks a phone's first paint. Left out: utilities nothing writes
+    (scripts/build_nhsuk_css.mjs unusedLeftOut). Kept: a class our templates write, one an NHS.UK
+    template makes from parts (`classPrefix ~ size`), one of our prefixes completed at run time
+    (`nhsuk-tag--` ~ colour) and one the header's script adds."""
+    full = _selector_classes(FULL_CSS.read_text())
+    subset = _selector_classes(SUBSET_CSS.read_text())
+    unused = {"nhsuk-u-padding-top-9", "nhsuk-u-static-margin-left-3", "nhsuk-u-display-none"}
+    assert unused <= full
+    assert not unused & subset
+    kept = {
+        "nhsuk-u-margin-bottom-0",  # mine.html
+        "nhsuk-caption-xl",  # caption/template: classPrefix ~ params.size
+        "nhsuk-tag--red",  # "nhsuk-tag--" ~ params.colour
+        "nhsuk-header__menu-toggle",  # the header's script
+    }
+    assert kept <= full
+    assert kept <= subset
+
+
 PAGES = {
     "crew": ["/", "/handovers/new", "/ideas/new", "/mine", "/outbox", "/logout", "/account"],
     "manager": ["/triage", "/handovers", "/measures", "/huddle", "/learning", "/readiness"],
