@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -53,11 +54,23 @@ def session_cookie(url: str, email: str, password: str) -> str:
         return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 
+def install_node_modules(node: str) -> None:
+    """`npm ci` when node_modules is missing or older than package-lock.json, as scripts/test does:
+    `make setup` installs only the Python side, and Lighthouse is an npm dev dependency."""
+    installed = ROOT / "node_modules" / ".package-lock.json"
+    lock = ROOT / "package-lock.json"
+    if installed.exists() and installed.stat().st_mtime >= lock.stat().st_mtime:
+        return
+    npm = shutil.which("npm") or str(Path(node).with_name("npm"))
+    subprocess.run([npm, "ci", "--silent", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
+
+
 def lighthouse(pages: list[tuple[str, str | None]], *, quick: bool = False) -> list[dict]:
     """tests/support/lighthouse.mjs over (url, cookie) pairs; its JSON answer, one per page."""
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node is not on PATH")
+    install_node_modules(node)
     answer = subprocess.run(
         [node, str(LIGHTHOUSE)],
         input=json.dumps({"pages": [{"url": u, "cookie": c} for u, c in pages], "quick": quick}),

@@ -42,6 +42,27 @@ function builtFile(url) {
   throw new Error(`a bundle part must be one of our scripts or a vendor script: ${url}`);
 }
 
+// esbuild names a file's identifiers by how often each character occurs in it, so the value of
+// version.js's SHELL_DIGEST used to change the rest of its minified copy. That copy is in the
+// outbox-core bundle, which the digest covers (all but the literal itself): setting the digest
+// could change the digest, and two values could take turns for ever. The digest is minified as a
+// fixed placeholder of the same shape and put back after, so the rest does not depend on it.
+const DIGEST_SOURCE = /(var SHELL_DIGEST = ')([0-9a-f]{16})(';)/;
+const DIGEST_PLACEHOLDER = "0000000000000000";
+
+function withoutDigest(source) {
+  const match = source.match(DIGEST_SOURCE);
+  if (!match) return { source, digest: null };
+  return { source: source.replace(DIGEST_SOURCE, `$1${DIGEST_PLACEHOLDER}$3`), digest: match[2] };
+}
+
+function withDigest(code, digest) {
+  if (digest === null) return code;
+  const parts = code.split(`"${DIGEST_PLACEHOLDER}"`);
+  if (parts.length !== 2) throw new Error("the minified SHELL_DIGEST placeholder is not there once");
+  return parts.join(`"${digest}"`);
+}
+
 for (const [name, folder] of Object.entries(SOURCES)) {
   const target = join(out, name);
   rmSync(target, { recursive: true, force: true });
@@ -62,13 +83,14 @@ for (const [name, folder] of Object.entries(SOURCES)) {
       });
       continue;
     }
-    const { code } = transformSync(readFileSync(join(folder, file), "utf8"), {
+    const { source, digest } = withoutDigest(readFileSync(join(folder, file), "utf8"));
+    const { code } = transformSync(source, {
       loader: "js",
       minify: true,
       legalComments: "none",
       charset: "utf8",
     });
-    writeFileSync(join(target, file), code);
+    writeFileSync(join(target, file), withDigest(code, digest));
   }
 }
 

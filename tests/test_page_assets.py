@@ -237,6 +237,39 @@ def test_the_committed_minified_scripts_are_what_the_build_script_makes(tmp_path
         assert {f.name for f in (committed / part).glob("*.js")} == set(built)
 
 
+def test_the_minified_scripts_do_not_depend_on_the_shell_digest(tmp_path: Path) -> None:
+    """Setting SHELL_DIGEST (service_worker/version.js) changes its literal in the built scripts
+    and nothing else: the digest covers the outbox-core bundle, which holds version.js, so a
+    digest that changed the rest of the bundle (esbuild names identifiers by the file's character
+    counts) could change itself, two values taking turns."""
+    node = shutil.which("node")
+    assert node, "node is needed (make setup; see README)"
+    copy = tmp_path / "repo"
+    (copy / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "build_min_js.mjs", copy / "scripts")
+    shutil.copytree(ROOT / "service_worker", copy / "service_worker")
+    shutil.copytree(ROOT / "web" / "static" / "js", copy / "web" / "static" / "js")
+    shutil.copytree(ROOT / "web" / "static" / "vendor", copy / "web" / "static" / "vendor")
+    (copy / "node_modules").symlink_to(ROOT / "node_modules")
+    version = copy / "service_worker" / "version.js"
+    current = re.search(r"var SHELL_DIGEST = '([0-9a-f]{16})';", version.read_text())
+    assert current, "version.js names its SHELL_DIGEST as before"
+    other = "bbbbbbbbbbbbbbbb" if current[1] != "bbbbbbbbbbbbbbbb" else "dddddddddddddddd"
+    version.write_text(version.read_text().replace(current[1], other))
+    subprocess.run(
+        [node, "scripts/build_min_js.mjs"], cwd=copy, check=True, capture_output=True, timeout=120
+    )
+    committed = ROOT / "web" / "static" / "min"
+    holding = []
+    for built in sorted((copy / "web" / "static" / "min").glob("*/*.js")):
+        text = built.read_text()
+        if other in text:
+            holding.append(built.name)
+        expected = (committed / built.parent.name / built.name).read_text()
+        assert text.replace(f'"{other}"', f'"{current[1]}"') == expected, built.name
+    assert holding == ["outbox-core.bundle.js", "version.js"]
+
+
 def test_pages_and_the_worker_get_the_minified_scripts(client: Client) -> None:
     minified = ROOT / "web" / "static" / "min"
     for url, copy in (

@@ -2,15 +2,17 @@
 serves, in both roles (crew and manager, plus admin and signed-out), in its empty, filled, error,
 queued and offline states; and keyboard-only use of both record forms.
 
-axe-core (pinned in package.json, installed by `npm ci`) is put into each page with
-`page.evaluate(<axe source>)`. That runs through the DevTools protocol, which the page's
-Content-Security-Policy does not govern, so the pages are checked under their real CSP: a
+axe-core (pinned in package.json, installed by `npm ci`) is put into each page as a Playwright
+init script of its context (or with `page.evaluate(<axe source>)`). Both go through the DevTools
+protocol, which the page's Content-Security-Policy does not govern, so the pages are checked under
+their real CSP: a
 `bypass_csp` context, or an injected <script> tag (refused by `script-src 'self'`), would either
 change the page under test or not run at all.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -75,16 +77,25 @@ RUN_AXE = """async (tags) => {
 }"""
 
 
+@functools.cache
 def axe_source() -> str:
     if not AXE_PATH.exists():
         pytest.fail(f"{AXE_PATH.relative_to(ROOT)} is missing: run `npm ci` (scripts/test does)")
     return AXE_PATH.read_text()
 
 
+def with_axe(context: Any) -> Any:
+    """The context with axe-core in every document it opens. Evaluating axe's 0.5 MB after each
+    navigation instead cost about 0.1 s more a check (goto, evaluate and run on /login, ten
+    rounds each way), and the checks below are some 250 in a run."""
+    context.add_init_script(axe_source())
+    return context
+
+
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Every WCAG A/AA violation axe finds on the page as it is now."""
     if not page.evaluate("typeof window.axe === 'object'"):
-        page.evaluate(axe_source())
+        page.evaluate(axe_source())  # a context made without with_axe
     return page.evaluate(RUN_AXE, AXE_TAGS)
 
 
@@ -312,11 +323,13 @@ def records(live_server: LiveServer) -> Iterator[Records]:
 def new_context(browser: Any, viewport: dict[str, int]) -> Any:
     """A phone (touch, high density, as tests/browser/conftest.py's) or a desktop browser."""
     mobile = viewport == PHONE
-    return browser.new_context(
-        viewport=viewport,
-        device_scale_factor=2 if mobile else 1,
-        is_mobile=mobile,
-        has_touch=mobile,
+    return with_axe(
+        browser.new_context(
+            viewport=viewport,
+            device_scale_factor=2 if mobile else 1,
+            is_mobile=mobile,
+            has_touch=mobile,
+        )
     )
 
 
@@ -919,7 +932,9 @@ class Keyboard:
 def keyboard_page(browser: Any) -> Iterator[Any]:
     """A desktop browser (where a keyboard is), in the trust's language and time zone so the
     date field's parts come in a known order."""
-    context = browser.new_context(viewport=DESKTOP, locale="en-GB", timezone_id="Europe/London")
+    context = with_axe(
+        browser.new_context(viewport=DESKTOP, locale="en-GB", timezone_id="Europe/London")
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
