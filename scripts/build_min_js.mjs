@@ -2,6 +2,9 @@
 // halve what a phone downloads; comments stay in the sources). Reproducible from the lock files:
 // the pinned esbuild, no bundling, top-level names kept (the scripts share globals).
 //
+// ES modules listed in MODULES are served with what they import, as one module (issue 16: one
+// request, not a module and then its import, before a capture form's first paint).
+//
 // Then the bundles of service_worker/caches.js BUNDLES (issue 16: fewer script requests before a
 // capture form's first paint): each is its parts' minified copies one after another, in the
 // listed order, each after a line naming it (caches.js PART_MARK, so the worker can cut a part
@@ -15,7 +18,7 @@ import { readdirSync, readFileSync, mkdirSync, writeFileSync, rmSync } from "nod
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
-import { transformSync } from "esbuild";
+import { buildSync, transformSync } from "esbuild";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SOURCES = {
@@ -25,6 +28,9 @@ const SOURCES = {
 
 const outAt = process.argv.indexOf("--out");
 const out = outAt > 0 ? process.argv[outAt + 1] : join(ROOT, "web", "static", "min");
+
+/** Our ES modules, each served with its imports: nhsuk-init.js and the NHS.UK components it starts. */
+const MODULES = new Set(["nhsuk-init.js"]);
 
 const Caches = createRequire(import.meta.url)(join(ROOT, "service_worker", "caches.js"));
 
@@ -63,6 +69,20 @@ for (const [name, folder] of Object.entries(SOURCES)) {
   mkdirSync(target, { recursive: true });
   for (const file of readdirSync(folder).sort()) {
     if (!file.endsWith(".js") || file.endsWith(".min.js")) continue;
+    if (name === "js" && MODULES.has(file)) {
+      buildSync({
+        entryPoints: [join(folder, file)],
+        bundle: true,
+        format: "esm",
+        target: "es2020",
+        minify: true,
+        legalComments: "none",
+        charset: "utf8",
+        outfile: join(target, file),
+        logLevel: "error",
+      });
+      continue;
+    }
     const { source, digest } = withoutDigest(readFileSync(join(folder, file), "utf8"));
     const { code } = transformSync(source, {
       loader: "js",

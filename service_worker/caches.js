@@ -49,7 +49,8 @@
    * /offline) load. tests/js/caches.test.js checks their templates against it. Not the .map file,
    * and not htmx: only managers' pages use it, and those do not open offline. Not the manifest's
    * icons (~12.5 KB): no page renders them; the browser fetches them itself when the app is
-   * installed (online, by definition) and keeps its own copy for the home screen.
+   * installed (online, by definition) and keeps its own copy for the home screen. Not
+   * nhsuk-components.min.js: nhsuk-init.js is served with it built in (scripts/build_min_js.mjs).
    */
   var PRECACHE_URLS = Object.freeze([
     OFFLINE_URL,
@@ -66,7 +67,6 @@
     '/static/js/mine-offline.js',
     '/static/js/sign-in.js',
     '/static/css/nhsuk.min.css',
-    '/static/js/nhsuk-components.min.js',
     '/static/vendor/nhsuk-frontend/assets/images/favicon.ico',
     '/static/vendor/nhsuk-frontend/assets/images/favicon.svg',
     '/static/vendor/nhsuk-frontend/assets/images/nhsuk-icon-180.png',

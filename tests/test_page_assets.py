@@ -58,6 +58,26 @@ def _selector_classes(css: str) -> set[str]:
     return set(re.findall(r"\.(nhsuk-[a-zA-Z0-9_-]+)", css))
 
 
+def test_rules_for_classes_no_page_can_carry_are_left_out_and_the_others_kept() -> None:
+    """Issue 16: the stylesheet blocks a phone's first paint. Left out: utilities nothing writes
+    (scripts/build_nhsuk_css.mjs unusedLeftOut). Kept: a class our templates write, one an NHS.UK
+    template makes from parts (`classPrefix ~ size`), one of our prefixes completed at run time
+    (`nhsuk-tag--` ~ colour) and one the header's script adds."""
+    full = _selector_classes(FULL_CSS.read_text())
+    subset = _selector_classes(SUBSET_CSS.read_text())
+    unused = {"nhsuk-u-padding-top-9", "nhsuk-u-static-margin-left-3", "nhsuk-u-display-none"}
+    assert unused <= full
+    assert not unused & subset
+    kept = {
+        "nhsuk-u-margin-bottom-0",  # mine.html
+        "nhsuk-caption-xl",  # caption/template: classPrefix ~ params.size
+        "nhsuk-tag--red",  # "nhsuk-tag--" ~ params.colour
+        "nhsuk-header__menu-toggle",  # the header's script
+    }
+    assert kept <= full
+    assert kept <= subset
+
+
 PAGES = {
     "crew": ["/", "/handovers/new", "/ideas/new", "/mine", "/outbox", "/logout", "/account"],
     "manager": ["/triage", "/handovers", "/measures", "/huddle", "/learning", "/readiness"],
@@ -308,9 +328,7 @@ def test_a_hashed_url_names_the_bytes_served_and_the_files_they_name(client: Cli
     assert icons and all(HASHED.search(icon) for icon in icons)
     for icon in set(icons):
         assert client.http.get(icon).headers["cache-control"] == IMMUTABLE
-    # The module's import and the worker's importScripts and precache list are hashed too.
-    init = client.http.get(_hashed(client, "/static/js/nhsuk-init.js")).text
-    assert _hashed(client, "/static/js/nhsuk-components.min.js") in init
+    # The worker's importScripts and precache list are hashed too.
     worker = client.http.get("/sw.js").text
     assert _hashed(client, "/sw/caches.js") in worker and '"/sw/caches.js"' not in worker
 
@@ -433,5 +451,8 @@ def test_the_capture_forms_load_their_scripts_as_bundles(crew: Client) -> None:
         ], path
         for url in re.findall(r'<script[^>]* src="([^"]+)"', page):
             assert HASHED.search(url), url
-        preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)"', page)
-        assert [_plain(u) for u in preloads] == ["/static/js/nhsuk-components.min.js"], path
+        # The NHS.UK components come inside nhsuk-init.js: nothing more to fetch or preload.
+        assert "modulepreload" not in page, path
+    init = crew.http.get(_hashed(crew, "/static/js/nhsuk-init.js")).text
+    assert not re.search(r"\bimport\b", init)
+    assert 'moduleName="nhsuk-header"' in init and "frontline:content" in init

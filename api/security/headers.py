@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
+from collections import OrderedDict
+from functools import partial
 
 import anyio
-from starlette.datastructures import MutableHeaders
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -210,20 +213,24 @@ class CompressStatic:
     See docs/decisions/0009-compression-and-breach.md."""
 
     SAFE_SITES = (b"same-origin", b"none")
+    MINIMUM_SIZE = 1024
 
     def __init__(
         self, app: ASGIApp, prefixes: tuple[str, ...] = ("/static/", "/sw/", "/sw.js")
     ) -> None:
         self.app = app
         self.prefixes = prefixes
-        self.gzip = GZipMiddleware(app, minimum_size=1024)
+        self.gzip = GZipMiddleware(app, minimum_size=self.MINIMUM_SIZE)
+        self.static_gzip = GZipMiddleware(
+            CompressedOnce(app, minimum_size=self.MINIMUM_SIZE), minimum_size=self.MINIMUM_SIZE
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if scope["path"].startswith(self.prefixes):
-            await self.gzip(scope, receive, send)
+            await self.static_gzip(scope, receive, send)
             return
 
         async def vary(message: Message) -> None:
@@ -243,3 +250,82 @@ class CompressStatic:
             await self.gzip(scope, receive, vary)
         else:
             await self.app(scope, receive, vary)
+
+
+class CompressedOnce:
+    """A static file at its content-hashed URL (an immutable answer with an ETag) gzipped once a
+    process, not on every request: the NHS.UK stylesheet took ~10 ms of CPU each time at gzip's
+    level 9, more with a page's six requests at once on a busy server, and Lighthouse's simulation
+    adds the server's median response time to each request on a page's first-paint path (issue 16,
+    docs/performance.md). The same bytes as GZipMiddleware's (level 9, the same minimum size and
+    content types), which passes an answer already encoded through; anything else is left to it."""
+
+    #: Compressed bodies kept: every static file a few times over (a deploy adds new hashes).
+    KEPT = 512
+
+    def __init__(self, app: ASGIApp, *, minimum_size: int) -> None:
+        self.app = app
+        self.minimum_size = minimum_size
+        self.compressed: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or "gzip" not in Headers(scope=scope).get("accept-encoding", "")
+        ):
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def remember(message: Message) -> None:
+            nonlocal start
+            if start is None and message["type"] == "http.response.start":
+                if self._kept_answer(message):
+                    start = message
+                else:
+                    await send(message)
+                    return
+            elif start is None:
+                await send(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    await self._send_compressed(scope, start, b"".join(chunks), send)
+
+        await self.app(scope, receive, remember)
+
+    def _kept_answer(self, start: Message) -> bool:
+        headers = Headers(raw=start.get("headers", []))
+        media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+        return (
+            start["status"] == 200
+            and "immutable" in headers.get("cache-control", "")
+            and "etag" in headers
+            and "content-encoding" not in headers
+            and {media_type, media_type.partition("/")[0] + "/*"}.isdisjoint(
+                DEFAULT_EXCLUDED_CONTENT_TYPES
+            )
+        )
+
+    async def _send_compressed(self, scope: Scope, start: Message, body: bytes, send: Send) -> None:
+        if len(body) < self.minimum_size:
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            return
+        key = (scope["path"], Headers(raw=start["headers"])["etag"])
+        compressed = self.compressed.get(key)
+        if compressed is None:
+            compressed = await anyio.to_thread.run_sync(partial(gzip.compress, body, 9, mtime=0))
+            self.compressed[key] = compressed
+            if len(self.compressed) > self.KEPT:
+                self.compressed.popitem(last=False)
+        else:
+            self.compressed.move_to_end(key)
+        headers = MutableHeaders(scope=start)
+        headers.add_vary_header("Accept-Encoding")
+        headers["Content-Encoding"] = "gzip"
+        headers["Content-Length"] = str(len(compressed))
+        await send(start)
+        await send({"type": "http.response.body", "body": compressed})
