@@ -164,9 +164,14 @@ def test_a_packs_trend_starts_when_the_trust_started_not_with_empty_weeks(
     """SPEC §8: weeks before a trust used Frontline are neither zeros nor signals. A trust whose
     first notes came this week must not read 25 empty weeks as concerns that "have fallen"."""
     about = reference_ids()["partners"][3]
-    now = datetime.now(UTC) - timedelta(minutes=5)
+    # This week in the trust's (London) weeks, even in the first minutes of a Monday.
+    local = datetime.now(UTC).astimezone(LONDON)
+    monday = (local - timedelta(days=local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    now = max(local - timedelta(minutes=5), monday)
     for n in range(4):
-        send(crew, now - timedelta(minutes=n), partner_id=about)
+        send(crew, now + timedelta(seconds=n), partner_id=about)
     html = manager.get(f"/partners/{about}").text
     assert ">4</span> concerns" in html
     assert "too few weeks yet to say what is usual" in html
@@ -179,7 +184,7 @@ def test_a_packs_trend_starts_when_the_trust_started_not_with_empty_weeks(
     other = reference_ids()["partners"][0]
     # Ten weeks before, in the trust's weeks: noon London time on the same weekday, not now minus
     # ten weeks of UTC (late on a winter Sunday that is the next summer week, BST, and a week less).
-    ten_weeks_ago = (now.astimezone(LONDON) - timedelta(weeks=10)).replace(hour=12, minute=0)
+    ten_weeks_ago = (now - timedelta(weeks=10)).replace(hour=12, minute=0)
     send(crew, ten_weeks_ago, partner_id=other)
     html = manager.get(f"/partners/{about}").text
     assert ">4</span> concerns" in html and "One week:" not in html
