@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, LiveServer, sign_in
 
@@ -30,10 +31,12 @@ def test_a_handover_note_sent_with_javascript_off_arrives_once(
     page.check("input[name=harm][value=none]")
     page.fill("#narrative", f"No-JS browser test {record_id}")
     page.click("form[data-record-form] button[type=submit]")
-    assert "Handover note sent" in page.content()
+    # The click returns once the answer starts to arrive; wait for the page itself to read it.
+    expect(page.locator("h1")).to_contain_text("Handover note sent")
 
     page.go_back()
     page.click("form[data-record-form] button[type=submit]")  # the same form, sent again
+    expect(page.locator("h1")).to_contain_text("Handover note sent")
 
     page.goto(f"{live_server.url}/mine")
     assert f"No-JS browser test {record_id}" in page.content()
