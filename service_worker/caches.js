@@ -217,6 +217,22 @@
     return null;
   }
 
+  /**
+   * Requests the worker never answers (routeFor gives null for each), declared to the browser when
+   * the worker installs, so that it sends them straight to the network without first waking the
+   * worker to dispatch a fetch event nobody answers (the Service Worker static routing API,
+   * InstallEvent.addRoutes; Chromium 123 and later, ignored elsewhere; issue 16): every request that
+   * is not a GET (a drain's sync batches, forms, sign-in and sign-out), and GET /api/v1/me, a
+   * drain's first question. tests/js/caches.test.js holds each against routeFor.
+   */
+  var NETWORK_ROUTES = Object.freeze(
+    ['POST', 'PUT', 'PATCH', 'DELETE']
+      .map(function (method) {
+        return { condition: { requestMethod: method }, source: 'network' };
+      })
+      .concat([{ condition: { requestMethod: 'GET', urlPattern: { pathname: '/api/v1/me' } }, source: 'network' }])
+  );
+
   /** The key a page copy is stored under: the path alone, so "?fix=…" finds the form. */
   function pageKey(url) {
     return url.origin + url.pathname;
@@ -669,6 +685,7 @@
     shellKey: shellKey,
     STORED_AT_HEADER: STORED_AT_HEADER,
     routeFor: routeFor,
+    NETWORK_ROUTES: NETWORK_ROUTES,
     pageKey: pageKey,
     isStorable: isStorable,
     markCachedCopy: markCachedCopy,

@@ -105,6 +105,13 @@ function endPendingSignOut() {
 }
 
 self.addEventListener('install', function (event) {
+  if (typeof event.addRoutes === 'function') {
+    // A browser that cannot take a route still installs the worker: its fetch handler answers
+    // these requests as before (by letting them through).
+    event.waitUntil(
+      event.addRoutes(FrontlineCaches.NETWORK_ROUTES.slice()).catch(function () {})
+    );
+  }
   event.waitUntil(FrontlineCaches.precache(self.caches, self.fetch.bind(self)));
 });
 

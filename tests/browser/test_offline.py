@@ -379,6 +379,39 @@ def test_submitted_offline_it_waits_on_the_phone_and_is_sent_once_back_online(
     assert_one_handover_on_server(live_server, narrative, record_id)
 
 
+def test_a_drains_requests_go_straight_to_the_network_not_through_the_worker(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    """The worker declares at install the requests it never answers (caches.js NETWORK_ROUTES), so
+    the browser sends a drain's requests without waking it; what it does answer still reaches it."""
+    start_signed_in(page, live_server, CREW)
+    open_page(page, live_server, "/handovers/new")
+    context.set_offline(True)
+    record_id = fill_handover(page, unique("Straight to the network"))
+    submit_and_see_it_saved(page)
+    page.evaluate(
+        "performance.setResourceTimingBufferSize(1000); performance.clearResourceTimings()"
+    )
+    context.set_offline(False)
+    assert wait_sent(page, record_id)["outcome"] == "created"
+    # A request the worker answers (network first, then its copy): no route matches it.
+    page.evaluate("fetch('/api/v1/reference').then(r => r.text())")
+    routes = wait_until(
+        page,
+        """(() => {
+            const seen = {};
+            for (const e of performance.getEntriesByType('resource')) {
+                const path = new URL(e.name).pathname;
+                if (path.startsWith('/api/v1/')) seen[path] = e.workerMatchedSourceType;
+            }
+            return '/api/v1/reference' in seen ? seen : null;
+        })()""",
+    )
+    assert routes["/api/v1/sync"] == "network"
+    assert routes["/api/v1/me"] == "network"
+    assert routes["/api/v1/reference"] == ""
+
+
 def test_signal_back_while_a_try_fails_for_want_of_it_is_sent_at_once_not_on_the_next_timer(
     context: Any, page: Any, live_server: LiveServer
 ) -> None:

@@ -122,6 +122,34 @@ describe('which requests the worker answers', () => {
     });
   }
 
+  // The routes the worker declares at install (NETWORK_ROUTES) must only ever name requests that
+  // routeFor leaves to the browser: one the worker answers (from its cache) must match none.
+  function matches(rule, method, pathname) {
+    const c = rule.condition;
+    if (c.requestMethod && c.requestMethod !== method) return false;
+    if (c.urlPattern && c.urlPattern.pathname !== pathname) return false;
+    return true;
+  }
+  for (const [method, mode, pathname, route] of cases) {
+    it(`${method} ${pathname} (${mode}): ${route ? 'answered by the worker, matches no network route' : 'may go straight to the network'}`, () => {
+      const routed = Caches.NETWORK_ROUTES.some((rule) => matches(rule, method, pathname));
+      if (route !== null) assert.equal(routed, false);
+    });
+  }
+
+  it('sends every request that is not a GET, and GET /api/v1/me, straight to the network', () => {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+      for (const pathname of ['/api/v1/sync', '/handovers', '/logout', '/anything']) {
+        assert.ok(Caches.NETWORK_ROUTES.some((rule) => matches(rule, method, pathname)), `${method} ${pathname}`);
+        assert.equal(Caches.routeFor(new URL(ORIGIN + pathname), { method, mode: 'navigate' }, ORIGIN), null);
+      }
+    }
+    assert.ok(Caches.NETWORK_ROUTES.some((rule) => matches(rule, 'GET', '/api/v1/me')));
+    for (const pathname of ['/api/v1/reference', '/api/v1/me/submissions', '/outbox', '/sw/outbox.js']) {
+      assert.equal(Caches.NETWORK_ROUTES.some((rule) => matches(rule, 'GET', pathname)), false, pathname);
+    }
+  });
+
   it('leaves other sites alone', () => {
     assert.equal(Caches.routeFor(new URL('https://elsewhere.example/static/x.js'), { method: 'GET', mode: 'no-cors' }, ORIGIN), null);
   });

@@ -101,6 +101,37 @@ describe('sw.js', () => {
     assert.equal(calls.skipWaiting, 1);
   });
 
+  it('declares at install the requests it never answers, so the browser sends them straight to the network', async () => {
+    const { listeners, scope } = loadWorker();
+    const declared = [];
+    const install = event({
+      addRoutes: async (rules) => {
+        declared.push(rules);
+      },
+    });
+    listeners.install(install);
+    await Promise.allSettled(install.seen.waited);
+    assert.equal(declared.length, 1);
+    assert.deepEqual(declared[0], scope.FrontlineCaches.NETWORK_ROUTES.slice());
+    assert.ok(declared[0].some((rule) => rule.condition.requestMethod === 'POST'));
+  });
+
+  it('still installs where the browser refuses the routes, and where it has none to take', async () => {
+    // (The precache's own promise fails here: this stand-in scope's fetch answers "ok" to all.)
+    const refused = loadWorker();
+    const install = event({ addRoutes: async () => Promise.reject(new TypeError('unsupported condition')) });
+    refused.listeners.install(install);
+    assert.equal(install.seen.waited.length, 2, 'the routes, then the precache');
+    const [routes] = await Promise.allSettled(install.seen.waited);
+    assert.equal(routes.status, 'fulfilled', 'a refusal does not fail the install');
+
+    const none = loadWorker();
+    const plain = event({});
+    none.listeners.install(plain);
+    assert.equal(plain.seen.waited.length, 1, 'only the precache');
+    await Promise.allSettled(plain.seen.waited);
+  });
+
   it('takes control of a page that missed the first claim, when it asks', async () => {
     const { listeners, calls } = loadWorker();
     const message = event({ data: { type: 'CLAIM' } });
