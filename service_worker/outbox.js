@@ -677,8 +677,22 @@
           // The server has it: the item goes whoever is signed in (kept at sign-out, it would
           // only be sent again); its receipt only for the user still signed in.
           if (item.userId !== current) return;
-          receipted.push({ id: item.id, kind: item.kind, outcome: ack.outcome });
+          receipted.push({ id: item.id, kind: item.kind, outcome: ack.outcome, queued: item.createdAt });
         });
+        // All of an answer's receipts carry one time: listed newest first, its items come in the
+        // order they were queued, the latest first (as /outbox and /mine list them), not by id.
+        receipted = receipted
+          .map(function (receipt, i) {
+            return [receipt, i];
+          })
+          .sort(function (a, b) {
+            var x = a[0].queued;
+            var y = b[0].queued;
+            return x < y ? 1 : x > y ? -1 : a[1] - b[1];
+          })
+          .map(function (pair) {
+            return { id: pair[0].id, kind: pair[0].kind, outcome: pair[0].outcome };
+          });
         if (receipted.length) {
           // The record goes under the first item's id; one already there (that id sent before,
           // then queued again under it from another tab) may list other items: they are kept.

@@ -412,6 +412,30 @@ def test_a_drains_requests_go_straight_to_the_network_not_through_the_worker(
     assert routes["/api/v1/reference"] == ""
 
 
+def test_notes_logged_with_no_signal_are_listed_as_sent_latest_first(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    """Sent in one answer, at one time: "Sent from this phone" lists them as the crew logged them,
+    the latest first (not in the order of their ids)."""
+    start_signed_in(page, live_server, CREW)
+    keep_for_offline(page, live_server, "/outbox", "/handovers/new")
+    context.set_offline(True)
+    logged = []
+    for n in range(4):
+        # The form opened afresh for each (the NHS.UK button ignores a second press within 1 s).
+        open_page(page, live_server, "/handovers/new")
+        logged.append(fill_handover(page, unique(f"Logged in the basement {n}")))
+        submit_and_see_it_saved(page)
+    wait_count(page, 4)
+    page.goto(f"{live_server.url}/outbox")
+    outbox_ready(page)
+    context.set_offline(False)
+    wait_until(page, "document.querySelectorAll('[data-receipt]').length === 4")
+    listed = page.eval_on_selector_all("[data-receipt]", "rows => rows.map(r => r.dataset.receipt)")
+    assert listed == logged[::-1]
+    assert logged[-1][:8].upper() in page.text_content("[data-receipt] >> nth=0")
+
+
 def test_signal_back_while_a_try_fails_for_want_of_it_is_sent_at_once_not_on_the_next_timer(
     context: Any, page: Any, live_server: LiveServer
 ) -> None:

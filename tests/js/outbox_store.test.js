@@ -454,6 +454,26 @@ describe('the outbox store', () => {
       assert.equal(await store.getReceipt('r100'), undefined, 'never sent');
     });
 
+    it('lists an answer\'s receipts (all sent at one time) latest queued first, not in id order', async () => {
+      const time = clock();
+      const store = await freshStore(time.now);
+      await signedIn(store, 1);
+      // Queued in this order; their ids sort the other way round for two of them.
+      for (const id of ['m', 'z', 'a', 'q']) {
+        await store.enqueue({ id, kind: 'handover', userId: 1, data: note(id) });
+        time.advance(1000);
+      }
+      const claimed = await store.markSending(['a', 'm', 'q', 'z'], '1');
+      await store.settleBatch(claimed.map((i) => ({ id: i.id, outcome: 'created', createdAt: i.createdAt })), [], '1');
+      assert.deepEqual((await store.listReceipts(1)).map((r) => r.id), ['q', 'a', 'z', 'm']);
+      // A later answer comes before it, whatever its ids.
+      await store.enqueue({ id: 'b', kind: 'handover', userId: 1, data: note('b') });
+      time.advance(1000);
+      const later = await store.markSending(['b'], '1');
+      await store.settleBatch(later.map((i) => ({ id: i.id, outcome: 'created', createdAt: i.createdAt })), [], '1');
+      assert.deepEqual((await store.listReceipts(1)).map((r) => r.id), ['b', 'q', 'a', 'z', 'm']);
+    });
+
     it('answers "not sent" for an item still queued, and keeps a batch\'s receipts when its first id is sent again', async () => {
       const time = clock();
       const store = await freshStore(time.now);
