@@ -7,7 +7,9 @@ INSERT … ON CONFLICT DO NOTHING RETURNING, the aim and waste link rows as mult
 and the commit (`synchronous=OFF`, so the fsync, the same for any schema, is left out). Then the
 same with the link rows as one statement a row (the path before issue 16's fifth pass), and with
 each insert trigger and each secondary index of `idea`, `idea_aim` and `idea_waste` dropped in
-turn (on a copy): the difference is what that trigger or index costs a batch. Medians of
+turn (on a copy): the difference is what that trigger or index costs a batch; and with the link
+tables and `record_identity` WITHOUT ROWID (rebuilt on a copy before the existing ideas are
+stored). Medians of
 `--rounds` batches, best of three passes over the variants (a shared machine).
 
 Run: python -m bench.idea_insert_work [--batch 100] [--existing 20000]"""
@@ -58,6 +60,49 @@ def _ideas(count: int, at: datetime) -> list[tuple[object, ...]]:
         )
         for _ in range(count)
     ]
+
+
+# The link tables and `record_identity` as WITHOUT ROWID tables (one B-tree each instead of a rowid
+# table and its primary-key index; docs/performance.md asked what that would save), their status
+# triggers keyed by the primary key instead of the rowid. Renames leave the other triggers naming
+# the tables as they are (legacy_alter_table).
+WITHOUT_ROWID = "link tables and record_identity WITHOUT ROWID"
+_LINK_TRIGGER = (
+    "CREATE TRIGGER {table}_status_insert AFTER INSERT ON {table} WHEN NEW.status IS NOT "
+    "(SELECT status FROM idea WHERE id = NEW.idea_id) BEGIN UPDATE {table} SET status = "
+    "(SELECT status FROM idea WHERE id = NEW.idea_id) WHERE idea_id = NEW.idea_id AND "
+    "{column} = NEW.{column}; END"
+)
+_REBUILD = [
+    "PRAGMA foreign_keys=OFF",
+    "PRAGMA legacy_alter_table=ON",
+    "DROP TRIGGER idea_aim_status_insert",
+    "DROP TRIGGER idea_waste_status_insert",
+    "ALTER TABLE idea_aim RENAME TO old_idea_aim",
+    "CREATE TABLE idea_aim (idea_id CHAR(32) NOT NULL, aim_id INTEGER NOT NULL, "
+    "status VARCHAR(20) DEFAULT 'submitted' NOT NULL, PRIMARY KEY (idea_id, aim_id), "
+    "FOREIGN KEY(aim_id) REFERENCES aim (id), "
+    "FOREIGN KEY(idea_id) REFERENCES idea (id) ON DELETE CASCADE) WITHOUT ROWID",
+    "INSERT INTO idea_aim SELECT idea_id, aim_id, status FROM old_idea_aim",
+    "DROP TABLE old_idea_aim",
+    "CREATE INDEX ix_idea_aim_aim_status ON idea_aim (aim_id, status)",
+    "ALTER TABLE idea_waste RENAME TO old_idea_waste",
+    "CREATE TABLE idea_waste (idea_id CHAR(32) NOT NULL, waste VARCHAR(30) NOT NULL, "
+    "status VARCHAR(20) DEFAULT 'submitted' NOT NULL, PRIMARY KEY (idea_id, waste), "
+    "FOREIGN KEY(idea_id) REFERENCES idea (id) ON DELETE CASCADE) WITHOUT ROWID",
+    "INSERT INTO idea_waste SELECT idea_id, waste, status FROM old_idea_waste",
+    "DROP TABLE old_idea_waste",
+    "CREATE INDEX ix_idea_waste_waste_status ON idea_waste (waste, status)",
+    "ALTER TABLE record_identity RENAME TO old_record_identity",
+    "CREATE TABLE record_identity (id CHAR(32) NOT NULL, kind VARCHAR(20) NOT NULL, "
+    "PRIMARY KEY (id)) WITHOUT ROWID",
+    "INSERT INTO record_identity SELECT id, kind FROM old_record_identity",
+    "DROP TABLE old_record_identity",
+    _LINK_TRIGGER.format(table="idea_aim", column="aim_id"),
+    _LINK_TRIGGER.format(table="idea_waste", column="waste"),
+    "PRAGMA legacy_alter_table=OFF",
+    "PRAGMA foreign_keys=ON",
+]
 
 
 def _values(rows: int, width: int) -> str:
@@ -140,23 +185,37 @@ def main() -> None:
 
         get_engine().dispose()
         base = Path(data_dir) / "frontline.db"
-        seeding = _open(base)
-        for n in range(0, args.existing, 500):
-            _store(seeding, _ideas(500, datetime(2026, 1, 1) + timedelta(seconds=n)), False)
-        schema = seeding.execute(
+        # Rebuilt before the existing ideas are stored, so its B-trees grow as the others did (a
+        # table rebuilt full would split a page on nearly every insert).
+        rebuilt = Path(data_dir) / "without-rowid.db"
+        _copy(base, rebuilt)
+        rebuilding = _open(rebuilt)
+        for statement in _REBUILD:
+            rebuilding.execute(statement)
+        rebuilding.close()
+        for path in (base, rebuilt):
+            seeding = _open(path)
+            for n in range(0, args.existing, 500):
+                _store(seeding, _ideas(500, datetime(2026, 1, 1) + timedelta(seconds=n)), False)
+            seeding.close()
+        reading = _open(base)
+        schema = reading.execute(
             "SELECT type, name FROM sqlite_master WHERE tbl_name IN ('idea', 'idea_aim', "
             "'idea_waste') AND sql IS NOT NULL AND (type = 'index' OR name LIKE '%insert%')"
         ).fetchall()
-        seeding.close()
-        variants: list[tuple[str, list[str]]] = [("as the sync path sends it", [])]
-        variants.append((ONE_A_ROW, [ONE_A_ROW]))
-        variants += [(f"without {name}", [f"DROP {kind.upper()} {name}"]) for kind, name in schema]
-        variants.append(("without any of them", [f"DROP {k.upper()} {n}" for k, n in schema]))
+        reading.close()
+        variants: list[tuple[str, list[str], Path]] = [("as the sync path sends it", [], base)]
+        variants.append((ONE_A_ROW, [ONE_A_ROW], base))
+        variants += [
+            (f"without {name}", [f"DROP {kind.upper()} {name}"], base) for kind, name in schema
+        ]
+        variants.append(("without any of them", [f"DROP {k.upper()} {n}" for k, n in schema], base))
+        variants.append((WITHOUT_ROWID, [], rebuilt))
         best: dict[str, float] = {}
         for _ in range(3):
-            for label, drop in variants:
+            for label, drop, source in variants:
                 copy = Path(data_dir) / "variant.db"
-                _copy(base, copy)
+                _copy(source, copy)
                 ms = _median_ms(copy, drop, args.batch, args.rounds)
                 best[label] = min(best.get(label, ms), ms)
     first = best[variants[0][0]]
