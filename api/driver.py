@@ -36,8 +36,7 @@ def on_cursor(connection: Connection, sql: str, parameters: Any) -> list[Any]:
     `%(name)s` placeholders out of the text again on every execution of a statement longer than
     4,096 characters or 50 parameters (a multi-row insert: a tenth of a 25-idea batch's CPU,
     "Sixth pass"). The driver's errors are raised as SQLAlchemy raises them."""
-    driver = connection.connection.driver_connection
-    cursor = _raw_cursor(driver) if connection.dialect.name == "postgresql" else driver.cursor()  # type: ignore[union-attr]
+    cursor = _cursor(connection)
     try:
         cursor.execute(sql, parameters)
         # Only a statement with rows to answer has them fetched (psycopg refuses otherwise).
@@ -52,10 +51,15 @@ def on_cursor(connection: Connection, sql: str, parameters: Any) -> list[Any]:
         cursor.close()
 
 
-def _raw_cursor(driver_connection: Any) -> Any:
+def _cursor(connection: Connection) -> Any:
+    """The driver's cursor on the connection: on PostgreSQL psycopg's raw one, which takes the
+    statement's `$n` placeholders as they are (`placeholders`)."""
+    driver = connection.connection.driver_connection
+    if connection.dialect.name != "postgresql":
+        return driver.cursor()  # type: ignore[union-attr]
     import psycopg  # only on PostgreSQL, whose driver it is
 
-    return psycopg.RawCursor(driver_connection)
+    return psycopg.RawCursor(driver)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,7 @@ def read_rows(
     expanding parameter; its values are plain ones the driver takes as they are (ids, strings)."""
     dialect = connection.dialect
     read = _read(dialect, statement)
-    driver = connection.connection.driver_connection
-    cursor = _raw_cursor(driver) if dialect.name == "postgresql" else driver.cursor()  # type: ignore[union-attr]
+    cursor = _cursor(connection)
     values = tuple(parameters[name] for name in read.names)
     try:
         cursor.execute(read.sql, values)
