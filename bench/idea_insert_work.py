@@ -8,8 +8,8 @@ and the commit (`synchronous=OFF`, so the fsync, the same for any schema, is lef
 same with the link rows as one statement a row (the path before issue 16's fifth pass), and with
 each insert trigger and each secondary index of `idea`, `idea_aim` and `idea_waste` dropped in
 turn (on a copy): the difference is what that trigger or index costs a batch; and with the link
-tables and `record_identity` WITHOUT ROWID (rebuilt on a copy before the existing ideas are
-stored). Medians of
+tables and `record_identity` WITHOUT ROWID, and with other page sizes than SQLite's 4,096 bytes
+(each rebuilt on a copy before the existing ideas are stored). Medians of
 `--rounds` batches, best of three passes over the variants (a shared machine).
 
 Run: python -m bench.idea_insert_work [--batch 100] [--existing 20000]"""
@@ -105,6 +105,22 @@ _REBUILD = [
 ]
 
 
+#: Other page sizes than SQLite's default 4,096 bytes: a batch of random UUID keys dirties about
+#: one leaf page a key in each of four B-trees, and the commit writes each dirty page whole to the
+#: WAL, so smaller pages would write fewer bytes (but make deeper trees); larger, the reverse.
+PAGE_SIZES = (1024, 2048, 8192)
+
+
+def _with_page_size(path: Path, page_size: int) -> None:
+    """The database at `path` rebuilt with `page_size` (VACUUM, outside WAL, is what changes it)."""
+    connection = _open(path)
+    connection.execute("PRAGMA journal_mode=DELETE")
+    connection.execute(f"PRAGMA page_size={page_size}")
+    connection.execute("VACUUM")
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.close()
+
+
 def _values(rows: int, width: int) -> str:
     return ", ".join(["(" + ", ".join("?" * width) + ")"] * rows)
 
@@ -193,7 +209,11 @@ def main() -> None:
         for statement in _REBUILD:
             rebuilding.execute(statement)
         rebuilding.close()
-        for path in (base, rebuilt):
+        resized = {size: Path(data_dir) / f"page-{size}.db" for size in PAGE_SIZES}
+        for size, path in resized.items():
+            _copy(base, path)
+            _with_page_size(path, size)
+        for path in (base, rebuilt, *resized.values()):
             seeding = _open(path)
             for n in range(0, args.existing, 500):
                 _store(seeding, _ideas(500, datetime(2026, 1, 1) + timedelta(seconds=n)), False)
@@ -211,6 +231,7 @@ def main() -> None:
         ]
         variants.append(("without any of them", [f"DROP {k.upper()} {n}" for k, n in schema], base))
         variants.append((WITHOUT_ROWID, [], rebuilt))
+        variants += [(f"pages of {size:,} bytes", [], path) for size, path in resized.items()]
         best: dict[str, float] = {}
         for _ in range(3):
             for label, drop, source in variants:
