@@ -46,13 +46,13 @@ def my_submissions(session: Session, user: User) -> MySubmissions:
     ideas = session.execute(
         select(Idea)
         .where(Idea.submitted_by == user.id)
-        .order_by(Idea.received_at.desc())
+        .order_by(Idea.received_at.desc(), Idea.created_at.desc())
         .limit(MAX_OWN)  # type: ignore[attr-defined]
     ).scalars()
     notes = session.execute(
         select(Handover)
         .where(Handover.reported_by == user.id)
-        .order_by(Handover.received_at.desc())
+        .order_by(Handover.received_at.desc(), Handover.created_at.desc())
         .limit(MAX_OWN)  # type: ignore[attr-defined]
     ).scalars()
     names = {user.id: user.name}  # type: ignore[dict-item]
@@ -204,6 +204,9 @@ class MineEntry:
     name: str
     status: str
     received_at: datetime
+    #: When the user made it (on the phone): records sent together in one batch share a
+    #: `received_at`, and are then listed as they were made, the latest first.
+    created_at: datetime
     occurred_at: datetime | None = None
     note_type: str = ""
     summary: str = ""
@@ -222,6 +225,7 @@ def _idea_entry(idea: Idea) -> MineEntry:
         name=idea.title,
         status=idea.status,
         received_at=idea.received_at,
+        created_at=idea.created_at,
         summary=idea.problem,
     )
 
@@ -236,6 +240,7 @@ def _note_entry(note: Handover, partner_names: dict[int, str]) -> MineEntry:
         name=f"{what}: {partner}",
         status=note.status,
         received_at=note.received_at,
+        created_at=note.created_at,
         occurred_at=note.occurred_at,
         note_type=note.note_type,
         summary=note.narrative,
@@ -258,7 +263,7 @@ def my_timeline(session: Session, user: User, filters: MineFilters) -> tuple[lis
         if filters.status:
             query = query.where(Idea.status == filters.status)
         ideas = session.execute(
-            query.order_by(Idea.received_at.desc()).limit(wanted)  # type: ignore[attr-defined]
+            query.order_by(Idea.received_at.desc(), Idea.created_at.desc()).limit(wanted)  # type: ignore[attr-defined]
         ).scalars()
         entries += [_idea_entry(i) for i in ideas]
     if filters.kind in ("", "handover") and (not filters.status or filters.status in statuses_note):
@@ -266,11 +271,11 @@ def my_timeline(session: Session, user: User, filters: MineFilters) -> tuple[lis
         if filters.status:
             query = query.where(Handover.status == filters.status)
         notes = session.execute(
-            query.order_by(Handover.received_at.desc()).limit(wanted)  # type: ignore[attr-defined]
+            query.order_by(Handover.received_at.desc(), Handover.created_at.desc()).limit(wanted)  # type: ignore[attr-defined]
         ).scalars()
         names = partner_names(session)
         entries += [_note_entry(n, names) for n in notes]
-    entries.sort(key=lambda e: (e.received_at, str(e.id)), reverse=True)
+    entries.sort(key=lambda e: (e.received_at, e.created_at, str(e.id)), reverse=True)
     start = (filters.page - 1) * PER_PAGE
     page = entries[start : start + PER_PAGE]
     own: OwnRecords = defaultdict(list)
@@ -326,6 +331,7 @@ def record_details(session: Session, kind: str, record: Idea | Handover) -> list
             ("Wastes", listed(record.wastes)),
             ("Benefits", listed(record.benefits)),
             ("Team", teams.get(record.team_id, "")),
+            ("Who could be left out", record.equity_prompt or "Not answered"),
             ("Your name", "Shown to reviewers" if record.show_name else "Shown as Anonymous"),
         ]
     rows = [

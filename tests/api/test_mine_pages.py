@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -44,6 +45,27 @@ def test_both_kinds_newest_first_in_pages_of_twenty_without_javascript(crew: Any
     assert sent[-1][:8].upper() in first.text
 
 
+def test_records_sent_together_are_listed_as_they_were_made_the_latest_first(crew: Any) -> None:
+    """One sync batch (notes logged with no signal, sent when it came back) shares one arrival
+    time: the list goes by when each was made, whatever their random ids say."""
+    made = datetime.now(UTC) - timedelta(minutes=30)
+    ids = sorted(new_id() for _ in range(4))  # made in id order: an order by id would reverse them
+    items = [
+        {
+            "kind": "handover",
+            "id": record_id,
+            "data": handover_data(created_at=(made + timedelta(minutes=n)).isoformat()),
+        }
+        for n, record_id in enumerate(ids)
+    ]
+    answer = crew.post("/api/v1/sync", json={"items": items})
+    assert answer.status_code == 200, answer.text
+    assert [r["outcome"] for r in answer.json()["results"]] == ["created"] * 4
+    assert listed_ids(crew.get("/mine").text) == ids[::-1]
+    in_the_api = crew.get("/api/v1/me/submissions").json()["handovers"]
+    assert [n["id"] for n in in_the_api] == ids[::-1]
+
+
 def test_filter_by_kind_and_status_keeps_the_filter_across_pages(crew: Any, manager: Any) -> None:
     ideas = [send(crew, "idea") for _ in range(2)]
     notes = [send(crew, "handover") for _ in range(2)]
@@ -80,7 +102,15 @@ def test_the_submitter_reads_their_own_record_in_full_and_no_one_else_can(
     assert page.status_code == 200
     assert "The discharge letter was missing at Ward 7." in page.text
     assert note[:8].upper() in page.text
-    assert crew.get(f"/mine/ideas/{idea}").status_code == 200
+    own_idea = crew.get(f"/mine/ideas/{idea}")
+    assert own_idea.status_code == 200
+    # Every answer the submitter gave, the optional ones too (as the form asked them).
+    assert "Who could be left out" in own_idea.text
+    assert "Not answered" in own_idea.text
+    answered = send(crew, "idea", equity_prompt="People on night shifts, who miss the huddle.")
+    assert (
+        "People on night shifts, who miss the huddle." in crew.get(f"/mine/ideas/{answered}").text
+    )
     # Someone else's, whatever their role, or the wrong kind: not found.
     assert staff.get(f"/mine/handovers/{note}").status_code == 404
     assert manager.get(f"/mine/handovers/{note}").status_code == 404
