@@ -211,7 +211,7 @@ def _for_partner(note: Any) -> PackNote:
     good = note.note_type == NoteType.good_practice.value
     items = note.good_practice if good else note.categories
     return PackNote(
-        when=london_time(note.occurred_at).strftime("%d %b %Y %H:%M"),
+        when=london_time(note.occurred_at).strftime("%-d %b %Y %H:%M"),
         what=", ".join(label(i) for i in items),
         status_text=label(note.status),
         occurred_at=note.occurred_at,

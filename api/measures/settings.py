@@ -158,7 +158,7 @@ def pdsa_choices(session: Session) -> list[tuple[int, str]]:
         .order_by(PdsaCycle.start_date.desc())  # type: ignore[attr-defined]
         .limit(100)
     ).all()
-    return [(i, f"{title}: {name} (from {start:%d %b %Y})") for i, start, name, title in rows]
+    return [(i, f"{title}: {name} (from {start:%-d %b %Y})") for i, start, name, title in rows]
 
 
 def remove_event(session: Session, user: User, measure: str, event_id: uuid.UUID) -> None:

@@ -220,7 +220,7 @@ def bulk(request: Request, user: ManagerUser, session: SessionDep, form: FormDep
     for note_id, reason in result.refused:
         note = session.get(Handover, note_id)
         where = names["partners"].get(note.partner_id, "") if note else "A note"
-        when = (london_time(note.occurred_at).strftime("%d %b %H:%M")) if note else ""
+        when = (london_time(note.occurred_at).strftime("%-d %b %H:%M")) if note else ""
         refused.append({"id": note_id, "what": f"{where} {when}".strip(), "reason": reason})
     outcome = {
         "done": len(result.done),

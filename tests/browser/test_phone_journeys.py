@@ -208,7 +208,7 @@ def test_after_submitting_saved_then_sent_with_the_reference_found_in_outbox_and
 
 
 def test_a_good_practice_note_shows_what_went_well_and_thanks(
-    page: Any, live_server: LiveServer
+    context: Any, page: Any, live_server: LiveServer
 ) -> None:
     fresh_phone_on_home_page(page, live_server)
     page.goto(f"{live_server.url}/handovers/new")
@@ -235,13 +235,23 @@ def test_a_good_practice_note_shows_what_went_well_and_thanks(
     assert "Select at least one thing that went well" in page.text_content(".nhsuk-error-summary")
     page.check("#good_practice")
     record_id = page.input_value("input[name=id]")
+    partner = page.evaluate("document.querySelector('#partner_id').selectedOptions[0].text")
     # The NHS button ignores a second press within a second (its double-click guard), as a
     # person's quick second tap would be.
     page.wait_for_timeout(1100)
+    context.set_offline(True)
     page.click(SUBMIT)
-    wait_until(page, "!document.querySelector('[data-saved-sent]').hidden")
+    wait_until(page, "!document.querySelector('[data-saved-panel]').hidden")
     assert page.is_visible("[data-saved-thanks]")
     assert not page.is_visible("[data-saved-formal-report]")
+    # Waiting on the phone, it is named as /mine will name it once sent.
+    page.goto(f"{live_server.url}/outbox")
+    outbox_ready(page)
+    [card] = outbox_cards(page, 1)
+    assert card["id"] == record_id
+    assert f"Good practice: {partner}" in card["text"]
+    context.set_offline(False)
+    wait_count(page, 0)
     note = assert_one_handover_on_server(live_server, narrative, record_id)
     assert note["note_type"] == "good_practice"
     assert note["good_practice"] == ["patient_ready"]

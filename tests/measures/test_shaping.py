@@ -142,7 +142,7 @@ def test_a_pdsa_cycle_is_marked_on_the_chart_it_tests(crew: Any, manager: Any) -
     )
     assert cycle.status_code == 201, cycle.text
     assert (
-        "Handover delay (from 07 Sep 2026)"
+        "Handover delay (from 7 Sep 2026)"
         in manager.get("/measures/delay-minutes-per-week/shape").text
     )  # offered
     measure = "delay-minutes-per-week"

@@ -55,7 +55,9 @@
     var data = item.data || {};
     if (item.kind === 'idea') return KIND_NAMES.idea + ': ' + (data.title || 'untitled');
     var partner = names.partners[String(data.partner_id)];
-    return KIND_NAMES.handover + (partner ? ': ' + partner : '');
+    // As /mine names it once sent: a note of something that went well is "Good practice".
+    var what = data.note_type === 'good_practice' ? 'Good practice' : KIND_NAMES.handover;
+    return what + (partner ? ': ' + partner : '');
   }
 
   /** @param {string} text @param {number} max */
