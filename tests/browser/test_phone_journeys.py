@@ -258,6 +258,22 @@ def test_a_good_practice_note_shows_what_went_well_and_thanks(
     assert note["categories"] == [] and note["harm"] is None
 
 
+def test_losing_the_signal_with_nothing_queued_is_shown_at_once(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    """O7: a signed-in user offline is told so, also when nothing waits to be sent (no try is
+    made then that could find out); and no longer once the signal is back."""
+    fresh_phone_on_home_page(page, live_server)
+    assert "No signal" not in sync_status(page)
+    status_says = "document.querySelector('[data-sync-status]').textContent.includes('No signal')"
+    context.set_offline(True)
+    wait_until(page, status_says)
+    assert sync_status(page) == "No signal."
+    assert page.text_content("[data-outbox-count]").strip() == "0"
+    context.set_offline(False)
+    wait_until(page, f"!({status_says})")
+
+
 @pytest.mark.parametrize("how", NO_SIGNAL)
 def test_signing_out_with_no_signal_forgets_the_user_at_once_and_ends_the_session_later(
     context: Any, page: Any, live_server: LiveServer, how: str

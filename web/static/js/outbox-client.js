@@ -62,6 +62,12 @@
     /** while a drain sends: the count when it started, and how many it has acknowledged since */
     drainBase: /** @type {number | null} */ (null),
     drainAcknowledged: 0,
+    /**
+     * The browser says it has lost its network (the `offline` event) since the last real answer:
+     * with nothing queued no try is made to learn it, yet the user is told at once (O7). A hint
+     * for what is shown only: nothing is ever skipped for it.
+     */
+    offlineHint: navigator.onLine === false,
   };
 
   /* Rendering ------------------------------------------------------------------------------ */
@@ -161,6 +167,7 @@
    */
   function noSignal() {
     if (!state.sendUser) return false;
+    if (state.offlineHint) return true;
     var result = state.lastResult;
     if (result) return Boolean(result.noSignal) && result.status === 'retry';
     return offlineCopy || offlineFallback;
@@ -309,6 +316,7 @@
           state.lastResult = result;
         }
         if (result && !result.noSignal) state.triedToSend = false;
+        if (result && result.acknowledged > 0) state.offlineHint = false; // the server answered
         if (result && result.signOut === 'ended' && pageUser) {
           // O12: this page belongs to a session that was signed out with no signal and has now
           // been ended; it must not stay on screen.
@@ -495,7 +503,13 @@
     drainNow(true);
   });
 
+  window.addEventListener('offline', function () {
+    state.offlineHint = true;
+    render();
+  });
   window.addEventListener('online', function () {
+    state.offlineHint = false;
+    render();
     if (state.store && !state.sendUser) {
       Sync.endPendingSignOut(state.store, window.fetch.bind(window)).catch(function () {});
     }
