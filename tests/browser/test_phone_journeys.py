@@ -258,6 +258,33 @@ def test_a_good_practice_note_shows_what_went_well_and_thanks(
     assert note["categories"] == [] and note["harm"] is None
 
 
+@pytest.mark.parametrize("how", NO_SIGNAL)
+def test_signing_in_with_no_signal_says_so_and_keeps_what_was_typed(
+    context: Any, page: Any, live_server: LiveServer, how: str
+) -> None:
+    """Signed out with signal, the phone shows the server's sign-in page; then the signal goes.
+    Pressing "Sign in" must not leave the app for the browser's "No internet" page."""
+    fresh_phone_on_home_page(page, live_server)
+    with page.expect_navigation():
+        page.click("header form[action='/logout'] button")
+    page.wait_for_url(f"{live_server.url}/login")
+    assert not page.evaluate("document.documentElement.hasAttribute('data-offline-copy')")
+    email, password = CREW
+    with no_signal(how, context, live_server):
+        page.fill("#email", email)
+        page.fill("#password", password)
+        page.click("form[action='/login'] button[type=submit]")
+        wait_until(page, "document.querySelector('.nhsuk-error-summary') !== null")
+        assert "No signal" in page.text_content(".nhsuk-error-summary")
+        assert page.url == f"{live_server.url}/login"
+        assert (page.input_value("#email"), page.input_value("#password")) == CREW
+    # With signal again, the same press signs in (after the NHS button's one-second guard).
+    page.wait_for_timeout(1100)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    outbox_ready(page)
+
+
 def test_losing_the_signal_with_nothing_queued_is_shown_at_once(
     context: Any, page: Any, live_server: LiveServer
 ) -> None:
