@@ -61,7 +61,8 @@ def measure_json(
     then the manager's target, baseline and marks ("annotations") and a plain-words "summary".
     Periods are ISO weeks (Monday) or calendar months in London time; an empty period is 0 (null
     for time to first response in a week with no ideas). Without `from`, the chart starts at the
-    first period holding data (at most 52 weeks or 24 months back)."""
+    first period holding the trust's data (at most 52 weeks or 24 months back), whatever the
+    filter."""
     info = MEASURES[measure]
     scope = Filters(
         date.min,
@@ -69,7 +70,7 @@ def measure_json(
         partner_id=partner_id if info.by_partner else None,
         team_id=team_id if info.by_team else None,
     )
-    first, last = resolve_range(session, measure, date_from, date_to, scope)
+    first, last = resolve_range(session, measure, date_from, date_to)
     filters = Filters(first, last, partner_id=scope.partner_id, team_id=scope.team_id)
     return chart_words(session, measure, filters)
 
@@ -94,11 +95,11 @@ def _measures_page(request: Request, session: Session) -> Response:
             team_id=team_id if info.by_team else None,
         )
         try:
-            first, last = resolve_range(session, measure, date_from, date_to, scope)
+            first, last = resolve_range(session, measure, date_from, date_to)
         except Invalid as exc:
             named = {e.field for e in errors}
             errors = [*errors, *(e for e in exc.errors if e.field not in named)]
-            first, last = resolve_range(session, measure, None, None, scope)
+            first, last = resolve_range(session, measure, None, None)
         filters = Filters(first, last, partner_id=scope.partner_id, team_id=scope.team_id)
         charts.append(chart(session, measure, filters))
     reference = reference_data(session)
@@ -150,8 +151,7 @@ def _shape_page(
 ) -> Response:
     info = MEASURES[measure]
     partner_id = partner_id if info.by_partner else None
-    scope = Filters(date.min, date.max, partner_id=partner_id)
-    first, last = resolve_range(session, measure, None, None, scope)
+    first, last = resolve_range(session, measure, None, None)
     shown = chart(session, measure, Filters(first, last, partner_id=partner_id))
     shaped = form_errors or []
     partner_name = ""

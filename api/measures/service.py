@@ -65,10 +65,13 @@ def resolve_range(
     measure: Measure,
     date_from: date | None,
     date_to: date | None,
-    filters: Filters | None = None,
 ) -> tuple[date, date]:
     """`from`/`to` as given; without `from`, the first period holding data (at most 52 weeks or 24
-    months back), so the months before a trust used Frontline are neither zeros nor signals."""
+    months back), so the months before a trust used Frontline are neither zeros nor signals.
+
+    The trust's data, whatever the chart's filter: a partner's (or team's) weeks with nothing since
+    the trust began are real zeros, and a partner's chart here draws the same series, mean and
+    limits as its review pack (partner_pack.trend_filters)."""
     today = utcnow().astimezone(LONDON).date()
     period = MEASURES[measure].period
     earliest, last = default_range(period, date_to or today)
@@ -77,8 +80,7 @@ def resolve_range(
     if first is None:
         first = earliest
         if session is not None:
-            scope = filters or Filters(earliest, last)
-            data_from = first_day(session, measure, scope)
+            data_from = first_day(session, measure, Filters(earliest, last))
             first = max(earliest, data_from) if data_from else last
             first = min(first, last)
     if first > last:
