@@ -293,6 +293,7 @@ def test_the_lfpse_reference_is_checked_saved_and_clears_the_flag(crew: Any, man
     flagged = manager.get("/handovers", params={"attention": "no_lfpse"}).text
     assert "Fell on the ramp" in flagged and "No LFPSE reference" in flagged
     page = f"/handovers/{note_id}"
+    assert "Severe harm: no LFPSE reference yet" in manager.get(page).text
     bad = manager.form(f"{page}/lfpse", {"lfpse_reference": "<script>", "version": "1"}, page=page)
     assert bad.status_code == 422 and 'href="#lfpse_reference"' in bad.text
     assert note(note_id).lfpse_reference == ""
@@ -301,7 +302,11 @@ def test_the_lfpse_reference_is_checked_saved_and_clears_the_flag(crew: Any, man
     )
     assert good.status_code == 303
     assert note(note_id).lfpse_reference == "LFPSE-2026-0012345"
-    assert "LFPSE reference: LFPSE-2026-0012345" in manager.get(page).text  # in the history
+    shown = manager.get(page).text
+    assert "LFPSE reference: LFPSE-2026-0012345" in shown  # in the history
+    # The box says so in bold, as markup, not as its tags written out.
+    assert "<strong>Severe harm.</strong> Patient safety report (LFPSE): LFPSE-2026-0012345" in shown
+    assert "&lt;strong&gt;" not in shown and "harm harm" not in shown
     assert (
         "Fell on the ramp" not in manager.get("/handovers", params={"attention": "no_lfpse"}).text
     )
