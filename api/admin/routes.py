@@ -195,7 +195,9 @@ def _user_page(
             "form": form,
             **error_context(errors or []),
             "teams": service.team_choices(session, keep=user.team_id),
-            "roles": list(Role),
+            # Staff and a partner organisation's user never turn into each other (the one rule:
+            # service.update_account): only the roles this account can take are offered.
+            "roles": [r for r in Role if (r is Role.partner) == (user.role == Role.partner)],
         },
         status_code=422 if errors else 200,
     )

@@ -106,6 +106,8 @@ class UserRow:
     team_name: str | None
     team_active: bool
     active: bool
+    #: A partner organisation's user's organisation (they have no team).
+    partner_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,8 +139,9 @@ def list_users(session: Session, filters: UserFilters, page: int = 1) -> UserPag
     pages = max(1, math.ceil(total / USERS_PER_PAGE))
     page = min(max(page, 1), pages)
     rows = session.execute(
-        select(User, col(Team.name), col(Team.active))
+        select(User, col(Team.name), col(Team.active), col(Partner.name))
         .outerjoin(Team, col(Team.id) == col(User.team_id))
+        .outerjoin(Partner, col(Partner.id) == col(User.partner_id))
         .where(*conditions)
         .order_by(func.lower(User.name), col(User.id))
         .offset((page - 1) * USERS_PER_PAGE)
@@ -154,8 +157,9 @@ def list_users(session: Session, filters: UserFilters, page: int = 1) -> UserPag
                 team_name=team_name,
                 team_active=bool(team_active),
                 active=user.active,
+                partner_name=partner_name,
             )
-            for user, team_name, team_active in rows
+            for user, team_name, team_active, partner_name in rows
         ],
         total=total,
         page=page,

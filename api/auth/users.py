@@ -127,9 +127,18 @@ def create_user(
 
 
 def partner_link_problems(session: Session, role: Role, partner_id: int | None) -> list[FieldError]:
-    """The one rule tying a role to a partner organisation: a partner user names an active one."""
+    """The one rule tying a role to a partner organisation: a partner user names an active one,
+    and no one else names any (a choice of organisation is refused, not dropped unsaid)."""
     if role is not Role.partner:
-        return []
+        if partner_id is None:
+            return []
+        return [
+            FieldError(
+                field="partner_id",
+                message="Only a partner organisation's user works for a partner organisation: "
+                "choose that role, or no organisation",
+            )
+        ]
     partner = session.get(Partner, partner_id) if partner_id else None
     if partner is None or not partner.active:
         return [

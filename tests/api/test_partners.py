@@ -469,6 +469,47 @@ def test_an_admin_creates_a_partner_user_only_with_an_organisation(admin: Client
     with open_session(write=False) as session:
         user = session.execute(select(User).where(User.email == base["email"])).scalar_one()
     assert user.role == "partner" and user.partner_id == own_partner_id()
+    # The list says whom they work for where staff have their team.
+    listed = admin.get("/admin/users", params={"q": "petra"}).text
+    assert "Riverside General Hospital (partner organisation)" in listed
+    assert "No team" not in listed
+
+    # Their page offers no staff role; a member of staff's offers no partner's.
+    def roles_offered(page: str) -> set[str]:
+        return set(re.findall(r'name="role" type="radio" value="([a-z]+)"', page))
+
+    assert roles_offered(admin.get(f"/admin/users/{user.id}").text) == {"partner"}
+    with open_session(write=False) as session:
+        crew = session.execute(select(User).where(User.email == "crew@demo.nhs.uk")).scalar_one()
+    assert roles_offered(admin.get(f"/admin/users/{crew.id}").text) == {
+        "reporter",
+        "manager",
+        "admin",
+    }
+
+
+def test_a_staff_account_with_an_organisation_chosen_is_refused_not_saved_without_it(
+    admin: Client,
+) -> None:
+    page = "/admin/users/new"
+    form = {
+        "name": "Robin Reporter",
+        "email": "robin@demo.nhs.uk",
+        "role": "reporter",
+        "team_id": "",
+        "password": "a-long-enough-password-1",
+        "partner_id": str(own_partner_id()),
+    }
+    refused = admin.form(page, form, page=page)
+    assert refused.status_code == 422
+    assert "Only a partner organisation&#39;s user works for a partner organisation" in (
+        refused.text
+    )
+    assert 'href="#partner_id"' in refused.text
+    with open_session(write=False) as session:
+        assert session.execute(select(User).where(User.email == form["email"])).first() is None
+    made = admin.form(page, {**form, "partner_id": ""}, page=page)
+    assert made.status_code == 303, made.text
 
 
 def test_create_user_on_the_command_line_makes_a_partner_user(database_url: str) -> None:
