@@ -159,6 +159,15 @@ def _message(field: str, error: Any) -> str:
         return f"{label} must be text"
     if kind in {"uuid_parsing", "uuid_type", "uuid_version"}:
         return f"{label} must be a UUID"
+    if kind in {"float_parsing", "float_type", "finite_number"}:
+        return f"{label} must be a number, for example 12 or 4.5"
+    if kind in {
+        "date_parsing",
+        "date_type",
+        "date_from_datetime_parsing",
+        "date_from_datetime_inexact",
+    }:
+        return f"{label} must be a real date, for example 2026-11-24"
     return f"{label}: {error.get('msg', 'is not valid')}"
 
 
@@ -179,6 +188,15 @@ def messages_for(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
         if field not in seen:
             seen[field] = FieldError(field=field, message=_message(field, error))
     return list(seen.values())
+
+
+def in_form_order(errors: Iterable[FieldError], fields: tuple[str, ...]) -> list[FieldError]:
+    """One error a field, listed as the form asks its fields (an error summary reads top down);
+    a field the form does not name goes last."""
+    seen: dict[str, FieldError] = {}
+    for error in errors:
+        seen.setdefault(error.field, error)
+    return sorted(seen.values(), key=lambda e: fields.index(e.field) if e.field in fields else 99)
 
 
 def nhs_number_problems(

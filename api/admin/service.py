@@ -25,7 +25,7 @@ from api.security.passwords import hash_password, password_problem
 from api.security.sessions import end_all_sessions_of
 from schemas.accounts import Aim, Partner, Team, User
 from schemas.enums import PartnerKind, Role
-from schemas.field_errors import FieldError, nhs_number_problems
+from schemas.field_errors import FieldError, in_form_order, nhs_number_problems
 from schemas.free_text import is_blank
 from schemas.handovers import Handover
 from schemas.ideas import IdeaAim
@@ -218,13 +218,6 @@ def _parse_team(
     return team.id, None
 
 
-def _in_form_order(errors: list[FieldError], fields: tuple[str, ...]) -> list[FieldError]:
-    seen: dict[str, FieldError] = {}
-    for error in errors:
-        seen.setdefault(error.field, error)
-    return sorted(seen.values(), key=lambda e: fields.index(e.field) if e.field in fields else 99)
-
-
 def create_account(
     session: Session,
     actor: User,
@@ -264,7 +257,7 @@ def create_account(
             user.must_change_password = True
             session.add(user)
     except Invalid as exc:
-        raise Invalid(_in_form_order(errors + exc.errors, ACCOUNT_FIELDS)) from None
+        raise Invalid(in_form_order(errors + exc.errors, ACCOUNT_FIELDS)) from None
     except IntegrityError:
         raise Invalid([FieldError(field="email", message=EMAIL_TAKEN)]) from None
     _log("user_created", actor, f"user:{user.id}")
@@ -325,7 +318,7 @@ def update_account(
         # walls (SPEC §2): one account never turns into the other.
         errors.append(FieldError(field="role", message=NOT_ACROSS_THE_WALL))
     if errors:
-        raise Invalid(_in_form_order(errors, ACCOUNT_FIELDS))
+        raise Invalid(in_form_order(errors, ACCOUNT_FIELDS))
     assert parsed_role is not None
     if parsed_role != user.role:
         _log("user_role_changed", actor, f"user:{user.id}")

@@ -39,7 +39,7 @@ from api.triage.service import (
 from schemas.accounts import User
 from schemas.audit import RecordKind
 from schemas.enums import IdeaStatus, Waste
-from schemas.field_errors import FieldError, field_errors
+from schemas.field_errors import FieldError, field_errors, in_form_order
 from schemas.free_text import MAX_RECORD_ID
 from schemas.pdsa import PdsaCycleIn, PdsaPointIn
 
@@ -376,15 +376,16 @@ def comment(
 def new_cycle(
     idea_id: uuid.UUID, request: Request, user: ManagerUser, session: SessionDep, form: FormDep
 ) -> Response:
+    # In the form's order: its error summary lists the problems top down.
     fields = (
         "plan",
+        "measure_name",
+        "measure_unit",
+        "start_date",
+        "end_date",
         "do",
         "study",
         "act",
-        "start_date",
-        "end_date",
-        "measure_name",
-        "measure_unit",
     )
     values = {k: str(form.get(k, "")) for k in fields}
     try:
@@ -393,7 +394,8 @@ def new_cycle(
         )
         add_cycle(session, user, idea_id, data)
     except ValidationError as exc:
-        return _refused(request, session, user, idea_id, Invalid(field_errors(exc)), values)
+        errors = in_form_order(field_errors(exc), fields)
+        return _refused(request, session, user, idea_id, Invalid(errors), values)
     except Conflict as exc:
         return _refused(request, session, user, idea_id, exc, values)
     return _after_change(request, session, user, idea_id, "cycle")
