@@ -373,6 +373,16 @@
   };
 
   /**
+   * How many items are on the phone, whoever queued them: what a page with no one signed in
+   * shows (a count only, never the items: O8), e.g. the items kept at a sign-out.
+   *
+   * @returns {Promise<number>}
+   */
+  OutboxStore.prototype.countAll = function () {
+    return this.db.count('outbox');
+  };
+
+  /**
    * Waiting items that may be sent now (all waiting ones when `force`), in queue order. With a
    * null userId: anyone's — only to decide whether to ask the server who is signed in.
    *

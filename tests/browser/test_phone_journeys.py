@@ -247,6 +247,12 @@ def test_a_good_practice_note_shows_what_went_well_and_thanks(
     # Waiting on the phone, it is named as /mine will name it once sent.
     page.goto(f"{live_server.url}/outbox")
     outbox_ready(page)
+    # The heading names the partner once the page has read their names (after its first draw).
+    wait_until(
+        page,
+        f"Array.from(document.querySelectorAll('.app-outbox-item h2'))"
+        f".some(h => h.textContent.includes({js(partner)}))",
+    )
     [card] = outbox_cards(page, 1)
     assert card["id"] == record_id
     assert f"Good practice: {partner}" in card["text"]
@@ -334,6 +340,11 @@ def test_signing_out_with_no_signal_forgets_the_user_at_once_and_ends_the_sessio
         assert page.text_content("main h1").strip() == "Sign in to Frontline"
         assert page.evaluate("document.querySelector('meta[name=frontline-user]') === null")
         outbox_ready(page)
+        # The bar counts what is on the phone (not "0 waiting"), and says whose it is to send.
+        wait_count(page, 1)
+        assert "Kept at sign-out: sent when the person who kept it signs in again." in (
+            sync_status(page)
+        )
         assert (
             page.evaluate(f"caches.open({js(PAGES_CACHE)}).then(c => c.keys()).then(k => k.length)")
             == 0
@@ -364,7 +375,7 @@ def test_signing_out_with_no_signal_forgets_the_user_at_once_and_ends_the_sessio
     assert page.context.request.get(f"{live_server.url}/api/v1/me").status == 401
     # Nobody is signed in: the kept item was not sent for anyone.
     assert [i["id"] for i in phone_items(page, user_id)] == [record_id]
-    assert count(page) == "0"
+    assert count(page) == "1" and "Kept at sign-out" in sync_status(page)
 
     # The same crew member signs in again: the kept item goes.
     sign_in(page, live_server, *CREW)

@@ -57,6 +57,10 @@ describe('the outbox store', () => {
     assert.deepEqual((await store.listItems(1)).map((i) => i.id), ['a', 'b']);
     assert.deepEqual((await store.listItems(2)).map((i) => i.id), ['z']);
     assert.equal((await store.countItems('1')).total, 2);
+    // With no one signed in, a page counts the phone's items, whoever kept them (never lists them).
+    assert.equal(await store.countAll(), 3);
+    await store.clearUser(1, { keepItems: false });
+    assert.equal(await store.countAll(), 1);
   });
 
   it('claims a waiting item for sending only once', async () => {

@@ -140,6 +140,10 @@
       }
       return parts;
     }
+    if (counts.total > 0 && !state.countUser) {
+      parts.push('Kept at sign-out: sent when the person who kept ' + plural(counts.total, 'it', 'them') + ' signs in again.');
+      return parts;
+    }
     if (counts.total > 0 && (!state.sendUser || (result && result.status === 'signed-out'))) {
       parts.push(
         C.el('a', { href: '/login?next=/outbox', class: 'app-phone-status__action' },
@@ -209,9 +213,17 @@
   }
 
   function refresh() {
-    if (!state.store || !state.countUser) {
+    if (!state.store) {
       render();
       return Promise.resolve();
+    }
+    if (!state.countUser) {
+      // No one signed in (they signed out): the phone's items all the same, e.g. those kept at
+      // the sign-out, so the bar never says "0 waiting" while something is (O5).
+      return state.store.countAll().then(function (total) {
+        state.counts = { total: total, waiting: total, sending: 0, attention: 0 };
+        render();
+      });
     }
     return state.store.countItems(state.countUser).then(function (counts) {
       state.counts = counts;
