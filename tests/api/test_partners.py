@@ -207,6 +207,9 @@ def test_a_partners_response_reaches_the_crew_member_and_the_trusts_managers(
     page = manager.get(f"/handovers/{note_id}").text
     assert "The partner organisation responded" in page and answer in page
     assert "Responded for the partner organisation" in page
+    # In the list of notes, the answer shows at a glance where "waiting" was.
+    listed = manager.get("/handovers", params={"status": "raised_with_partner"}).text
+    assert "The partner answered" in listed and "Waiting for the partner" not in listed
     # An audit event with who answered.
     with open_session(write=False) as session:
         event = session.execute(
