@@ -201,7 +201,7 @@ def partner_pack(request: Request, user: PartnerUser, session: SessionDep) -> Re
         session,
         Measure.handovers_per_week,
         trend_filters(session, user.partner_id, date_from, date_to),
-        title=f"Handover notes per week: {pack.partner.name}",
+        title=f"Handover concerns per week: {pack.partner.name}",
     )
     return render(
         request,
