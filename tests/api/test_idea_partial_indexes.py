@@ -52,6 +52,17 @@ def plan(statement: str, parameters: Any) -> str:
         return "\n".join(str(r[-1]) for r in rows)
 
 
+def index_definition(name: str) -> str:
+    """An index of `idea` as the database holds it (its CREATE INDEX statement)."""
+    with open_session(write=False) as session:
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            found = "SELECT indexdef FROM pg_indexes WHERE tablename = 'idea' AND indexname = :n"
+        else:
+            found = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :n"
+        return str(session.execute(text(found), {"n": name}).scalar_one())
+
+
 def _manager() -> User:
     with open_session(write=False) as session:
         return next(
@@ -108,11 +119,5 @@ def test_each_query_on_a_set_column_reads_its_partial_index(
 )
 def test_the_migrated_index_holds_only_ideas_whose_column_is_set(index: str, column: str) -> None:
     """A fresh idea (no owner, rating, source or partner) adds no entry to any of the four."""
-    with open_session(write=False) as session:
-        connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            found = "SELECT indexdef FROM pg_indexes WHERE tablename = 'idea' AND indexname = :n"
-        else:
-            found = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :n"
-        definition = session.execute(text(found), {"n": index}).scalar_one()
+    definition = index_definition(index)
     assert definition.replace("(", "").replace(")", "").endswith(f"WHERE {column} IS NOT NULL")

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from api.db import open_session
 from api.huddle.service import COLUMNS, build_board
 from api.ideas.service import IdeaFilters, count_ideas
 from schemas.accounts import Team, User
 from schemas.enums import Role
-from tests.api.test_idea_partial_indexes import plan, statements
+from tests.api.test_idea_partial_indexes import index_definition, plan, statements
 
 INDEX = "ix_idea_team_status"
 
@@ -69,12 +69,6 @@ def test_the_huddle_board_counts_its_columns_from_the_index() -> None:
 
 
 def test_the_index_puts_a_fresh_idea_after_those_received_before_it() -> None:
-    with open_session(write=False) as session:
-        connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            found = "SELECT indexdef FROM pg_indexes WHERE tablename = 'idea' AND indexname = :n"
-        else:
-            found = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :n"
-        definition = session.execute(text(found), {"n": INDEX}).scalar_one()
+    definition = index_definition(INDEX)
     columns = definition.split("(", 1)[1].rstrip(")").replace(" ", "")
     assert columns == "team_id,status,received_at,id", definition
