@@ -237,8 +237,9 @@ def data_table(
         '</tr></thead><tbody class="nhsuk-table__body">',
     ]
     for point in result.points:
+        value = _optional_number(point.value, "no data")
         cells = [
-            _optional_number(point.value, "no data"),
+            f"{value} so far" if point.partial and point.value is not None else value,
             _optional_number(point.mean),
             _optional_number(point.lpl),
             _optional_number(point.upl),
@@ -286,7 +287,9 @@ def summary_text(result: SpcResult, *, unit: str = "", period: str = "week") -> 
         )
     if _draws_trial_limits(result):
         sentences.append("Trial limits: fewer than 12 points.")
-    latest = shown[-1]
+    so_far = points[-1] if points[-1].partial and points[-1].value is not None else None
+    complete = [p for p in shown if not p.partial]
+    latest = complete[-1] if complete else shown[-1]
     assert result.variation_icon is not None and latest.value is not None
     empty = len(points) - len(shown)
     if empty:
@@ -294,9 +297,16 @@ def summary_text(result: SpcResult, *, unit: str = "", period: str = "week") -> 
         sentences.append(
             f"{empty} {noun} with nothing to measure: no point, left out of the limits."
         )
-    sentences.append(
-        f"Latest value {_number(latest.value)}{unit_suffix}: {ICON_WORDS[result.variation_icon]}."
-    )
+    if complete:
+        sentences.append(
+            f"Latest value {_number(latest.value)}{unit_suffix}: "
+            f"{ICON_WORDS[result.variation_icon]}."
+        )
+    if so_far is not None:
+        sentences.append(
+            f"This {period} so far: {_number(so_far.value or 0)}{unit_suffix} (not over yet, "
+            "so left out of the mean, the limits and the signals)."
+        )
     special = sum(point.special_cause for point in points)
     if special:
         signals = result.signals[-MAX_SIGNALS_DESCRIBED:]  # the latest matter most
@@ -535,6 +545,21 @@ def _points(result: SpcResult, plot: _Plot, labels: list[str], unit: str) -> lis
         special = point.special_cause
         radius = min(5.0, max(3.0, plot.step * 0.45))
         tooltip = f"{label}: {_number(point.value)}{unit_suffix}, {_point_variation_words(point)}"
+        if point.partial:
+            parts.append(
+                _open(
+                    "circle",
+                    cx=_fmt(x),
+                    cy=_fmt(y),
+                    r=_fmt(radius * 0.8),
+                    fill="#FFFFFF",
+                    stroke=COMMON_CAUSE,
+                    stroke_width=1.5,
+                    class_="app-spc-point app-spc-point--so-far",
+                )
+                + f"<title>{_text(tooltip)}</title></circle>"
+            )
+            continue
         parts.append(
             _open(
                 "circle",
@@ -675,7 +700,7 @@ def _group(tooltip: str, body: list[str], x: float, y: float, classes: str) -> s
 @dataclass(frozen=True)
 class _LegendItem:
     text: str
-    symbol: str  # "mean", "limit", "trial", "target" or a Variation's class name
+    symbol: str  # "mean", "limit", "trial", "target", "so-far" or a Variation's class name
 
     @property
     def width(self) -> float:
@@ -692,10 +717,12 @@ def _legend_rows(result: SpcResult, width: float) -> list[list[_LegendItem]]:
         items.append(_LegendItem("Trial limits", "trial"))
     if result.target is not None:
         items.append(_LegendItem("Target", "target"))
-    present = {p.variation for p in result.points}
+    present = {p.variation for p in result.points if not p.partial}
     for variation in Variation:
         if variation in present:
             items.append(_LegendItem(VARIATION_WORDS[variation].capitalize(), variation.value))
+    if result.points[-1].partial and result.points[-1].value is not None:
+        items.append(_LegendItem("So far (not over yet)", "so-far"))
     rows: list[list[_LegendItem]] = [[]]
     used = 0.0
     for item in items:
@@ -767,6 +794,17 @@ def _legend_symbol(symbol: str, x: float, y: float) -> str:
         return _element(
             "line", **line, stroke=TARGET, stroke_dasharray="8 3 2 3", class_="app-spc-target"
         )
+    if symbol == "so-far":
+        return _element(
+            "circle",
+            cx=_fmt(x + 10),
+            cy=_fmt(y),
+            r=3.5,
+            fill="#FFFFFF",
+            stroke=COMMON_CAUSE,
+            stroke_width=1.5,
+            class_="app-spc-point app-spc-point--so-far",
+        )
     variation = Variation(symbol)
     special = variation is not Variation.common_cause
     return _element(
@@ -811,6 +849,8 @@ def _assurance_words(assurance: Assurance, target: str) -> str:
 def _point_variation_words(point: SpcPoint) -> str:
     if point.value is None:
         return "No point: nothing to measure this period"
+    if point.partial:
+        return "So far: this period is not over, so it is not judged"
     if not point.special_cause:
         return "Common cause"
     side = f" ({point.side.value})" if point.side else ""

@@ -28,8 +28,16 @@ def _num(value: float) -> str:
 
 def headline(result: SpcResult, *, subject: str, where: str = "", period: str = "week") -> str:
     """One or two sentences: what changed (or that nothing did), and the target's outlook."""
-    shown = [(i, p) for i, p in enumerate(result.points) if p.value is not None]
+    # The period not yet over is told apart ("this week so far"), never as a whole one.
+    shown = [(i, p) for i, p in enumerate(result.points) if p.value is not None and not p.partial]
+    so_far = next((p for p in result.points[-1:] if p.partial and p.value is not None), None)
     place = f" {where}" if where else ""
+    tail = f" This {period} so far: {_num(so_far.value or 0)}." if so_far else ""
+    if not shown and so_far is not None:
+        return (
+            f"{subject}{place}: {_num(so_far.value or 0)} so far this {period}; too few "
+            f"{period}s yet to say what is usual."
+        )
     if not shown:
         return f"No {subject.lower()}{place} in these dates yet."
     segment = result.segments[-1]
@@ -101,4 +109,4 @@ def headline(result: SpcResult, *, subject: str, where: str = "", period: str = 
             }[result.assurance.value]
         )
     del latest_i
-    return " ".join(sentences)
+    return " ".join(sentences) + tail

@@ -127,6 +127,8 @@ def compute(
         first_rebase = min(rebase_at, default=len(starts))
         if end is not None and end + 1 >= 2 and end < first_rebase:
             baseline = end + 1
+    # This week (or month) is not over: its count so far is drawn, never judged as a whole one.
+    this_period = period_start(utcnow().astimezone(LONDON).date(), info.period)
     result = xmr(
         points,
         direction=info.direction,
@@ -134,6 +136,7 @@ def compute(
         rebase_at=sorted(set(rebase_at)),
         baseline_points=baseline,
         non_negative=info.non_negative,
+        partial_last=bool(starts) and starts[-1] >= this_period,
     )
     return result, annotations
 

@@ -132,6 +132,9 @@ class SpcPoint:
     variation: Variation
     side: Side | None  # None for common cause
     segment: int  # index into SpcResult.segments
+    #: The period is not over yet (this week or month so far): drawn, but left out of the mean,
+    #: the limits and the rules, as a period with nothing to measure is.
+    partial: bool = False
 
     @property
     def special_cause(self) -> bool:
@@ -148,6 +151,7 @@ class SpcPoint:
             "special_cause": self.special_cause,
             "rules": [rule.value for rule in self.rules],
             "variation": None if self.value is None else self.variation.value,
+            "partial": self.partial,
         }
 
 
@@ -192,6 +196,7 @@ def xmr(
     screen_outliers: bool = False,
     baseline_points: int | None = None,
     non_negative: bool = False,
+    partial_last: bool = False,
 ) -> SpcResult:
     """An XmR chart's numbers, flags and icons for points in period order.
 
@@ -205,15 +210,21 @@ def xmr(
     or the limits, breaks the moving ranges beside it (as NA does in NHSRplotthedots), and the rules
     read the points either side of it as neighbours. `non_negative` draws a lower limit (and 2-sigma
     line) below zero at zero, for counts and durations; no non-negative value can fall below either,
-    so no flag changes.
+    so no flag changes. `partial_last` says the last period is not over (this week so far): its
+    value is drawn but, like None, takes no part in the mean, the limits or the rules, so a
+    Monday morning's 0 is neither a low point nor a signal.
     """
     direction = Direction(direction)
     starts = [start for start, _ in points]
     values = [value for _, value in points]
-    exact = [None if value is None else _exact(value, "value") for value in values]
+    shown_values = [None if value is None else _exact(value, "value") for value in values]
+    # What the mean, the limits and the rules read: the period not yet over is left out.
+    exact = list(shown_values)
+    if partial_last and exact:
+        exact[-1] = None
     if any(later <= earlier for earlier, later in pairwise(starts)):
         raise ValueError("points must be in period order, one per period")
-    if non_negative and any(x is not None and x < 0 for x in exact):
+    if non_negative and any(x is not None and x < 0 for x in shown_values):
         raise ValueError("a measure that cannot be negative has a negative value")
     target_exact = None if target is None else _exact(target, "target")
     bounds = _segment_bounds(len(points), rebase_at)
@@ -236,10 +247,11 @@ def xmr(
         point_judgements = dict(zip(present, _judge(xs, limits, found), strict=True))
         for index in range(first, last + 1):
             point_rules, side = point_judgements.get(index, ((), None))
+            value = shown_values[index]
             judged.append(
                 SpcPoint(
                     start=starts[index],
-                    value=None if exact[index] is None else _float(exact[index]),
+                    value=None if value is None else _float(value),
                     mean=segment.mean,
                     lpl=segment.lpl,
                     upl=segment.upl,
@@ -247,10 +259,14 @@ def xmr(
                     variation=_variation(side, direction),
                     side=side,
                     segment=number,
+                    partial=partial_last and index == len(points) - 1,
                 )
             )
 
-    shown = [point for point in judged if point.value is not None]
+    # The icon tells the latest complete period's story (the one not yet over, when it is all
+    # there is, is common cause).
+    drawn = [point for point in judged if point.value is not None]
+    shown = [point for point in drawn if not point.partial] or drawn
     return SpcResult(
         points=tuple(judged),
         segments=tuple(segments),

@@ -188,9 +188,13 @@ def test_a_packs_trend_starts_when_the_trust_started_not_with_empty_weeks(
     send(crew, ten_weeks_ago, partner_id=other)
     html = manager.get(f"/partners/{about}").text
     assert ">4</span> concerns" in html and "One week:" not in html
-    assert "11 weeks from" in html and "outside the process limits" in html
+    assert "11 weeks from" in html
+    # This week is not over: its 4 so far are drawn, not judged (no signal from a week in part).
+    assert "This week so far: 4 notes (not over yet" in html and "This week so far: 4." in html
+    assert "outside the process limits" not in html
     # The partner's chart on /measures (and in its JSON) is the same series: the weeks since the
     # trust began with no note about them are zeros there too, so the two pages agree.
     series = manager.get(f"/api/v1/measures/handovers-per-week?partner_id={about}").json()
     assert [p["value"] for p in series["points"]] == [0] * 10 + [4]
+    assert [p["partial"] for p in series["points"]] == [False] * 10 + [True]
     assert "11 weeks from" in manager.get(f"/measures?partner_id={about}").text

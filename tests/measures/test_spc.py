@@ -89,6 +89,7 @@ def test_the_points_map_onto_the_json_of_spec_section_8() -> None:
         "special_cause": False,
         "rules": [],
         "variation": "common_cause",
+        "partial": False,
     }
     assert body["assurance"] == "none"
     assert body["variation_icon"] == "common_cause"
@@ -697,7 +698,34 @@ def test_an_empty_period_has_no_point_and_no_part_in_the_limits() -> None:
         "special_cause": False,
         "rules": [],
         "variation": None,
+        "partial": False,
     }
+
+
+def test_a_period_not_over_yet_is_drawn_but_takes_no_part_in_the_limits_or_rules() -> None:
+    """Monday morning: this week's 0 so far is no low week. Without it: 20 21 20 21 20 21, mean
+    20.5, limits 17.84 to 23.16; as a whole week the 0 would drop the mean and show as a signal."""
+    whole = [20, 21, 20, 21, 20, 21]
+    result = xmr(weekly([*whole, 0]), direction="decrease", partial_last=True, non_negative=True)
+    alone = xmr(weekly(whole), direction="decrease", non_negative=True)
+    assert result.segments[0].mean == alone.segments[0].mean == 20.5
+    assert result.segments[0].mr_bar == alone.segments[0].mr_bar
+    so_far = result.points[-1]
+    assert so_far.partial and so_far.value == 0 and not so_far.special_cause
+    assert so_far.variation is Variation.common_cause
+    assert [p.partial for p in result.points[:-1]] == [False] * 6
+    assert result.as_json()["points"][-1]["partial"] is True
+    assert result.variation_icon == alone.variation_icon
+    # As a whole week, the same 0 would be judged (below the lower limit: an improvement).
+    judged = xmr(weekly([*whole, 0]), direction="decrease", non_negative=True)
+    assert judged.points[-1].special_cause
+
+
+def test_a_period_not_over_yet_never_completes_a_run_or_trend() -> None:
+    # Six rising weeks and a seventh so far: no trend of 7 until that week is over.
+    rising = [1, 2, 3, 4, 5, 6, 7]
+    assert xmr(weekly(rising), direction="increase").signals
+    assert not xmr(weekly(rising), direction="increase", partial_last=True).signals
 
 
 def test_the_rules_read_across_an_empty_period() -> None:
