@@ -524,6 +524,25 @@ def _points(result: SpcResult, plot: _Plot, labels: list[str], unit: str) -> lis
             runs.append([])
         else:
             runs[-1].append(xy)
+    # The period not yet over hangs off the line by a dotted segment: it may still move.
+    so_far: list[str] = []
+    if result.points and result.points[-1].partial and runs[-1]:
+        last = runs[-1].pop()
+        if runs[-1]:
+            (x1, y1), (x2, y2) = runs[-1][-1], last
+            so_far.append(
+                _element(
+                    "line",
+                    x1=_fmt(x1),
+                    y1=_fmt(y1),
+                    x2=_fmt(x2),
+                    y2=_fmt(y2),
+                    stroke=COMMON_CAUSE,
+                    stroke_width=1.5,
+                    stroke_dasharray="2 3",
+                    class_="app-spc-line app-spc-line--so-far",
+                )
+            )
     parts = [
         _element(
             "polyline",
@@ -536,6 +555,7 @@ def _points(result: SpcResult, plot: _Plot, labels: list[str], unit: str) -> lis
         for run in runs
         if len(run) > 1
     ]
+    parts.extend(so_far)
     parts.append('<g class="app-spc-points">')
     unit_suffix = f" {unit}" if unit else ""
     for point, label, xy in zip(result.points, labels, coordinates, strict=True):

@@ -122,6 +122,29 @@ def test_one_dot_per_point_classed_by_its_variation() -> None:
     assert neutral[10].get("fill") == "#361475"
 
 
+def test_the_period_not_over_yet_is_a_hollow_dot_on_a_dotted_end_of_the_line() -> None:
+    points = [(MONDAY + timedelta(weeks=i), v) for i, v in enumerate([*TWO_OF_THREE, 0])]
+    result = xmr(points, direction="increase", partial_last=True, non_negative=True)
+    root = svg_of(result, unit="ideas")
+    circles = dots(root)
+    assert len(circles) == 16
+    so_far = circles[-1]
+    assert "app-spc-point--so-far" in classes(so_far) and so_far.get("fill") == "#FFFFFF"
+    title = so_far.find(f"{SVG}title")
+    assert title is not None and "not over" in (title.text or "")
+    # The solid line ends at the last whole week; a dotted segment reaches the one not over.
+    [line] = [e for e in root.iter(f"{SVG}polyline") if "app-spc-line" in classes(e)]
+    assert len(line.get("points", "").split()) == 15
+    [dotted] = [e for e in root.iter(f"{SVG}line") if "app-spc-line--so-far" in classes(e)]
+    assert dotted.get("stroke-dasharray") == "2 3"
+    legend = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert "So far (not over yet)" in legend
+    table = str(data_table(result, caption="T", unit="ideas"))
+    assert "0 so far" in table and "not judged" in table
+    words = summary_text(result, unit="ideas")
+    assert "Latest value 10 ideas" in words and "This week so far: 0 ideas (not over yet" in words
+
+
 def test_each_dot_says_what_it_is_on_hover() -> None:
     circles = dots(svg_of(chart(TWO_OF_THREE), unit="ideas"))
     tooltip = circles[10].find(f"{SVG}title")
