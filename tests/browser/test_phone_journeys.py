@@ -291,6 +291,33 @@ def test_signing_in_with_no_signal_says_so_and_keeps_what_was_typed(
     outbox_ready(page)
 
 
+def test_signing_in_after_a_sign_out_with_no_signal_ends_that_session_first(
+    page: Any, live_server: LiveServer
+) -> None:
+    """O12: Casey signs out in a basement; the server still holds her session. The signal comes
+    back without the browser saying so (no `online` event), and Sam signs in on the same page: the
+    server sends a signed-in session away from /login, so her session is ended first and Sam's
+    sign-in goes through (not refused for a token that belongs to no one)."""
+    fresh_phone_on_home_page(page, live_server)
+    live_server.stop()
+    try:
+        page.click("header form[action='/logout'] button")  # nothing queued: signed out at once
+        page.wait_for_url(f"{live_server.url}/login")
+        outbox_ready(page)
+        assert page.evaluate("document.documentElement.hasAttribute('data-offline-copy')")
+        pending = "FrontlineOutboxClient.ready.then(c => c.store.getMeta('pending-sign-out'))"
+        assert page.evaluate(f"{pending}.then(Boolean)")
+    finally:
+        live_server.start()
+    page.fill("#email", "staff@demo.nhs.uk")
+    page.fill("#password", "staff-demo-pass")
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    outbox_ready(page)
+    assert page.text_content("header").count("Sam Staff") >= 1
+    assert not page.evaluate(f"{pending}.then(Boolean)")
+
+
 def test_losing_the_signal_with_nothing_queued_is_shown_at_once(
     context: Any, page: Any, live_server: LiveServer
 ) -> None:

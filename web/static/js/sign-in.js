@@ -13,30 +13,82 @@
   var form = document.querySelector('form[action="/login"]');
   if (!form) return;
   var C = window.FrontlineComponents;
+  /** A weak signal that never answers must not leave "Sign in" looking dead. */
+  var ANSWER_WITHIN_MS = 10000;
+  var sending = false;
+
+  /** The live sign-in page, or null when nothing answers in time. */
+  function fetchSignInPage() {
+    var abort = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); }, ANSWER_WITHIN_MS) : null;
+    return fetch('/login', {
+      credentials: 'same-origin',
+      cache: 'no-store',
+      redirect: 'manual',
+      signal: abort ? abort.signal : undefined,
+    }).then(
+      function (response) {
+        clearTimeout(timer);
+        return response;
+      },
+      function () {
+        clearTimeout(timer);
+        return null;
+      }
+    );
+  }
+
+  /**
+   * The server sends a signed-in session away from /login: a sign-out made with no signal (O12)
+   * whose session the server still holds. It is ended first, as the app does whenever the signal
+   * comes back; else this form's token, which belongs to no one, would be refused.
+   */
+  function endPendingSignOut() {
+    var client = window.FrontlineOutboxClient;
+    var Sync = window.FrontlineSync;
+    if (!client || !Sync) return Promise.resolve();
+    return client.ready
+      .then(function (ready) {
+        return ready && ready.store ? Sync.endPendingSignOut(ready.store, window.fetch.bind(window)) : null;
+      })
+      .catch(function () {});
+  }
+
+  function useToken(response) {
+    var field = form.querySelector('input[name="csrf_token"]');
+    if (response.status !== 200 || !field) return Promise.resolve();
+    return response
+      .text()
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('meta[name="csrf-token"]');
+        if (fresh) field.value = fresh.getAttribute('content') || '';
+      })
+      .catch(function () {});
+  }
+
+  function noSignal() {
+    sending = false;
+    var message = 'No signal. You can sign in when there is signal.';
+    if (C) C.showErrors(form, [{ field: '', message: message }]);
+    else window.alert(message);
+  }
 
   form.addEventListener('submit', function (event) {
     event.preventDefault();
-    var field = form.querySelector('input[name="csrf_token"]');
-    fetch('/login', { credentials: 'same-origin', cache: 'no-store', redirect: 'manual' }).then(
-      function (response) {
+    if (sending) return; // one sign-in at a time: a second tap while the first waits adds nothing
+    sending = true;
+    fetchSignInPage()
+      .then(function (response) {
+        if (!response || response.type !== 'opaqueredirect') return response;
+        return endPendingSignOut().then(fetchSignInPage);
+      })
+      .then(function (response) {
+        if (!response) return noSignal();
         // The server answered: the form goes, with the fresh token when the answer has one (any
         // other answer is the server's to explain, to the form as it is).
-        var read = response.status === 200 ? response.text() : Promise.resolve('');
-        return read
-          .then(function (html) {
-            var fresh = html && new DOMParser().parseFromString(html, 'text/html').querySelector('meta[name="csrf-token"]');
-            if (fresh && field) field.value = fresh.getAttribute('content') || '';
-          })
-          .catch(function () {})
-          .then(function () {
-            HTMLFormElement.prototype.submit.call(form);
-          });
-      },
-      function () {
-        var message = 'No signal. You can sign in when there is signal.';
-        if (C) C.showErrors(form, [{ field: '', message: message }]);
-        else window.alert(message);
-      }
-    );
+        return useToken(response).then(function () {
+          HTMLFormElement.prototype.submit.call(form);
+        });
+      });
   });
 })();
