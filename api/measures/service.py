@@ -99,7 +99,10 @@ def compute(
     session: Session, measure: Measure, filters: Filters, shape: ChartShape | None = None
 ) -> tuple[SpcResult, list[Annotation]]:
     info = MEASURES[measure]
-    points = values(session, measure, filters)
+    # Periods that have not begun (a `to` in the future) have no records yet, not zero of them;
+    # the period under way is drawn as it stands, never judged as a whole one.
+    this_period = period_start(utcnow().astimezone(LONDON).date(), info.period)
+    points = [point for point in values(session, measure, filters) if point[0] <= this_period]
     if len(points) > MAX_POINTS:
         raise Invalid(
             [
@@ -127,8 +130,6 @@ def compute(
         first_rebase = min(rebase_at, default=len(starts))
         if end is not None and end + 1 >= 2 and end < first_rebase:
             baseline = end + 1
-    # This week (or month) is not over: its count so far is drawn, never judged as a whole one.
-    this_period = period_start(utcnow().astimezone(LONDON).date(), info.period)
     result = xmr(
         points,
         direction=info.direction,
@@ -136,7 +137,7 @@ def compute(
         rebase_at=sorted(set(rebase_at)),
         baseline_points=baseline,
         non_negative=info.non_negative,
-        partial_last=bool(starts) and starts[-1] >= this_period,
+        partial_last=bool(starts) and starts[-1] == this_period,
     )
     return result, annotations
 

@@ -150,7 +150,8 @@ class SpcPoint:
             "upl": self.upl,
             "special_cause": self.special_cause,
             "rules": [rule.value for rule in self.rules],
-            "variation": None if self.value is None else self.variation.value,
+            # A period not over is not judged: no variation, as for one with nothing to measure.
+            "variation": None if self.value is None or self.partial else self.variation.value,
             "partial": self.partial,
         }
 

@@ -198,3 +198,25 @@ def test_a_packs_trend_starts_when_the_trust_started_not_with_empty_weeks(
     assert [p["value"] for p in series["points"]] == [0] * 10 + [4]
     assert [p["partial"] for p in series["points"]] == [False] * 10 + [True]
     assert "11 weeks from" in manager.get(f"/measures?partner_id={about}").text
+
+
+def test_weeks_that_have_not_begun_are_not_drawn_and_this_week_is_not_judged(
+    manager: Any,
+) -> None:
+    """A `to` in the future: the weeks after this one have had no chance to hold a record, so
+    they are no points (not zeros a rule could read as a fall); this week is the last, so far."""
+    today = datetime.now(UTC).astimezone(LONDON).date()
+    monday = today - timedelta(days=today.weekday())
+    body = manager.get(
+        "/api/v1/measures/handovers-per-week",
+        params={
+            "from": (monday - timedelta(weeks=4)).isoformat(),
+            "to": (monday + timedelta(weeks=3)).isoformat(),
+        },
+    ).json()
+    starts = [p["start"] for p in body["points"]]
+    assert starts[-1] == monday.isoformat() and len(starts) == 5
+    assert [p["partial"] for p in body["points"]] == [False] * 4 + [True]
+    so_far = body["points"][-1]
+    assert so_far["variation"] is None and so_far["special_cause"] is False
+    assert all(p["variation"] == "common_cause" for p in body["points"][:4])
