@@ -20,10 +20,10 @@
   'use strict';
 
   /** Human label of the release: date and a counter. Bump with SHELL_DIGEST. */
-  var VERSION = '2026.12.07-50';
+  var VERSION = '2026.12.07-51';
 
   /** sha256 (first 16 hex) of the precached static files; see tests/js/version.test.js. */
-  var SHELL_DIGEST = 'd5d6edb2f5f44f93';
+  var SHELL_DIGEST = 'a7179ff88a2c0647';
 
   var CACHE_PREFIX = 'frontline-';
 

@@ -334,6 +334,28 @@ def test_losing_the_signal_with_nothing_queued_is_shown_at_once(
     wait_until(page, f"!({status_says})")
 
 
+def test_an_answer_from_the_server_ends_no_signal_even_if_the_browser_never_said_online(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    """The browser said `offline` and never `online` (a tab frozen meanwhile): the first answer
+    from the server (here: the session has expired) is what the bar goes by, so the crew member
+    is asked to sign in rather than told, wrongly, that there is no signal."""
+    fresh_phone_on_home_page(page, live_server)
+    page.goto(f"{live_server.url}/handovers/new")
+    outbox_ready(page)
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    wait_until(
+        page, "document.querySelector('[data-sync-status]').textContent.includes('No signal')"
+    )
+    context.clear_cookies()  # the session is gone: the server will answer 401
+    fill_concern(page, unique("Sent after the session expired"))
+    page.click(SUBMIT)
+    wait_until(page, "!document.querySelector('[data-saved-panel]').hidden")
+    wait_until(page, "document.querySelector('[data-sync-status]').textContent.includes('Sign in')")
+    assert "No signal" not in sync_status(page)
+    assert "Sign in to send 1 item" in sync_status(page)
+
+
 @pytest.mark.parametrize("how", NO_SIGNAL)
 def test_signing_out_with_no_signal_forgets_the_user_at_once_and_ends_the_session_later(
     context: Any, page: Any, live_server: LiveServer, how: str

@@ -328,7 +328,10 @@
           state.lastResult = result;
         }
         if (result && !result.noSignal) state.triedToSend = false;
-        if (result && result.acknowledged > 0) state.offlineHint = false; // the server answered
+        // Any answer from the server (a 401 and a refusal too) shows there is signal.
+        if (result && !result.noSignal && result.status !== 'idle' && result.status !== 'busy') {
+          state.offlineHint = false;
+        }
         if (result && result.signOut === 'ended' && pageUser) {
           // O12: this page belongs to a session that was signed out with no signal and has now
           // been ended; it must not stay on screen.
@@ -532,11 +535,14 @@
     });
   });
   document.addEventListener('visibilitychange', function () {
+    // A tab frozen in the background may have missed `online` or `offline`.
+    if (document.visibilityState === 'visible') state.offlineHint = navigator.onLine === false;
     if (document.visibilityState === 'visible') refresh().then(function () {
       drainNow(false);
     });
   });
   window.addEventListener('pageshow', function (event) {
+    if (event.persisted) state.offlineHint = navigator.onLine === false; // back from the cache
     if (event.persisted) refresh().then(function () {
       drainNow(false);
     });
